@@ -1,0 +1,67 @@
+"""Where fleet-tui keeps its files: the state home, session folders, config search path.
+
+State lives under ``$FLEET_HOME`` (default ``$XDG_STATE_HOME/fleet-tui``, i.e.
+``~/.local/state/fleet-tui``): ``sessions/<id>/events.jsonl`` and ``sessions/<id>/inbox/``.
+Folders are created 0700 and files 0600: logs hold prompts and agent output.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+EVENTS_FILE = "events.jsonl"
+INBOX_DIR = "inbox"
+
+
+def fleet_home() -> Path:
+    explicit = os.environ.get("FLEET_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "fleet-tui"
+
+
+def config_home() -> Path:
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "fleet-tui"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) as 0700; tighten it if it already exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def sessions_dir() -> Path:
+    return fleet_home() / "sessions"
+
+
+def session_dir(session_id: str) -> Path:
+    return sessions_dir() / session_id
+
+
+def events_path(session_id: str) -> Path:
+    return session_dir(session_id) / EVENTS_FILE
+
+
+def inbox_dir(session_id: str) -> Path:
+    return session_dir(session_id) / INBOX_DIR
+
+
+def new_session_id(now: float | None = None) -> str:
+    """A sortable, unique id: ``YYYYmmdd-HHMMSS-xxxx`` (UTC)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def create_session_dir(session_id: str) -> Path:
+    ensure_private_dir(fleet_home())
+    ensure_private_dir(sessions_dir())
+    path = ensure_private_dir(session_dir(session_id))
+    ensure_private_dir(path / INBOX_DIR)
+    return path

@@ -1,0 +1,160 @@
+"""The ``fleet-tui`` command: argparse front door to every subcommand.
+
+User errors (bad config, locked or corrupt log, bad arguments) print one line and exit 1; an
+unexpected crash prints one line and keeps the traceback in ``$FLEET_HOME/crash.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import msgspec
+
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.eventlog import EventLogError
+from fleet_tui.config.errors import ConfigError
+from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.schema import FleetConfig
+from fleet_tui.config.starter import STARTER_YAML
+
+
+class UserError(Exception):
+    """Something the user can fix; shown as one line."""
+
+
+def _version() -> str:
+    try:
+        return version("fleet-tui")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from fleet_tui.ui.run import run_app  # Textual is imported only when the app runs
+
+    loaded = load_config(find_config(args.config))
+    return run_app(loaded, spawn=not args.no_spawn)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load_config(find_config(args.file or args.config))
+    agents = sum(max(1, a.replicas) for a in loaded.config.agents)
+    print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = msgspec.json.schema(FleetConfig)
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(schema), indent=2).decode() + "\n")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.path)
+    if target.is_dir():
+        target = target / "fleet.yaml"
+    if target.exists():
+        raise UserError(f"{target} already exists; not overwriting it")
+    target.write_text(STARTER_YAML)
+    print(f"wrote {target}: edit it, then run `fleet-tui validate {target}` and `fleet-tui`")
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from fleet_tui.adapters.sessions import list_sessions
+
+    sessions = list_sessions()
+    if not sessions:
+        print(f"no sessions yet under {paths.sessions_dir()}")
+        return 0
+    print(f"{'SESSION':<22} {'FLEET':<14} {'STARTED':<19} {'DURATION':>9} {'AGENTS':>6} {'EVENTS':>9}")
+    for s in sessions:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.started)) if s.started else "?"
+        live = "  (live)" if s.live else ""
+        print(f"{s.id:<22} {s.fleet[:14]:<14} {started:<19} {_duration(s.duration):>9} "
+              f"{s.agents:>6} {s.events:>9}{live}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleet-tui",
+        description="Run and watch a fleet of AI coding agents in background tmux sessions.",
+    )
+    parser.add_argument("--version", action="version", version=f"fleet-tui {_version()}")
+    parser.add_argument(
+        "--config", metavar="FILE",
+        help="fleet.yaml to use (else $FLEET_CONFIG, ./fleet.yaml, ~/.config/fleet-tui/fleet.yaml)",
+    )
+    parser.set_defaults(func=cmd_run, no_spawn=False)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="open the fleet (the default when no command is given)")
+    run.add_argument("--no-spawn", action="store_true",
+                     help="start the UI without starting the fleet's agents")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a fleet.yaml and say what it defines")
+    validate.add_argument("file", nargs="?", help="the file (default: the config search path)")
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of fleet.yaml")
+    schema.set_defaults(func=cmd_schema)
+
+    init = sub.add_parser("init", help="write a commented starter fleet.yaml")
+    init.add_argument("path", nargs="?", default="fleet.yaml", help="where (default ./fleet.yaml)")
+    init.set_defaults(func=cmd_init)
+
+    sessions = sub.add_parser("sessions", help="list past sessions")
+    sessions.set_defaults(func=cmd_sessions)
+    return parser
+
+
+def _report_crash(exc: BaseException) -> str:
+    try:
+        home = paths.ensure_private_dir(paths.fleet_home())
+        log = home / "crash.log"
+        with open(log, "a") as f:
+            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n")
+            f.write("".join(traceback.format_exception(exc)))
+        return f" (traceback in {log})"
+    except OSError:
+        return ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)  # already `file:line:col: path: message`
+        return 1
+    except (EventLogError, UserError) as exc:
+        print(f"fleet-tui: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        where = _report_crash(exc)
+        print(f"fleet-tui: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Turns an AgentSpec plus the fleet defaults into the concrete agents to launch.
+
+``replicas: N`` becomes agents ``name-1..N``; relative ``cwd`` is taken from the config file's
+folder; env is defaults.env overlaid with the agent's env; durations become seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from fleet_tui.config.schema import AgentSpec, Budget, FleetConfig, StatusPatterns, duration_seconds
+
+
+class AgentLaunch(msgspec.Struct, kw_only=True):
+    """Everything needed to start one agent process in tmux."""
+
+    name: str
+    template: str
+    command: list[str]
+    roles: list[str] = []
+    cwd: str = "."
+    env: dict[str, str] = {}
+    model: str = ""
+    prompt: str = ""
+    preset: str = "none"
+    status_patterns: StatusPatterns | None = None
+    budget: Budget | None = None
+    max_tasks: int = 1
+    stall_after: float = 600.0
+    restart: str = "never"
+    max_restarts: int = 3
+    width: int = 120
+    height: int = 40
+
+    @property
+    def role(self) -> str:
+        return self.roles[0] if self.roles else ""
+
+
+def resolve_agent(
+    spec: AgentSpec, config: FleetConfig, base_dir: Path, name: str | None = None
+) -> AgentLaunch:
+    d = config.defaults
+    cwd = Path(spec.cwd if spec.cwd != "." else d.cwd).expanduser()
+    if not cwd.is_absolute():
+        cwd = (base_dir / cwd).resolve()
+    return AgentLaunch(
+        name=name or spec.name,
+        template=spec.name,
+        command=list(spec.command),
+        roles=list(spec.roles),
+        cwd=str(cwd),
+        env={**d.env, **spec.env},
+        model=spec.model,
+        prompt=spec.prompt,
+        preset=spec.preset,
+        status_patterns=spec.status_patterns,
+        budget=spec.budget,
+        max_tasks=spec.max_tasks if spec.max_tasks is not None else d.max_tasks,
+        stall_after=duration_seconds(
+            spec.stall_after if spec.stall_after is not None else d.stall_after
+        ),
+        restart=spec.restart or d.restart,
+        max_restarts=spec.max_restarts if spec.max_restarts is not None else d.max_restarts,
+        width=spec.width or d.width,
+        height=spec.height or d.height,
+    )
+
+
+def agent_names(spec: AgentSpec) -> list[str]:
+    if spec.replicas <= 1:
+        return [spec.name]
+    return [f"{spec.name}-{i}" for i in range(1, spec.replicas + 1)]
+
+
+def resolve_agents(config: FleetConfig, base_dir: Path, autostart_only: bool = True) -> list[AgentLaunch]:
+    """The agents a new session starts, in config order."""
+    return [
+        resolve_agent(spec, config, base_dir, name)
+        for spec in config.agents
+        if spec.autostart or not autostart_only
+        for name in agent_names(spec)
+    ]

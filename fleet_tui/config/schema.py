@@ -1,0 +1,155 @@
+"""The fleet.yaml schema as msgspec Structs (unknown fields are errors).
+
+Durations are seconds as a number or a string with a unit: ``90``, ``"90s"``, ``"10m"``,
+``"1h"``; ``duration_seconds`` turns them into seconds. The JSON Schema printed by
+``fleet-tui schema`` is generated from these classes, so docstrings here are user-facing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Duration = int | float | str
+
+#: Built-in status pattern sets (see ``fleet_tui.config.presets``).
+Preset = Literal["claude", "codex", "aider", "shell", "demo", "none"]
+
+RestartPolicy = Literal["never", "on-failure", "always"]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    pass
+
+
+class Budget(Strict):
+    """Limits for one agent; crossing one pauses the agent and raises an alert."""
+
+    tokens: int | None = None
+    usd: float | None = None
+    minutes: float | None = None
+
+
+class StatusPatterns(Strict):
+    """Regular expressions matched against the agent's visible screen."""
+
+    waiting: list[str] = []
+    working: list[str] = []
+    idle: list[str] = []
+    done: list[str] = []
+
+
+class Subscription(Strict):
+    """Prompt this agent when an event of type ``event`` matching ``where`` is appended."""
+
+    event: str
+    where: dict[str, str] = {}
+    prompt: str = ""
+
+
+class AgentSpec(Strict):
+    """One agent (or ``replicas`` of it, named ``name-1..N``)."""
+
+    name: str
+    command: list[str]
+    roles: list[str] = []
+    cwd: str = "."
+    env: dict[str, str] = {}
+    model: str = ""
+    prompt: str = ""
+    preset: Preset = "none"
+    status_patterns: StatusPatterns | None = None
+    budget: Budget | None = None
+    replicas: int = 1
+    autostart: bool = True
+    max_tasks: int | None = None
+    stall_after: Duration | None = None
+    restart: RestartPolicy | None = None
+    max_restarts: int | None = None
+    subscribe: list[Subscription] = []
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def role(self) -> str:
+        return self.roles[0] if self.roles else ""
+
+
+class Defaults(Strict):
+    """Settings every agent gets unless it sets its own."""
+
+    cwd: str = "."
+    env: dict[str, str] = {}
+    max_tasks: int = 1
+    stall_after: Duration = "10m"
+    restart: RestartPolicy = "never"
+    max_restarts: int = 3
+    width: int = 120
+    height: int = 40
+    history_limit: int = 50000
+
+
+class TaskSpec(Strict):
+    """A seed task, created when a new session starts."""
+
+    id: str
+    title: str
+    description: str = ""
+    role: str = ""
+    column: str = "backlog"
+    acceptance: list[str] = []
+    blocked_by: list[str] = []
+    tags: list[str] = []
+
+
+class Stage(Strict):
+    """One column of the pipeline, and the roles that work tasks in it."""
+
+    name: str
+    roles: list[str] = []
+
+
+class Routing(Strict):
+    auto_route: bool = True
+    stages: list[Stage] = msgspec.field(default_factory=lambda: default_stages())
+    prompt_template: str = ""
+
+
+def default_stages() -> list[Stage]:
+    return [Stage(name=n) for n in ("backlog", "ready", "in_progress", "review", "done")]
+
+
+class Approval(Strict):
+    """A transition that needs a person: ``from``/``to`` columns (either may be omitted, meaning
+    any), or any move of a task carrying ``tag``."""
+
+    from_: str | None = msgspec.field(default=None, name="from")
+    to: str | None = None
+    tag: str | None = None
+    name: str = ""
+
+
+class FleetConfig(Strict):
+    """A fleet: its agents, seed tasks, routing, approval gates and look."""
+
+    fleet: str
+    agents: list[AgentSpec] = []
+    defaults: Defaults = msgspec.field(default_factory=Defaults)
+    tasks: list[TaskSpec] = []
+    routing: Routing = msgspec.field(default_factory=Routing)
+    approvals: list[Approval] = []
+    theme: str = "fleet-dark"
+    keymap: dict[str, str] = {}
+
+
+def duration_seconds(value: Duration) -> float:
+    """``90`` / ``"90s"`` / ``"10m"`` / ``"1h"`` -> seconds. Raises ValueError for bad strings."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip().lower()
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for suffix in ("ms", "s", "m", "h"):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * units[suffix]
+    return float(text)

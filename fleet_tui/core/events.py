@@ -1,0 +1,304 @@
+"""Event types: the one tagged union every log line, inbox file and command result is made of.
+
+Each event is a msgspec Struct tagged by ``type`` (a dotted name). Every event carries
+``seq`` (monotonic per log, set by the log writer), ``ts`` (seconds since the epoch, set by
+whoever observed the event: the core never reads a clock) and ``source`` (``user``,
+``orchestrator``, ``agent:<name>`` or ``hook:<name>``). Events about one agent or task carry
+``agent`` / ``task``.
+
+Schema rules: a new field must have a default, so older logs stay readable; a new event type
+is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not know keep it as an
+``UnknownEvent`` and the fold skips it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+#: Event sources (``agent:<name>`` and ``hook:<name>`` are built with the helpers below).
+SOURCE_USER = "user"
+SOURCE_ORCHESTRATOR = "orchestrator"
+
+
+def agent_source(name: str) -> str:
+    return f"agent:{name}"
+
+
+def hook_source(name: str) -> str:
+    return f"hook:{name}"
+
+
+class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
+    """Fields every event has. Subclasses set ``tag`` to their dotted type name."""
+
+    seq: int = 0
+    ts: float = 0.0
+    source: str = SOURCE_ORCHESTRATOR
+
+    #: Chatty events are group-committed; everything else is fsynced before append returns.
+    chatty: ClassVar[bool] = False
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__struct_config__.tag  # type: ignore[return-value]
+
+
+# --- log and config ---------------------------------------------------------------------------
+
+
+class LogHeader(Event, tag="log.header"):
+    schema: int = SCHEMA_VERSION
+    fleet: str = ""
+    host: str = ""
+    pid: int = 0
+    started: float = 0.0
+    session: str = ""
+    config_path: str = ""
+
+
+class ConfigLoaded(Event, tag="config.loaded"):
+    path: str = ""
+    fleet: str = ""
+    agents: list[str] = []
+    tasks: int = 0
+    digest: str = ""
+
+
+class Error(Event, tag="error"):
+    """Something went wrong. ``kind`` groups errors: ``error``, ``security``, ``inbox``, ``tmux``."""
+
+    message: str
+    kind: str = "error"
+    agent: str | None = None
+    task: str | None = None
+    detail: str = ""
+
+
+class Alert(Event, tag="alert"):
+    """Something a person should look at: ``budget``, ``stall``, ``exit``, ``delivery``."""
+
+    kind: str
+    message: str
+    agent: str | None = None
+    task: str | None = None
+
+
+# --- agent lifecycle --------------------------------------------------------------------------
+
+
+class AgentSpawned(Event, tag="agent.spawned"):
+    agent: str
+    command: list[str] = []
+    cwd: str = ""
+    role: str = ""
+    roles: list[str] = []
+    model: str = ""
+    template: str = ""
+    adopted: bool = False
+
+
+class AgentStarted(Event, tag="agent.started"):
+    agent: str
+    pid: int | None = None
+    pane: str = ""
+    width: int = 0
+    height: int = 0
+
+
+class AgentOutput(Event, tag="agent.output"):
+    """What the agent's pane shows: ``changes`` are ``(row, text)`` pairs against the previous
+    screen; a ``keyframe`` replaces the whole screen (``height`` rows, missing rows blank).
+    Text keeps the pane's ANSI SGR colour codes."""
+
+    chatty: ClassVar[bool] = True
+
+    agent: str
+    changes: list[tuple[int, str]] = []
+    keyframe: bool = False
+    width: int = 0
+    height: int = 0
+
+
+class AgentStatus(Event, tag="agent.status"):
+    """A status observation. ``explicit`` ones come from the agent itself (hooks, ``emit``) and
+    win over the monitor's heuristics until the next explicit one."""
+
+    chatty: ClassVar[bool] = True
+
+    agent: str
+    status: str
+    explicit: bool = False
+    reason: str = ""
+
+
+class AgentPaused(Event, tag="agent.paused"):
+    agent: str
+    reason: str = ""
+
+
+class AgentResumed(Event, tag="agent.resumed"):
+    agent: str
+
+
+class AgentPrompted(Event, tag="agent.prompted"):
+    agent: str
+    text: str
+    task: str | None = None
+    delivered: bool = True
+
+
+class AgentExited(Event, tag="agent.exited"):
+    agent: str
+    code: int | None = None
+    signal: str = ""
+    last_lines: list[str] = []
+
+
+class AgentKilled(Event, tag="agent.killed"):
+    agent: str
+    reason: str = ""
+    how: str = ""  # "interrupt", "term", "kill": which step of the graceful kill ended it
+
+
+class AgentLost(Event, tag="agent.lost"):
+    agent: str
+    reason: str = ""
+
+
+# --- tasks and approvals ----------------------------------------------------------------------
+
+
+class TaskCreated(Event, tag="task.created"):
+    task: str
+    title: str
+    description: str = ""
+    role: str = ""
+    column: str = "backlog"
+    depends_on: list[str] = []
+    acceptance: list[str] = []
+    tags: list[str] = []
+    parent: str | None = None
+    agent: str | None = None
+
+
+class TaskUpdated(Event, tag="task.updated"):
+    task: str
+    title: str | None = None
+    description: str | None = None
+    role: str | None = None
+    tags: list[str] | None = None
+    depends_on: list[str] | None = None
+
+
+class TaskAssigned(Event, tag="task.assigned"):
+    """``agent`` None unassigns. ``reason`` says why (routing decisions always give one)."""
+
+    task: str
+    agent: str | None = None
+    reason: str = ""
+
+
+class TaskMoved(Event, tag="task.moved"):
+    task: str
+    column: str
+    from_column: str = ""
+    reason: str = ""
+    agent: str | None = None
+
+
+class TaskNote(Event, tag="task.note"):
+    """Handoff or decision text left on a task. ``kind``: note, handoff, decision, blocked."""
+
+    task: str
+    text: str
+    kind: str = "note"
+    agent: str | None = None
+
+
+class ApprovalRequested(Event, tag="approval.requested"):
+    task: str
+    approval: str
+    transition: str = ""
+    to_column: str = ""
+    reason: str = ""
+
+
+class ApprovalGranted(Event, tag="approval.granted"):
+    task: str
+    approval: str
+    comment: str = ""
+
+
+class ApprovalDenied(Event, tag="approval.denied"):
+    task: str
+    approval: str
+    comment: str = ""
+
+
+class CostReported(Event, tag="cost.reported"):
+    agent: str | None = None
+    task: str | None = None
+    model: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    LogHeader,
+    ConfigLoaded,
+    Error,
+    Alert,
+    AgentSpawned,
+    AgentStarted,
+    AgentOutput,
+    AgentStatus,
+    AgentPaused,
+    AgentResumed,
+    AgentPrompted,
+    AgentExited,
+    AgentKilled,
+    AgentLost,
+    TaskCreated,
+    TaskUpdated,
+    TaskAssigned,
+    TaskMoved,
+    TaskNote,
+    ApprovalRequested,
+    ApprovalGranted,
+    ApprovalDenied,
+    CostReported,
+)
+
+#: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
+AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
+    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentKilled | \
+    AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskNote | \
+    ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
+
+EVENTS_BY_TYPE: dict[str, type[Event]] = {
+    cls.__struct_config__.tag: cls for cls in EVENT_TYPES  # type: ignore[misc]
+}
+
+
+class UnknownEvent(msgspec.Struct, kw_only=True):
+    """A record whose ``type`` this version does not know: kept (so it is written back and
+    replayed as it was) and skipped by the fold."""
+
+    type_name: str
+    seq: int = 0
+    ts: float = 0.0
+    raw: bytes = b""
+
+
+def is_chatty(event: Event) -> bool:
+    return type(event).chatty
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Validate a plain dict (e.g. from an inbox file) into an event; raises msgspec errors."""
+    return msgspec.convert(data, AnyEvent)

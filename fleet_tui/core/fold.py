@@ -1,0 +1,359 @@
+"""The fold: ``fold(state, event) -> state``, the only way FleetState changes.
+
+Pure in the sense that matters for replay: the result depends only on the state and the event
+(no I/O, no clock, no randomness). For speed it updates the state it is given in place and
+returns it; callers that need to keep an earlier state take ``state.copy()`` first.
+Dispatch is a dict keyed by the event's class (measured faster than ``match`` on classes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from fleet_tui.core import events as ev
+from fleet_tui.core.state import (
+    EXITED,
+    LOST,
+    PAUSED,
+    STALLED,
+    STARTING,
+    AgentState,
+    ApprovalState,
+    FleetState,
+    Note,
+    TaskState,
+)
+
+#: Events the timeline does not keep (they are the pane contents, not happenings).
+_NOT_IN_TIMELINE = (ev.AgentOutput,)
+
+
+def _agent(state: FleetState, name: str | None) -> AgentState | None:
+    if name is None:
+        return None
+    return state.agents.get(name)
+
+
+def _set_status(agent: AgentState, ts: float) -> None:
+    """Recompute the shown status from lifecycle, explicit and heuristic statuses."""
+    if not agent.alive:
+        status = agent.status if agent.status in (EXITED, LOST) else EXITED
+    elif agent.paused:
+        status = PAUSED
+    elif agent.heuristic_status == STALLED:
+        # A stall is measured, not claimed: it wins over an agent saying it is working.
+        status = STALLED
+    elif agent.explicit_status:
+        status = agent.explicit_status
+    else:
+        status = agent.heuristic_status
+    if status != agent.status:
+        agent.status = status
+        agent.status_since = ts
+
+
+def _on_header(state: FleetState, e: ev.LogHeader) -> None:
+    state.fleet = e.fleet
+    state.session = e.session
+    state.schema = e.schema
+
+
+def _on_config(state: FleetState, e: ev.ConfigLoaded) -> None:
+    if e.fleet:
+        state.fleet = e.fleet
+
+
+def _on_error(state: FleetState, e: ev.Error) -> None:
+    state.errors += 1
+
+
+def _on_spawned(state: FleetState, e: ev.AgentSpawned) -> None:
+    old = state.agents.get(e.agent)
+    agent = AgentState(
+        name=e.agent,
+        role=e.role or (e.roles[0] if e.roles else ""),
+        roles=list(e.roles) or ([e.role] if e.role else []),
+        model=e.model,
+        command=list(e.command),
+        cwd=e.cwd,
+        template=e.template,
+        status=STARTING,
+        status_since=e.ts,
+        spawned_at=e.ts,
+    )
+    if old is not None:
+        # A restart keeps what the agent had earned and held.
+        agent.cost = old.cost
+        agent.tasks = old.tasks
+        if e.adopted:
+            agent.screen = old.screen
+            agent.width, agent.height = old.width, old.height
+    state.agents[e.agent] = agent
+
+
+def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.pid = e.pid
+    agent.pane = e.pane
+    agent.alive = True
+    if e.width:
+        agent.width, agent.height = e.width, e.height
+    _set_status(agent, e.ts)
+
+
+def _on_output(state: FleetState, e: ev.AgentOutput) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    screen = agent.screen
+    if e.keyframe:
+        height = e.height or len(e.changes)
+        screen = [""] * height
+        agent.width, agent.height = e.width or agent.width, height
+    elif e.height and e.height != len(screen):
+        screen = (screen + [""] * e.height)[: e.height]
+        agent.height = e.height
+    for row, text in e.changes:
+        if 0 <= row < len(screen):
+            screen[row] = text
+        elif row >= len(screen):
+            screen.extend([""] * (row - len(screen)))
+            screen.append(text)
+    agent.screen = screen
+    agent.last_output_at = e.ts
+
+
+def _on_status(state: FleetState, e: ev.AgentStatus) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    if e.explicit:
+        agent.explicit_status = e.status
+    else:
+        agent.heuristic_status = e.status
+    _set_status(agent, e.ts)
+
+
+def _on_paused(state: FleetState, e: ev.AgentPaused) -> None:
+    agent = _agent(state, e.agent)
+    if agent is not None:
+        agent.paused = True
+        _set_status(agent, e.ts)
+
+
+def _on_resumed(state: FleetState, e: ev.AgentResumed) -> None:
+    agent = _agent(state, e.agent)
+    if agent is not None:
+        agent.paused = False
+        _set_status(agent, e.ts)
+
+
+def _on_prompted(state: FleetState, e: ev.AgentPrompted) -> None:
+    agent = _agent(state, e.agent)
+    if agent is not None and agent.explicit_status:
+        # A new prompt starts new work: the agent's last claim no longer holds.
+        agent.explicit_status = ""
+        _set_status(agent, e.ts)
+
+
+def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.alive = False
+    agent.paused = False
+    agent.exit_code = e.code
+    agent.exit_signal = e.signal
+    agent.status = EXITED
+    agent.status_since = e.ts
+
+
+def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.alive = False
+    agent.paused = False
+    agent.status = EXITED
+    agent.status_since = e.ts
+
+
+def _on_lost(state: FleetState, e: ev.AgentLost) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.alive = False
+    agent.paused = False
+    agent.status = LOST
+    agent.status_since = e.ts
+
+
+def _on_task_created(state: FleetState, e: ev.TaskCreated) -> None:
+    state.tasks[e.task] = TaskState(
+        id=e.task,
+        title=e.title,
+        description=e.description,
+        role=e.role,
+        column=e.column,
+        depends_on=list(e.depends_on),
+        acceptance=list(e.acceptance),
+        tags=list(e.tags),
+        parent=e.parent,
+        created_at=e.ts,
+        updated_at=e.ts,
+    )
+
+
+def _on_task_updated(state: FleetState, e: ev.TaskUpdated) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    if e.title is not None:
+        task.title = e.title
+    if e.description is not None:
+        task.description = e.description
+    if e.role is not None:
+        task.role = e.role
+    if e.tags is not None:
+        task.tags = list(e.tags)
+    if e.depends_on is not None:
+        task.depends_on = list(e.depends_on)
+    task.updated_at = e.ts
+
+
+def _on_task_assigned(state: FleetState, e: ev.TaskAssigned) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    previous = _agent(state, task.assignee)
+    if previous is not None and e.task in previous.tasks:
+        previous.tasks = [t for t in previous.tasks if t != e.task]
+    task.assignee = e.agent
+    task.updated_at = e.ts
+    agent = _agent(state, e.agent)
+    if agent is not None and e.task not in agent.tasks:
+        agent.tasks = [*agent.tasks, e.task]
+
+
+def _on_task_moved(state: FleetState, e: ev.TaskMoved) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    task.column = e.column
+    task.updated_at = e.ts
+
+
+def _on_task_note(state: FleetState, e: ev.TaskNote) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    author = e.agent or e.source
+    task.notes = [*task.notes, Note(text=e.text, kind=e.kind, author=author, ts=e.ts, seq=e.seq)]
+    task.updated_at = e.ts
+
+
+def _on_approval_requested(state: FleetState, e: ev.ApprovalRequested) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    approval = ApprovalState(
+        id=e.approval,
+        task=e.task,
+        transition=e.transition,
+        to_column=e.to_column,
+        reason=e.reason,
+        requested_at=e.ts,
+    )
+    task.pending_approvals = [a for a in task.pending_approvals if a.id != e.approval]
+    task.pending_approvals.append(approval)
+    task.updated_at = e.ts
+
+
+def _on_approval_decided(state: FleetState, e: ev.ApprovalGranted | ev.ApprovalDenied) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    task.pending_approvals = [a for a in task.pending_approvals if a.id != e.approval]
+    task.updated_at = e.ts
+
+
+def _on_cost(state: FleetState, e: ev.CostReported) -> None:
+    state.cost.add(e.input_tokens, e.output_tokens, e.usd)
+    agent = _agent(state, e.agent)
+    if agent is not None:
+        agent.cost.add(e.input_tokens, e.output_tokens, e.usd)
+    task = state.tasks.get(e.task) if e.task is not None else None
+    if task is not None:
+        task.cost.add(e.input_tokens, e.output_tokens, e.usd)
+
+
+_HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
+    ev.LogHeader: _on_header,
+    ev.ConfigLoaded: _on_config,
+    ev.Error: _on_error,
+    ev.Alert: lambda state, e: None,
+    ev.AgentSpawned: _on_spawned,
+    ev.AgentStarted: _on_started,
+    ev.AgentOutput: _on_output,
+    ev.AgentStatus: _on_status,
+    ev.AgentPaused: _on_paused,
+    ev.AgentResumed: _on_resumed,
+    ev.AgentPrompted: _on_prompted,
+    ev.AgentExited: _on_exited,
+    ev.AgentKilled: _on_killed,
+    ev.AgentLost: _on_lost,
+    ev.TaskCreated: _on_task_created,
+    ev.TaskUpdated: _on_task_updated,
+    ev.TaskAssigned: _on_task_assigned,
+    ev.TaskMoved: _on_task_moved,
+    ev.TaskNote: _on_task_note,
+    ev.ApprovalRequested: _on_approval_requested,
+    ev.ApprovalGranted: _on_approval_decided,
+    ev.ApprovalDenied: _on_approval_decided,
+    ev.CostReported: _on_cost,
+}
+
+
+def fold(state: FleetState, event: ev.Event | ev.UnknownEvent) -> FleetState:
+    """Apply one event to ``state`` (in place) and return it. Unknown events change nothing."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        return state
+    handler(state, event)  # type: ignore[arg-type]
+    state.events += 1
+    state.last_seq = event.seq
+    if not state.first_ts:
+        state.first_ts = event.ts
+    state.last_ts = event.ts
+    if not isinstance(event, _NOT_IN_TIMELINE):
+        state.timeline.append(event)
+    return state
+
+
+def fold_all(events: Iterable[ev.Event | ev.UnknownEvent], state: FleetState | None = None) -> FleetState:
+    """Fold a sequence of events into ``state`` (a new FleetState when None)."""
+    if state is None:
+        state = FleetState()
+    handlers = _HANDLERS
+    timeline_append = state.timeline.append
+    count = 0
+    last = None
+    for event in events:
+        handler = handlers.get(type(event))
+        if handler is None:
+            continue
+        handler(state, event)  # type: ignore[arg-type]
+        count += 1
+        last = event
+        if not state.first_ts:
+            state.first_ts = event.ts
+        if type(event) is not ev.AgentOutput:
+            timeline_append(event)
+    if last is not None:
+        state.events += count
+        state.last_seq = last.seq
+        state.last_ts = last.ts
+    return state
+

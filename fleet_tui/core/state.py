@@ -1,0 +1,183 @@
+"""FleetState: what the UI shows, built only by folding events (see ``fold.py``).
+
+Plain mutable msgspec Structs: the fold owns the state it is given and updates it in place,
+which keeps a million-event fold fast. Take ``state.copy()`` to keep a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import msgspec
+
+from fleet_tui.core.events import Event
+
+# Agent statuses. ``working``/``idle``/``waiting`` come from the pane monitor's heuristics or
+# from the agent itself; the rest from lifecycle events.
+STARTING = "starting"
+WORKING = "working"
+IDLE = "idle"
+WAITING = "waiting"
+STALLED = "stalled"
+PAUSED = "paused"
+EXITED = "exited"
+LOST = "lost"
+DONE = "done"
+STATUSES = (STARTING, WORKING, IDLE, WAITING, STALLED, PAUSED, EXITED, LOST, DONE)
+
+# Default task board columns (a fleet may define its own pipeline of stages).
+BACKLOG = "backlog"
+READY = "ready"
+IN_PROGRESS = "in_progress"
+REVIEW = "review"
+DONE_COLUMN = "done"
+BLOCKED = "blocked"
+COLUMNS = (BACKLOG, READY, IN_PROGRESS, REVIEW, DONE_COLUMN, BLOCKED)
+
+#: How many non-output events the timeline keeps.
+TIMELINE_LIMIT = 2000
+
+
+class Cost(msgspec.Struct):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def add(self, input_tokens: int, output_tokens: int, usd: float) -> None:
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.usd += usd
+
+
+class AgentState(msgspec.Struct):
+    name: str
+    role: str = ""
+    roles: list[str] = []
+    model: str = ""
+    command: list[str] = []
+    cwd: str = ""
+    template: str = ""
+    #: The status shown: lifecycle (paused/exited/lost) first, then explicit, then heuristic.
+    status: str = STARTING
+    status_since: float = 0.0
+    heuristic_status: str = STARTING
+    explicit_status: str = ""
+    paused: bool = False
+    alive: bool = True
+    exit_code: int | None = None
+    exit_signal: str = ""
+    pid: int | None = None
+    pane: str = ""
+    spawned_at: float = 0.0
+    #: Tasks held, oldest first; ``task`` is the newest.
+    tasks: list[str] = []
+    #: The pane's screen as last captured (ANSI text, one string a row).
+    screen: list[str] = []
+    width: int = 0
+    height: int = 0
+    last_output_at: float = 0.0
+    cost: Cost = msgspec.field(default_factory=Cost)
+
+    @property
+    def task(self) -> str | None:
+        return self.tasks[-1] if self.tasks else None
+
+
+class ApprovalState(msgspec.Struct):
+    id: str
+    task: str
+    transition: str = ""
+    to_column: str = ""
+    reason: str = ""
+    requested_at: float = 0.0
+
+
+class Note(msgspec.Struct):
+    text: str
+    kind: str = "note"
+    author: str = ""
+    ts: float = 0.0
+    seq: int = 0
+
+
+class TaskState(msgspec.Struct):
+    id: str
+    title: str
+    description: str = ""
+    role: str = ""
+    column: str = BACKLOG
+    assignee: str | None = None
+    depends_on: list[str] = []
+    acceptance: list[str] = []
+    tags: list[str] = []
+    parent: str | None = None
+    notes: list[Note] = []
+    pending_approvals: list[ApprovalState] = []
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    cost: Cost = msgspec.field(default_factory=Cost)
+
+
+class FleetState(msgspec.Struct):
+    fleet: str = ""
+    session: str = ""
+    schema: int = 0
+    agents: dict[str, AgentState] = {}
+    tasks: dict[str, TaskState] = {}
+    timeline: deque[Event] = msgspec.field(default_factory=lambda: deque(maxlen=TIMELINE_LIMIT))
+    cost: Cost = msgspec.field(default_factory=Cost)
+    events: int = 0
+    last_seq: int = 0
+    first_ts: float = 0.0
+    last_ts: float = 0.0
+    errors: int = 0
+
+    def copy(self) -> FleetState:
+        """A deep copy that later folds will not touch (events themselves are shared)."""
+        copied = msgspec.structs.replace(
+            self,
+            agents={
+                name: msgspec.structs.replace(
+                    a,
+                    roles=list(a.roles),
+                    command=list(a.command),
+                    tasks=list(a.tasks),
+                    screen=list(a.screen),
+                    cost=msgspec.structs.replace(a.cost),
+                )
+                for name, a in self.agents.items()
+            },
+            tasks={
+                tid: msgspec.structs.replace(
+                    t,
+                    depends_on=list(t.depends_on),
+                    acceptance=list(t.acceptance),
+                    tags=list(t.tags),
+                    notes=list(t.notes),
+                    pending_approvals=list(t.pending_approvals),
+                    cost=msgspec.structs.replace(t.cost),
+                )
+                for tid, t in self.tasks.items()
+            },
+            timeline=deque(self.timeline, maxlen=self.timeline.maxlen),
+            cost=msgspec.structs.replace(self.cost),
+        )
+        return copied
+
+    # Convenience views for the UI -------------------------------------------------------
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for agent in self.agents.values():
+            counts[agent.status] = counts.get(agent.status, 0) + 1
+        return counts
+
+    def pending_approvals(self) -> list[ApprovalState]:
+        return [a for t in self.tasks.values() for a in t.pending_approvals]
+
+    def open_tasks(self) -> int:
+        return sum(1 for t in self.tasks.values() if t.column != DONE_COLUMN)

@@ -1,0 +1,268 @@
+"""The service layer: wires the tmux driver, pane monitor and event log to the pure core.
+
+One ``Orchestrator`` per running fleet. Every change goes through ``submit``: the event is
+appended to the session log, folded into ``state`` and handed to listeners (the UI), in that
+order and under one lock, so the log, the state and the screen agree. Commands (spawn, pause,
+kill, prompt...) are blocking calls that talk to tmux; the UI runs them in worker threads.
+The pane monitor calls ``submit`` from its own thread.
+
+Sessions outlive the UI: the session id is stored on the fleet's private tmux server
+(``@fleet_session``), so a restarted fleet-tui reopens the same log, adopts the ``fleet_*``
+sessions it finds and marks agents the log thought alive but tmux no longer has as lost.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.eventlog import EventLogWriter, LogReader, open_log
+from fleet_tui.adapters.monitor import PaneMonitor
+from fleet_tui.adapters.tmux import PaneInfo, TmuxDriver, socket_name_for
+from fleet_tui.config.loader import LoadedConfig
+from fleet_tui.config.presets import patterns_for
+from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
+from fleet_tui.core import events as ev
+from fleet_tui.core.fold import fold, fold_all
+from fleet_tui.core.state import FleetState
+
+SESSION_OPTION = "@fleet_session"
+
+Listener = Callable[[ev.Event], None]
+
+
+class OrchestratorError(Exception):
+    """A command that cannot be carried out; the message is for the user."""
+
+
+class Orchestrator:
+    def __init__(self, loaded: LoadedConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.clock = clock
+        self.socket_name = socket_name_for(self.config.fleet, loaded.path)
+        self.driver = TmuxDriver(self.socket_name)
+        self.state = FleetState()
+        self.session_id = ""
+        self.launches: dict[str, AgentLaunch] = {}
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        self._log: EventLogWriter | None = None
+        self._monitor: PaneMonitor | None = None
+        self.warnings: list[str] = []
+
+    # --- events ---------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def submit(self, event: ev.Event) -> ev.Event:
+        """Log, fold and announce one event. Safe from any thread."""
+        with self._lock:
+            if self._log is None:
+                raise OrchestratorError("the fleet is not started")
+            if not event.ts:
+                event.ts = self.clock()
+            self._log.append(event)
+            fold(self.state, event)
+            for listener in self._listeners:
+                listener(event)
+        return event
+
+    @property
+    def log_path(self) -> Path:
+        return paths.events_path(self.session_id)
+
+    # --- start and stop -------------------------------------------------------------------
+
+    def start(self, spawn: bool = True) -> None:
+        """Open (or reopen) the session, adopt running agents, spawn missing ones, watch panes."""
+        for spec in self.config.agents:
+            for name in agent_names(spec):
+                self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        panes = self.driver.list_agent_panes()
+        self.session_id = (self.driver.get_server_option(SESSION_OPTION) if panes else "") or ""
+        resumed = bool(self.session_id) and paths.events_path(self.session_id).exists()
+        if not resumed:
+            self.session_id = self.session_id or paths.new_session_id(self.clock())
+        paths.create_session_dir(self.session_id)
+        if resumed:
+            reader = LogReader(self.log_path, skip_corrupt=True)
+            for block in reader.blocks():
+                fold_all(block, self.state)
+            self.warnings.extend(reader.warnings)
+        header = self._header()
+        self._log = open_log(self.log_path, header)
+        if self._log.is_new:
+            fold(self.state, header)
+        self.submit(ev.ConfigLoaded(
+            path=str(self.loaded.path), fleet=self.config.fleet,
+            agents=list(self.launches), tasks=len(self.config.tasks),
+        ))
+        if not resumed:
+            for task in self.config.tasks:
+                self.submit(ev.TaskCreated(
+                    task=task.id, title=task.title, description=task.description,
+                    role=task.role, column=task.column, depends_on=list(task.blocked_by),
+                    acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
+                ))
+        self._adopt(panes)
+        if spawn:
+            for launch in resolve_agents(self.config, self.loaded.base_dir):
+                if launch.name not in {p.agent for p in panes}:
+                    self.spawn(launch)
+        self._start_monitor()
+
+    def _header(self) -> ev.LogHeader:
+        now = self.clock()
+        return ev.LogHeader(
+            fleet=self.config.fleet, host=socket.gethostname(), pid=os.getpid(), started=now,
+            session=self.session_id, config_path=str(self.loaded.path), ts=now,
+        )
+
+    def _adopt(self, panes: list[PaneInfo]) -> None:
+        """Reconcile what the log believes with what tmux has."""
+        live = {p.agent: p for p in panes}
+        for name, agent in list(self.state.agents.items()):
+            if agent.alive and name not in live:
+                self.submit(ev.AgentLost(agent=name, reason="its tmux session is gone"))
+        for pane in panes:
+            known = self.state.agents.get(pane.agent)
+            if known is None or not known.alive or known.pane != pane.pane_id:
+                launch = self.launches.get(pane.agent)
+                self.submit(ev.AgentSpawned(
+                    agent=pane.agent, adopted=True,
+                    command=launch.command if launch else [],
+                    cwd=launch.cwd if launch else "", roles=launch.roles if launch else [],
+                    role=launch.role if launch else "", model=launch.model if launch else "",
+                    template=launch.template if launch else "",
+                ))
+                self.submit(ev.AgentStarted(agent=pane.agent, pid=pane.pid, pane=pane.pane_id,
+                                            width=pane.width, height=pane.height))
+            if pane.dead and self.state.agents[pane.agent].alive:
+                self.submit(ev.AgentExited(agent=pane.agent, code=pane.dead_status,
+                                           signal=pane.dead_signal or ""))
+
+    def _start_monitor(self) -> None:
+        self._monitor = PaneMonitor(
+            self.socket_name,
+            emit=self.submit,
+            patterns={n: patterns_for(lc.preset, lc.status_patterns)
+                      for n, lc in self.launches.items()},
+            stall_after={n: lc.stall_after for n, lc in self.launches.items()},
+            holds_task=lambda name: bool(
+                (agent := self.state.agents.get(name)) is not None and agent.tasks
+            ),
+        )
+        self._monitor.start()
+
+    def stop(self, kill_agents: bool = False) -> None:
+        """Stop watching and close the log; agents keep running unless ``kill_agents``."""
+        if kill_agents:
+            for name, agent in list(self.state.agents.items()):
+                if agent.alive:
+                    self.kill(name)
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor = None
+        if kill_agents:
+            self.driver.kill_server()
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    # --- agent commands -------------------------------------------------------------------
+
+    def _launch(self, name: str) -> AgentLaunch:
+        launch = self.launches.get(name)
+        if launch is None:
+            raise OrchestratorError(f"no agent named {name!r}")
+        return launch
+
+    def spawn(self, launch: AgentLaunch, source: str = ev.SOURCE_ORCHESTRATOR) -> None:
+        self.launches[launch.name] = launch
+        self.submit(ev.AgentSpawned(
+            agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
+            roles=launch.roles, model=launch.model, template=launch.template, source=source,
+        ))
+        info = self.driver.spawn(launch, self.session_id, extra_env={
+            "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+        })
+        if self._log is not None and not self.driver.get_server_option(SESSION_OPTION):
+            self.driver.set_server_option(SESSION_OPTION, self.session_id)
+        self.submit(ev.AgentStarted(agent=launch.name, pid=info.pid, pane=info.pane_id,
+                                    width=info.width, height=info.height))
+        if self._monitor is not None:
+            self._monitor.watch(launch.name, patterns_for(launch.preset, launch.status_patterns),
+                                launch.stall_after)
+
+    def spawn_from_template(self, template: str, name: str = "", prompt: str = "") -> str:
+        spec = next((a for a in self.config.agents if a.name == template), None)
+        if spec is None:
+            raise OrchestratorError(f"no agent template named {template!r}")
+        name = name or self._free_name(template)
+        agent = self.state.agents.get(name)
+        if agent is not None and agent.alive:
+            raise OrchestratorError(f"an agent named {name!r} is already running")
+        launch = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        self.spawn(launch, source=ev.SOURCE_USER)
+        if prompt:
+            self.prompt(name, prompt)
+        return name
+
+    def _free_name(self, template: str) -> str:
+        taken = {n for n, a in self.state.agents.items() if a.alive}
+        if template not in taken:
+            return template
+        i = 2
+        while f"{template}-{i}" in taken:
+            i += 1
+        return f"{template}-{i}"
+
+    def toggle_pause(self, name: str) -> bool:
+        """Pause a running agent or resume a paused one; returns True if now paused."""
+        agent = self.state.agents.get(name)
+        if agent is None or not agent.alive:
+            raise OrchestratorError(f"{name} is not running")
+        if agent.paused:
+            self.driver.resume(name)
+            self.submit(ev.AgentResumed(agent=name, source=ev.SOURCE_USER))
+            return False
+        self.driver.pause(name)
+        self.submit(ev.AgentPaused(agent=name, source=ev.SOURCE_USER))
+        return True
+
+    def kill(self, name: str, reason: str = "killed by the user") -> None:
+        agent = self.state.agents.get(name)
+        if agent is not None and agent.paused:
+            self.driver.resume(name)  # a stopped process cannot act on the interrupt
+        how = self.driver.kill(name)
+        self.submit(ev.AgentKilled(agent=name, reason=reason, how=how, source=ev.SOURCE_USER))
+
+    def restart(self, name: str) -> None:
+        launch = self._launch(name)
+        if self.driver.exists(name):
+            self.kill(name, reason="restart")
+        self.spawn(launch, source=ev.SOURCE_USER)
+
+    def prompt(self, name: str, text: str, task: str | None = None,
+               source: str = ev.SOURCE_USER) -> bool:
+        agent = self.state.agents.get(name)
+        if agent is None or not agent.alive:
+            raise OrchestratorError(f"{name} is not running")
+        delivered = self.driver.send_prompt(name, text)
+        self.submit(ev.AgentPrompted(agent=name, text=text, task=task, delivered=delivered,
+                                     source=source))
+        if not delivered:
+            self.submit(ev.Alert(kind="delivery", agent=name,
+                                 message=f"prompt to {name} did not show up in its pane"))
+        return delivered
+
+    def attach_argv(self, name: str) -> list[str]:
+        return self.driver.attach_argv(name)

@@ -1,0 +1,123 @@
+"""The fleet-tui command as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from fleet_tui.adapters.eventlog import open_log
+from fleet_tui.core import events as ev
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def fleet(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+          ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fleet_tui.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=60)
+
+
+def test_help_lists_every_subcommand() -> None:
+    out = fleet("--help")
+    assert out.returncode == 0
+    for command in ("run", "validate", "schema", "init", "sessions"):
+        assert command in out.stdout
+
+
+def test_version() -> None:
+    out = fleet("--version")
+    assert out.returncode == 0 and out.stdout.startswith("fleet-tui ")
+
+
+def test_validate_the_repo_demo_fleet() -> None:
+    out = fleet("validate", str(REPO / "fleet.yaml"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok: ") and " agents, " in out.stdout
+
+
+def test_validate_a_bad_file_prints_one_line_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "fleet.yaml"
+    bad.write_text("fleet: x\nagents:\n  - name: a\n    command: echo hi\n")
+    out = fleet("validate", "fleet.yaml", cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert out.stderr.startswith("fleet.yaml:4:14: agents[0].command: expected a list of strings")
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_missing_config_is_a_one_line_error(tmp_path: Path) -> None:
+    out = fleet("validate", cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_config_search_order_env_then_cwd(tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text("fleet: here\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("fleet: env\nagents:\n  - {name: a, command: [x]}\n")
+    assert fleet("validate", cwd=tmp_path).stdout == "ok: 0 agents, 0 tasks\n"
+    out = fleet("validate", cwd=tmp_path, env={"FLEET_CONFIG": str(other)})
+    assert out.stdout == "ok: 1 agents, 0 tasks\n"
+
+
+def test_schema_is_json_schema_of_fleet_yaml() -> None:
+    out = fleet("schema")
+    schema = json.loads(out.stdout)
+    assert "$defs" in schema and "FleetConfig" in schema["$defs"]
+    assert "agents" in schema["$defs"]["FleetConfig"]["properties"]
+
+
+def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = fleet("init", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "fleet.yaml").read_text()
+    for example in ("claude", "codex", "aider"):
+        assert example in text
+    assert fleet("validate", cwd=tmp_path).returncode == 0
+    again = fleet("init", cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert (tmp_path / "fleet.yaml").read_text() == text
+
+
+def test_sessions_lists_id_start_duration_agents_events(fleet_home: Path) -> None:
+    assert "no sessions yet" in fleet("sessions").stdout
+    path = fleet_home / "sessions" / "20260101-120000-abcd" / "events.jsonl"
+    with open_log(path, ev.LogHeader(fleet="demo", ts=1000.0)) as w:
+        w.append(ev.AgentSpawned(agent="a", ts=1001.0))
+        w.append(ev.AgentSpawned(agent="b", ts=1002.0))
+        w.append(ev.Error(message="x", ts=1125.0))
+    out = fleet("sessions")
+    row = out.stdout.splitlines()[1].split()
+    assert row[0] == "20260101-120000-abcd" and row[1] == "demo"
+    assert row[-3:] == ["2m05s", "2", "4"]
+
+
+def test_corrupt_log_error_names_file_and_line_without_traceback(fleet_home: Path) -> None:
+    from fleet_tui.adapters.eventlog import CorruptLogError, read_log
+
+    path = fleet_home / "events.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"type":"error","message":"a"}\nnot json\n{"type":"error","message":"b"}\n')
+    with pytest.raises(CorruptLogError) as info:
+        read_log(path)
+    assert str(info.value).startswith(f"{path}:2: ")
+
+
+def test_wheel_installs_the_package_themes_and_console_script(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                          "-w", str(tmp_path), str(REPO)], capture_output=True, text=True)
+    if out.returncode != 0 and "No module named" in out.stderr:
+        pytest.skip("hatchling is not installed for --no-build-isolation")
+    assert out.returncode == 0, out.stderr
+    wheel = next(tmp_path.glob("fleet_tui-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fleet_tui/cli.py" in names and "fleet_tui/demo_agent.py" in names
+    assert any(n.startswith("fleet_tui/_themes/") for n in names)
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "fleet-tui = fleet_tui.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
