@@ -91,6 +91,35 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_emit(args: argparse.Namespace) -> int:
+    import os
+
+    from fleet_tui.adapters.inbox import drop_message, new_message_id
+    from fleet_tui.core.inbox_rules import InboxMessage
+
+    inbox = args.inbox or os.environ.get("FLEET_INBOX")
+    if not inbox:
+        raise UserError("FLEET_INBOX is not set: run this inside a fleet agent, or pass --inbox DIR")
+    data: dict[str, str] = {}
+    for item in args.data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--data takes KEY=VALUE, got {item!r}")
+        data[key] = value
+    if args.value is not None:
+        data.setdefault("status" if args.type == "status" else "value", args.value)
+    msg = InboxMessage(
+        id=new_message_id(), type=args.type, agent=args.agent or os.environ.get("FLEET_AGENT", ""),
+        task=args.task or os.environ.get("FLEET_TASK") or None, note=args.note or "", data=data,
+        ts=time.time(), hook=args.hook or "",
+    )
+    try:
+        drop_message(Path(inbox), msg)
+    except OSError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fleet-tui",
@@ -122,6 +151,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sessions = sub.add_parser("sessions", help="list past sessions")
     sessions.set_defaults(func=cmd_sessions)
+
+    emit = sub.add_parser(
+        "emit", help="(from an agent or hook) tell fleet-tui something: status, task.done, ...",
+        description="Drop one event into the fleet's inbox and return at once. Types: status "
+        "(working|idle|waiting|done), task.done, task.blocked, task.note, task.created, cost.",
+    )
+    emit.add_argument("type", help="status, task.done, task.blocked, task.note, task.created, cost")
+    emit.add_argument("value", nargs="?", help="for status: working, idle, waiting or done")
+    emit.add_argument("--task", help="the task it is about (default $FLEET_TASK)")
+    emit.add_argument("--note", help="handoff or decision text")
+    emit.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                      help="extra fields, e.g. model=... input_tokens=... usd=...")
+    emit.add_argument("--agent", help="the agent (default $FLEET_AGENT)")
+    emit.add_argument("--inbox", help="the inbox folder (default $FLEET_INBOX)")
+    emit.add_argument("--hook", help=argparse.SUPPRESS)
+    emit.set_defaults(func=cmd_emit)
     return parser
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import EventLogWriter, LogReader, open_log
+from fleet_tui.adapters.inbox import InboxWatcher
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import PaneInfo, TmuxDriver, socket_name_for
 from fleet_tui.config.loader import LoadedConfig
@@ -29,6 +30,7 @@ from fleet_tui.config.presets import patterns_for
 from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold, fold_all
+from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
 from fleet_tui.core.state import FleetState
 
 SESSION_OPTION = "@fleet_session"
@@ -54,6 +56,9 @@ class Orchestrator:
         self._lock = threading.RLock()
         self._log: EventLogWriter | None = None
         self._monitor: PaneMonitor | None = None
+        self._inbox: InboxWatcher | None = None
+        #: Inbox message ids already applied (from the log), so a file is applied once.
+        self._applied: set[str] = set()
         self.warnings: list[str] = []
 
     # --- events ---------------------------------------------------------------------------
@@ -95,6 +100,7 @@ class Orchestrator:
             reader = LogReader(self.log_path, skip_corrupt=True)
             for block in reader.blocks():
                 fold_all(block, self.state)
+                self._applied.update(e.ref for e in block if getattr(e, "ref", ""))
             self.warnings.extend(reader.warnings)
         header = self._header()
         self._log = open_log(self.log_path, header)
@@ -117,6 +123,27 @@ class Orchestrator:
                 if launch.name not in {p.agent for p in panes}:
                     self.spawn(launch)
         self._start_monitor()
+        self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
+                                   self._on_inbox_reject)
+        self._inbox.start()
+
+    def _on_inbox_message(self, msg: InboxMessage) -> None:
+        """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
+        if msg.id in self._applied:
+            return
+        events = message_to_events(msg)
+        if msg.agent not in self.state.agents:
+            raise InboxRejected(f"unknown agent {msg.agent!r}")
+        if msg.task and msg.type != "task.created" and msg.task not in self.state.tasks:
+            raise InboxRejected(f"unknown task {msg.task!r}")
+        with self._lock:
+            for event in events:
+                self.submit(event)
+            self._applied.add(msg.id)
+
+    def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
+        self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),
+                             message=f"inbox file {path.name} rejected: {reason}"))
 
     def _header(self) -> ev.LogHeader:
         now = self.clock()
@@ -167,6 +194,9 @@ class Orchestrator:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
                     self.kill(name)
+        if self._inbox is not None:
+            self._inbox.stop()
+            self._inbox = None
         if self._monitor is not None:
             self._monitor.stop()
             self._monitor = None

@@ -38,6 +38,9 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
     seq: int = 0
     ts: float = 0.0
     source: str = SOURCE_ORCHESTRATOR
+    #: The inbox message this event came from (empty for everything else): makes ingestion
+    #: idempotent across restarts.
+    ref: str = ""
 
     #: Chatty events are group-committed; everything else is fsynced before append returns.
     chatty: ClassVar[bool] = False
@@ -210,6 +213,16 @@ class TaskMoved(Event, tag="task.moved"):
     agent: str | None = None
 
 
+class TaskReported(Event, tag="task.reported"):
+    """An agent says it finished (``outcome`` done) or cannot go on (blocked) with a task;
+    routing decides what happens next."""
+
+    task: str
+    outcome: str
+    agent: str | None = None
+    note: str = ""
+
+
 class TaskNote(Event, tag="task.note"):
     """Handoff or decision text left on a task. ``kind``: note, handoff, decision, blocked."""
 
@@ -267,6 +280,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TaskUpdated,
     TaskAssigned,
     TaskMoved,
+    TaskReported,
     TaskNote,
     ApprovalRequested,
     ApprovalGranted,
@@ -277,7 +291,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 #: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
 AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
     AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentKilled | \
-    AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskNote | \
+    AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | TaskNote | \
     ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {

@@ -245,6 +245,17 @@ def _on_task_moved(state: FleetState, e: ev.TaskMoved) -> None:
     task.updated_at = e.ts
 
 
+def _on_task_reported(state: FleetState, e: ev.TaskReported) -> None:
+    task = state.tasks.get(e.task)
+    if task is None:
+        return
+    if e.note:
+        author = e.agent or e.source
+        kind = "handoff" if e.outcome == "done" else e.outcome
+        task.notes = [*task.notes, Note(text=e.note, kind=kind, author=author, ts=e.ts, seq=e.seq)]
+    task.updated_at = e.ts
+
+
 def _on_task_note(state: FleetState, e: ev.TaskNote) -> None:
     task = state.tasks.get(e.task)
     if task is None:
@@ -308,6 +319,7 @@ _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.TaskUpdated: _on_task_updated,
     ev.TaskAssigned: _on_task_assigned,
     ev.TaskMoved: _on_task_moved,
+    ev.TaskReported: _on_task_reported,
     ev.TaskNote: _on_task_note,
     ev.ApprovalRequested: _on_approval_requested,
     ev.ApprovalGranted: _on_approval_decided,
