@@ -235,6 +235,8 @@ def _on_task_assigned(state: FleetState, e: ev.TaskAssigned) -> None:
     agent = _agent(state, e.agent)
     if agent is not None and e.task not in agent.tasks:
         agent.tasks = [*agent.tasks, e.task]
+    if e.agent is not None:
+        task.owners = {**task.owners, task.column: e.agent}
 
 
 def _on_task_moved(state: FleetState, e: ev.TaskMoved) -> None:

@@ -117,6 +117,8 @@ class TaskState(msgspec.Struct):
     parent: str | None = None
     notes: list[Note] = []
     pending_approvals: list[ApprovalState] = []
+    #: Who worked the task in each column (column -> agent): where a send-back returns it.
+    owners: dict[str, str] = {}
     created_at: float = 0.0
     updated_at: float = 0.0
     cost: Cost = msgspec.field(default_factory=Cost)
@@ -159,6 +161,7 @@ class FleetState(msgspec.Struct):
                     tags=list(t.tags),
                     notes=list(t.notes),
                     pending_approvals=list(t.pending_approvals),
+                    owners=dict(t.owners),
                     cost=msgspec.structs.replace(t.cost),
                 )
                 for tid, t in self.tasks.items()

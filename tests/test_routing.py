@@ -1,0 +1,173 @@
+"""Routing rules, pure: a task goes through the pipeline with handoffs, a send-back and a gate."""
+
+from __future__ import annotations
+
+from fleet_tui.core import events as ev
+from fleet_tui.core.fold import fold
+from fleet_tui.core.routing import (
+    GatePolicy,
+    Prompt,
+    RoutingPolicy,
+    StagePolicy,
+    assign_ready,
+    on_event,
+    render_prompt,
+)
+from fleet_tui.core.state import IDLE, WORKING, FleetState
+
+POLICY = RoutingPolicy(
+    stages=(StagePolicy("backlog"), StagePolicy("ready"), StagePolicy("in_progress", ("developer",)),
+            StagePolicy("review", ("reviewer",)), StagePolicy("done")),
+    gates=(GatePolicy(from_="review", to="done"),),
+)
+
+
+class World:
+    """Folds events and applies the routing reactions, like the orchestrator does."""
+
+    def __init__(self, policy: RoutingPolicy = POLICY) -> None:
+        self.state = FleetState()
+        self.policy = policy
+        self.log: list[ev.Event] = []
+        self.prompts: list[Prompt] = []
+
+    def apply(self, *events: ev.Event) -> None:
+        queue = list(events)
+        while queue:
+            event = queue.pop(0)
+            event.seq = len(self.log) + 1
+            event.ts = float(event.seq)
+            fold(self.state, event)
+            self.log.append(event)
+            reactions, prompts = on_event(self.state, self.policy, event)
+            self.prompts += prompts
+            queue += reactions
+            if not queue:
+                more, prompts = assign_ready(self.state, self.policy)
+                self.prompts += prompts
+                queue += more
+
+    def idle(self, agent: str) -> None:
+        self.apply(ev.AgentStatus(agent=agent, status=IDLE))
+
+    def busy(self, agent: str) -> None:
+        self.apply(ev.AgentStatus(agent=agent, status=WORKING))
+
+
+def _fleet() -> World:
+    w = World()
+    w.apply(ev.AgentSpawned(agent="dev", roles=["developer"]),
+            ev.AgentSpawned(agent="rev", roles=["reviewer"]),
+            ev.TaskCreated(task="T1", title="Login form", column="ready",
+                           acceptance=["validates input"]))
+    return w
+
+
+def test_full_pipeline_with_send_back_and_approval() -> None:
+    w = _fleet()
+    assert w.state.tasks["T1"].assignee is None  # nobody idle yet
+    w.idle("dev")
+    t1 = w.state.tasks["T1"]
+    assert (t1.column, t1.assignee) == ("in_progress", "dev")
+    assigned = [e for e in w.log if isinstance(e, ev.TaskAssigned)][-1]
+    assert assigned.reason == "assigned T1 to dev: role developer, idle, 0 tasks"
+    assert w.prompts[-1].agent == "dev" and "Task T1: Login form" in w.prompts[-1].text
+    assert "- validates input" in w.prompts[-1].text
+
+    w.busy("dev")
+    w.idle("rev")
+    w.apply(ev.TaskReported(task="T1", outcome="done", agent="dev", note="form done"))
+    assert (t1.column, t1.assignee) == ("review", "rev")
+    assert "form done" in w.prompts[-1].text  # the handoff note travels with the task
+
+    w.apply(ev.TaskReported(task="T1", outcome="blocked", agent="rev", note="no tests for empty email"))
+    assert (t1.column, t1.assignee) == ("in_progress", "dev")
+    assert w.prompts[-1].agent == "dev" and "no tests for empty email" in w.prompts[-1].text
+
+    w.apply(ev.TaskReported(task="T1", outcome="done", agent="dev", note="tests added"))
+    w.idle("rev")
+    assert (t1.column, t1.assignee) == ("review", "rev")
+    w.apply(ev.TaskReported(task="T1", outcome="done", agent="rev", note="lgtm"))
+    assert t1.column == "review" and [a.id for a in t1.pending_approvals] == ["review->done"]
+
+    w.apply(ev.ApprovalGranted(task="T1", approval="review->done", source="agent:rev"))
+    assert t1.column == "review"  # only the user's word moves it
+    w.apply(ev.ApprovalGranted(task="T1", approval="review->done", source="user"))
+    assert (t1.column, t1.assignee) == ("done", None)
+    reasons = [e.reason for e in w.log if isinstance(e, ev.TaskMoved | ev.TaskAssigned)]
+    assert all(reasons)
+
+
+def test_dependencies_hold_tasks_in_backlog_until_done() -> None:
+    w = _fleet()
+    w.apply(ev.TaskCreated(task="T2", title="Cookies", depends_on=["T1"]))
+    w.idle("dev")
+    assert w.state.tasks["T2"].column == "backlog"
+    w.state.tasks["T1"].column = "done"  # as if it went through review
+    w.state.agents["dev"].tasks = []
+    w.state.tasks["T1"].assignee = None
+    w.idle("dev")
+    assert w.state.tasks["T2"].column == "in_progress" and w.state.tasks["T2"].assignee == "dev"
+
+
+def test_least_loaded_first_and_max_tasks() -> None:
+    w = World(RoutingPolicy(stages=POLICY.stages, max_tasks={"a": 2, "b": 1}))
+    w.apply(ev.AgentSpawned(agent="a", roles=["developer"]),
+            ev.AgentSpawned(agent="b", roles=["developer"]))
+    for i in range(4):
+        w.apply(ev.TaskCreated(task=f"T{i}", title="t", column="ready"))
+    w.idle("a")
+    w.idle("b")
+    holders = {t.id: t.assignee for t in w.state.tasks.values()}
+    assert sorted(v for v in holders.values() if v) == ["a", "a", "b"]
+
+
+def test_task_role_picks_among_the_stage_roles() -> None:
+    policy = RoutingPolicy(stages=(StagePolicy("ready"), StagePolicy("work", ("ui", "api")),
+                                   StagePolicy("done")))
+    w = World(policy)
+    w.apply(ev.AgentSpawned(agent="u", roles=["ui"]), ev.AgentSpawned(agent="p", roles=["api"]),
+            ev.TaskCreated(task="T1", title="endpoint", role="api", column="ready"))
+    w.idle("u")
+    assert w.state.tasks["T1"].assignee is None
+    w.idle("p")
+    assert w.state.tasks["T1"].assignee == "p"
+
+
+def test_paused_busy_and_dead_agents_get_nothing() -> None:
+    w = _fleet()
+    w.apply(ev.AgentPaused(agent="dev"))
+    w.idle("dev")
+    assert w.state.tasks["T1"].assignee is None
+    w.apply(ev.AgentResumed(agent="dev"), ev.AgentExited(agent="dev", code=1))
+    assert w.state.tasks["T1"].assignee is None
+
+
+def test_auto_route_off_keeps_everything_manual() -> None:
+    w = World(RoutingPolicy(stages=POLICY.stages, auto_route=False))
+    w.apply(ev.AgentSpawned(agent="dev", roles=["developer"]),
+            ev.TaskCreated(task="T1", title="t", column="ready"))
+    w.idle("dev")
+    assert w.state.tasks["T1"].assignee is None and w.prompts == []
+
+
+def test_tag_gate_guards_the_final_move_and_denial_sends_back() -> None:
+    policy = RoutingPolicy(stages=POLICY.stages, gates=(GatePolicy(tag="release"),))
+    w = World(policy)
+    w.apply(ev.AgentSpawned(agent="dev", roles=["developer"]),
+            ev.AgentSpawned(agent="rev", roles=["reviewer"]),
+            ev.TaskCreated(task="R", title="ship", column="ready", tags=["release"]))
+    w.idle("dev")
+    w.apply(ev.TaskReported(task="R", outcome="done", agent="dev"))
+    w.idle("rev")
+    assert w.state.tasks["R"].column == "review"  # no gate on the way to review
+    w.apply(ev.TaskReported(task="R", outcome="done", agent="rev"))
+    assert [a.id for a in w.state.tasks["R"].pending_approvals] == ["review->done"]
+    w.apply(ev.ApprovalDenied(task="R", approval="review->done", comment="changelog missing",
+                              source="user"))
+    assert (w.state.tasks["R"].column, w.state.tasks["R"].assignee) == ("in_progress", "dev")
+
+
+def test_bad_template_falls_back_to_the_default() -> None:
+    w = _fleet()
+    assert render_prompt(w.state.tasks["T1"], "{nope}").startswith("Task T1: Login form")
