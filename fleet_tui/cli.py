@@ -7,6 +7,7 @@ unexpected crash prints one line and keeps the traceback in ``$FLEET_HOME/crash.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -120,6 +121,42 @@ def cmd_emit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hooks(args: argparse.Namespace) -> int:
+    from fleet_tui.adapters.hooks import claude_settings, codex_settings
+
+    if args.tool == "claude":
+        print("Merge this into ~/.claude/settings.json (or a project's .claude/settings.json):",
+              file=sys.stderr)
+        print(json.dumps(claude_settings(), indent=2))
+    else:
+        print("Add this line to ~/.codex/config.toml:", file=sys.stderr)
+        print(codex_settings())
+    return 0
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
+    import os
+
+    from fleet_tui.adapters.hooks import claude_message, codex_message, parse_payload
+    from fleet_tui.adapters.inbox import drop_message, new_message_id
+
+    inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
+    if not inbox or not agent:
+        return 0  # not running under fleet-tui
+    if args.tool == "claude":
+        msg = claude_message(parse_payload(sys.stdin.read()), agent, new_message_id(), time.time())
+    else:
+        payload = parse_payload(args.payload[-1]) if args.payload else {}
+        msg = codex_message(payload, agent, new_message_id(), time.time())
+    if msg is not None:
+        try:
+            drop_message(Path(inbox), msg)
+        except OSError:
+            return 0
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fleet-tui",
@@ -167,6 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     emit.add_argument("--inbox", help="the inbox folder (default $FLEET_INBOX)")
     emit.add_argument("--hook", help=argparse.SUPPRESS)
     emit.set_defaults(func=cmd_emit)
+
+    hooks = sub.add_parser("hooks", help="print the settings that make claude or codex report here")
+    hooks.add_argument("tool", choices=["claude", "codex"])
+    hooks.set_defaults(func=cmd_hooks)
+
+    hook = sub.add_parser("hook", help="(called by claude/codex hooks) forward a hook payload")
+    hook.add_argument("tool", choices=["claude", "codex"])
+    hook.add_argument("payload", nargs="*", help="codex passes its JSON as the last argument")
+    hook.set_defaults(func=cmd_hook)
     return parser
 
 

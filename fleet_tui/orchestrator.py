@@ -14,6 +14,7 @@ sessions it finds and marks agents the log thought alive but tmux no longer has 
 from __future__ import annotations
 
 import os
+import queue
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, re
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold, fold_all
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
+from fleet_tui.core.routing import GatePolicy, Prompt, RoutingPolicy, StagePolicy, assign_ready, on_event
 from fleet_tui.core.state import FleetState
 
 SESSION_OPTION = "@fleet_session"
@@ -60,6 +62,10 @@ class Orchestrator:
         #: Inbox message ids already applied (from the log), so a file is applied once.
         self._applied: set[str] = set()
         self.warnings: list[str] = []
+        self._reacting = False
+        self._prompts: queue.Queue[Prompt | None] = queue.Queue()
+        self._prompter: threading.Thread | None = None
+        self.policy = self._build_policy()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -67,17 +73,62 @@ class Orchestrator:
         self._listeners.append(listener)
 
     def submit(self, event: ev.Event) -> ev.Event:
-        """Log, fold and announce one event. Safe from any thread."""
+        """Log, fold and announce one event, then let routing react. Safe from any thread."""
         with self._lock:
             if self._log is None:
                 raise OrchestratorError("the fleet is not started")
-            if not event.ts:
-                event.ts = self.clock()
-            self._log.append(event)
-            fold(self.state, event)
-            for listener in self._listeners:
-                listener(event)
+            self._record(event)
+            if not self._reacting and type(event) is not ev.AgentOutput:
+                self._reacting = True
+                try:
+                    self._react(event)
+                finally:
+                    self._reacting = False
         return event
+
+    def _record(self, event: ev.Event) -> None:
+        if not event.ts:
+            event.ts = self.clock()
+        assert self._log is not None
+        self._log.append(event)
+        fold(self.state, event)
+        for listener in self._listeners:
+            listener(event)
+
+    def _react(self, first: ev.Event) -> None:
+        """Apply routing's reactions until nothing more follows; queue the prompts it asks for."""
+        pending = [first]
+        while pending:
+            event = pending.pop(0)
+            reactions, prompts = on_event(self.state, self.policy, event)
+            if not reactions and not pending:
+                reactions, more = assign_ready(self.state, self.policy)
+                prompts = prompts + more
+            for reaction in reactions:
+                self._record(reaction)
+                pending.append(reaction)
+            for prompt in prompts:
+                self._prompts.put(prompt)
+
+    def _prompt_loop(self) -> None:
+        """Sends routing's prompts (tmux I/O, off the threads that submit events)."""
+        while (prompt := self._prompts.get()) is not None:
+            try:
+                self.prompt(prompt.agent, prompt.text, task=prompt.task, source=ev.SOURCE_ORCHESTRATOR)
+            except Exception as exc:  # an agent gone meanwhile: say so, keep going
+                self.submit(ev.Error(kind="routing", agent=prompt.agent, task=prompt.task,
+                                     message=f"could not prompt {prompt.agent}: {exc}"))
+
+    def _build_policy(self) -> RoutingPolicy:
+        config = self.config
+        return RoutingPolicy(
+            stages=tuple(StagePolicy(s.name, tuple(s.roles)) for s in config.routing.stages),
+            gates=tuple(GatePolicy(from_=a.from_, to=a.to, tag=a.tag, name=a.name)
+                        for a in config.approvals),
+            max_tasks={n: lc.max_tasks for n, lc in self.launches.items()},
+            auto_route=config.routing.auto_route,
+            **({"template": config.routing.prompt_template} if config.routing.prompt_template else {}),
+        )
 
     @property
     def log_path(self) -> Path:
@@ -90,6 +141,7 @@ class Orchestrator:
         for spec in self.config.agents:
             for name in agent_names(spec):
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        self.policy = self._build_policy()
         panes = self.driver.list_agent_panes()
         self.session_id = (self.driver.get_server_option(SESSION_OPTION) if panes else "") or ""
         resumed = bool(self.session_id) and paths.events_path(self.session_id).exists()
@@ -126,6 +178,8 @@ class Orchestrator:
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
                                    self._on_inbox_reject)
         self._inbox.start()
+        self._prompter = threading.Thread(target=self._prompt_loop, name="prompter", daemon=True)
+        self._prompter.start()
 
     def _on_inbox_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
@@ -194,6 +248,10 @@ class Orchestrator:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
                     self.kill(name)
+        if self._prompter is not None:
+            self._prompts.put(None)
+            self._prompter.join(timeout=5)
+            self._prompter = None
         if self._inbox is not None:
             self._inbox.stop()
             self._inbox = None
@@ -217,6 +275,7 @@ class Orchestrator:
 
     def spawn(self, launch: AgentLaunch, source: str = ev.SOURCE_ORCHESTRATOR) -> None:
         self.launches[launch.name] = launch
+        self.policy = self._build_policy()
         self.submit(ev.AgentSpawned(
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,

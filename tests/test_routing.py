@@ -171,3 +171,12 @@ def test_tag_gate_guards_the_final_move_and_denial_sends_back() -> None:
 def test_bad_template_falls_back_to_the_default() -> None:
     w = _fleet()
     assert render_prompt(w.state.tasks["T1"], "{nope}").startswith("Task T1: Login form")
+
+
+def test_an_agent_exiting_with_a_task_blocks_it_with_the_code_and_last_lines() -> None:
+    w = _fleet()
+    w.idle("dev")
+    w.apply(ev.AgentExited(agent="dev", code=3, last_lines=["Traceback", "KeyError: 'x'"]))
+    t1 = w.state.tasks["T1"]
+    assert (t1.column, t1.assignee) == ("blocked", None)
+    assert "dev exited with code 3" in t1.notes[-1].text and "KeyError" in t1.notes[-1].text

@@ -209,6 +209,8 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
                                 f"blocked by {event.agent or event.source}")
             prompts = _resend(state, policy, task, events)
             return events, prompts
+    if isinstance(event, ev.AgentExited | ev.AgentLost | ev.AgentKilled):
+        return _orphaned(state, event), []
     if isinstance(event, ev.ApprovalGranted | ev.ApprovalDenied) and event.source == ev.SOURCE_USER:
         task = state.tasks.get(event.task)
         if task is None:
@@ -221,6 +223,31 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
         events = _send_back(state, policy, task, event.comment, "denied by the user")
         return events, _resend(state, policy, task, events)
     return [], []
+
+
+def _orphaned(state: FleetState, event: ev.AgentExited | ev.AgentLost | ev.AgentKilled
+              ) -> list[ev.Event]:
+    """An agent that stops while holding tasks leaves them blocked, saying why."""
+    agent = state.agents.get(event.agent)
+    if agent is None:
+        return []
+    if isinstance(event, ev.AgentExited):
+        why = f"{event.agent} exited with code {event.code}"
+        tail = "\n".join(line for line in event.last_lines[-5:] if line.strip())
+        text = f"{why}; last output:\n{tail}" if tail else why
+    elif isinstance(event, ev.AgentLost):
+        why = text = f"{event.agent} was lost: {event.reason}"
+    else:
+        why = text = f"{event.agent} was killed"
+    out: list[ev.Event] = []
+    for task_id in agent.tasks:
+        task = state.tasks.get(task_id)
+        if task is None:
+            continue
+        out += [ev.TaskNote(task=task_id, text=text, kind="blocked", agent=event.agent),
+                ev.TaskMoved(task=task_id, column=BLOCKED, from_column=task.column, reason=why),
+                ev.TaskAssigned(task=task_id, agent=None, reason=why)]
+    return out
 
 
 def _resend(state: FleetState, policy: RoutingPolicy, task: TaskState, events: list[ev.Event]
