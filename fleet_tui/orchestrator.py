@@ -353,5 +353,13 @@ class Orchestrator:
                                  message=f"prompt to {name} did not show up in its pane"))
         return delivered
 
+    def decide(self, task: str, approval: str, grant: bool, comment: str = "") -> None:
+        """The user's answer to an approval gate (the only way one is decided)."""
+        pending = self.state.tasks.get(task)
+        if pending is None or not any(a.id == approval for a in pending.pending_approvals):
+            raise OrchestratorError(f"no pending approval {approval} on {task}")
+        kind = ev.ApprovalGranted if grant else ev.ApprovalDenied
+        self.submit(kind(task=task, approval=approval, comment=comment, source=ev.SOURCE_USER))
+
     def attach_argv(self, name: str) -> list[str]:
         return self.driver.attach_argv(name)

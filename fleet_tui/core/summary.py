@@ -1,0 +1,53 @@
+"""One-line, human summaries of events, for the timeline and for reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fleet_tui.core import events as ev
+
+
+def _short(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
+    ev.LogHeader: lambda e: f"session {e.session} of fleet {e.fleet} started on {e.host}",
+    ev.ConfigLoaded: lambda e: f"loaded {e.path}: {len(e.agents)} agents, {e.tasks} tasks",
+    ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
+    ev.Alert: lambda e: f"{e.kind}: {_short(e.message)}",
+    ev.AgentSpawned: lambda e: ("adopted running session" if e.adopted
+                                else f"spawned: {_short(' '.join(e.command), 60)}"),
+    ev.AgentStarted: lambda e: f"started (pid {e.pid}, pane {e.pane})",
+    ev.AgentOutput: lambda e: f"{len(e.changes)} rows changed",
+    ev.AgentStatus: lambda e: f"{'says ' if e.explicit else ''}{e.status}"
+    + (f" ({_short(e.reason, 50)})" if e.reason else ""),
+    ev.AgentPaused: lambda e: "paused",
+    ev.AgentResumed: lambda e: "resumed",
+    ev.AgentPrompted: lambda e: f"prompt{'' if e.delivered else ' NOT delivered'}: {_short(e.text, 60)}",
+    ev.AgentExited: lambda e: f"exited with code {e.code}" + (f" ({e.signal})" if e.signal else ""),
+    ev.AgentKilled: lambda e: f"killed ({e.how or 'kill'}): {e.reason}",
+    ev.AgentLost: lambda e: f"lost: {e.reason}",
+    ev.TaskCreated: lambda e: f"created '{_short(e.title, 50)}' in {e.column}",
+    ev.TaskUpdated: lambda e: "updated",
+    ev.TaskAssigned: lambda e: e.reason or (f"assigned to {e.agent}" if e.agent else "unassigned"),
+    ev.TaskMoved: lambda e: f"{e.from_column or '?'} → {e.column}" + (f": {e.reason}" if e.reason else ""),
+    ev.TaskReported: lambda e: f"reported {e.outcome}" + (f": {_short(e.note, 60)}" if e.note else ""),
+    ev.TaskNote: lambda e: f"{e.kind}: {_short(e.text, 70)}",
+    ev.ApprovalRequested: lambda e: f"approval needed for {e.transition} ({e.reason})",
+    ev.ApprovalGranted: lambda e: f"approved {e.approval}" + (f": {e.comment}" if e.comment else ""),
+    ev.ApprovalDenied: lambda e: f"denied {e.approval}" + (f": {e.comment}" if e.comment else ""),
+    ev.CostReported: lambda e: f"{e.input_tokens}+{e.output_tokens} tokens, ${e.usd:.4f} ({e.model})",
+}
+
+
+def summarize(event: ev.Event) -> str:
+    render = _SUMMARIES.get(type(event))
+    return render(event) if render else event.type_name
+
+
+def subject(event: ev.Event) -> str:
+    """The agent and/or task an event is about, e.g. ``dev-1 T3``."""
+    parts = [getattr(event, "agent", None), getattr(event, "task", None)]
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,85 @@
+"""The task board: one column per pipeline stage plus ``blocked``, a row per task.
+
+Each column is an OptionList (keyboard navigable, one highlighted task); a row shows the task
+id, title, assignee and a ``⚑`` when an approval is pending. ``sync`` rebuilds only the columns
+whose tasks changed; ``selected_task`` is the highlighted task of the focused column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from fleet_tui.core.state import BLOCKED, TaskState
+
+COLUMN_TITLES = {"in_progress": "in progress"}
+
+
+class BoardColumn(OptionList):
+    DEFAULT_CSS = """
+    BoardColumn { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
+    BoardColumn:focus-within, BoardColumn:focus { border: round $primary; }
+    """
+
+    def __init__(self, column: str) -> None:
+        super().__init__(id=f"col-{column}")
+        self.column = column
+        self.border_title = COLUMN_TITLES.get(column, column)
+        self._shown: tuple[object, ...] = ()
+
+
+def task_row(task: TaskState) -> Text:
+    row = Text.assemble((task.id, "bold"), " ", task.title)
+    if task.assignee:
+        row.append(f" @{task.assignee}", style="cyan")
+    if task.pending_approvals:
+        row.append(" ⚑ approve?", style="bold yellow")
+    return row
+
+
+class TaskBoard(Horizontal):
+    DEFAULT_CSS = """
+    TaskBoard { height: 1fr; }
+    """
+
+    def __init__(self, columns: Sequence[str], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        names = list(columns)
+        if BLOCKED not in names:
+            names.append(BLOCKED)
+        self.columns = names
+
+    def compose(self) -> ComposeResult:
+        for name in self.columns:
+            yield BoardColumn(name)
+
+    def sync(self, tasks: dict[str, TaskState]) -> None:
+        by_column: dict[str, list[TaskState]] = {c: [] for c in self.columns}
+        for task in tasks.values():
+            by_column.setdefault(task.column, by_column[BLOCKED]).append(task)
+        for column in self.query(BoardColumn):
+            items = by_column.get(column.column, [])
+            key = tuple((t.id, t.title, t.assignee, bool(t.pending_approvals)) for t in items)
+            if key == column._shown:
+                continue
+            column._shown = key
+            highlighted = column.highlighted_option.id if column.highlighted_option else None
+            column.clear_options()
+            column.add_options([Option(task_row(t), id=t.id) for t in items])
+            column.border_subtitle = str(len(items)) if items else ""
+            if highlighted is not None and highlighted in {t.id for t in items}:
+                column.highlighted = column.get_option_index(highlighted)
+
+    def selected_task(self) -> str | None:
+        focused = self.screen.focused if self.is_attached else None
+        columns = [focused] if isinstance(focused, BoardColumn) else list(self.query(BoardColumn))
+        for column in columns:
+            option = column.highlighted_option
+            if option is not None and option.id:
+                return option.id
+        return None

@@ -1,0 +1,102 @@
+"""The event timeline: every event but pane output, newest at the bottom, following live.
+
+A Line-API ScrollView over the FleetState's bounded timeline: rows are formatted only when
+drawn. It follows the newest event while scrolled to the bottom, and stays put while the user
+reads further up. ``set_filter`` keeps rows whose agent or type contain the given words
+(``agent:dev``, ``type:task``, or a bare word matching either).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from fleet_tui.core import events as ev
+from fleet_tui.core.summary import subject, summarize
+
+TYPE_STYLE = {
+    "error": Style(color="red", bold=True),
+    "alert": Style(color="yellow", bold=True),
+    "approval": Style(color="magenta"),
+    "task": Style(color="cyan"),
+    "agent": Style(color="green"),
+    "cost": Style(color="blue"),
+}
+
+
+def matches(event: ev.Event, words: Sequence[str]) -> bool:
+    who = subject(event).lower()
+    kind = event.type_name
+    for word in words:
+        key, _, value = word.partition(":")
+        if value and key == "agent" and value not in who:
+            return False
+        if value and key == "type" and value not in kind:
+            return False
+        if not value and word not in who and word not in kind:
+            return False
+    return True
+
+
+class Timeline(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    Timeline { height: 1fr; background: $surface; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._events: list[ev.Event] = []
+        self._words: list[str] = []
+        self._seen_seq = -1
+        self._source: Sequence[ev.Event] = ()
+
+    @property
+    def filter_text(self) -> str:
+        return " ".join(self._words)
+
+    def set_filter(self, text: str) -> None:
+        self._words = text.lower().split()
+        self._rebuild()
+
+    def sync(self, timeline: Sequence[ev.Event]) -> None:
+        """Take the state's timeline; redraw only if it has something new."""
+        last = timeline[-1].seq if timeline else -1
+        if last == self._seen_seq and len(self._source) == len(timeline):
+            return
+        self._source = timeline
+        self._seen_seq = last
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        follow = self.scroll_y >= self.max_scroll_y - 1
+        words = self._words
+        self._events = [e for e in self._source if not words or matches(e, words)]
+        self.virtual_size = Size(self.size.width, len(self._events))
+        self.refresh()
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.size.width
+        if index >= len(self._events):
+            return Strip.blank(width, self.rich_style)
+        event = self._events[index]
+        kind = event.type_name
+        when = time.strftime("%H:%M:%S", time.localtime(event.ts)) if event.ts else "--:--:--"
+        style = TYPE_STYLE.get(kind.split(".")[0], Style())
+        base = self.rich_style
+        segments = [
+            Segment(f"{when} ", base + Style(dim=True)),
+            Segment(f"{event.source[:14]:<14} ", base),
+            Segment(f"{kind:<18} ", base + style),
+            Segment(f"{subject(event)[:16]:<16} ", base + Style(bold=True)),
+            Segment(summarize(event), base),
+        ]
+        return Strip(segments).crop_extend(0, width, base)
