@@ -1,41 +1,51 @@
 """Status patterns known for common agent CLIs, so waiting-for-input shows without hooks.
 
-Each preset is a ``StatusPatterns``: regular expressions matched (with ``re.MULTILINE``)
-against the bottom rows of the agent's screen, ANSI codes removed. ``patterns_for`` overlays
-an agent's own ``status_patterns``: each non-empty list there replaces the preset's list.
+Each preset is a ``StatusPatterns``: regular expressions meant to be searched (with
+``re.MULTILINE``) in the bottom rows of the agent's screen, ANSI codes removed, in the order
+waiting, working, idle, the first list with a match giving the status. Claude Code, for one,
+shows its input box even while it works, so an idle pattern may match a working screen.
+
+- ``waiting``: a question only a person can answer (permission prompts, yes/no).
+- ``working``: a spinner or an "esc to interrupt" hint.
+- ``idle``: the empty input prompt, waiting for the next task.
+
+``patterns_for`` overlays an agent's own ``status_patterns``: each non-empty list there
+replaces the preset's list. Preset ``none`` has no patterns (statuses come from hooks only).
 """
 
 from __future__ import annotations
 
 from fleet_tui.config.schema import StatusPatterns
 
-_YES_NO = r"\((?:y/n|Y/n|y/N|yes/no)\)|\[(?:y/n|Y/n|y/N)\]"
+#: ``(y/n)``, ``[Y/n]``, ``(yes/no)`` and their cases.
+_YES_NO = r"\((?:[yY]/[nN]|yes/no)\)|\[[yY]/[nN]\]"
 
 PRESETS: dict[str, StatusPatterns] = {
-    # Claude Code: permission dialogs, the spinner line, the empty input box.
+    # Claude Code: permission dialogs ("Do you want to proceed?" over a "1. Yes" menu), the
+    # "✻ Thinking…" spinner with "esc to interrupt", the "> " input box.
     "claude": StatusPatterns(
-        waiting=[r"Do you want to (?:proceed|make this edit|create|run)", r"❯\s*1\.\s*Yes",
-                 _YES_NO],
+        waiting=[r"Do you want to (?:proceed|make this edit|create|run)", r"❯\s*1\.\s*Yes", _YES_NO],
         working=[r"esc to interrupt", r"[✻✽✢·✶*]\s+\w+…"],
-        idle=[r"^\s*>\s*$", r"^│\s*>\s"],
+        idle=[r"^[│|]?\s*>\s"],
     ),
-    # Codex CLI: approval prompts and its working indicator.
+    # Codex CLI: "Allow command?" approvals, "Working (5s • esc to interrupt)", the "▌" composer.
     "codex": StatusPatterns(
-        waiting=[r"Allow command\?", r"Approve\?", r"\[y\]es", _YES_NO],
-        working=[r"esc to interrupt", r"Working", r"Thinking"],
-        idle=[r"^\s*▌", r"send\s+[⏎↵]"],
+        waiting=[r"Allow command\?", r"Approve\?", _YES_NO],
+        working=[r"esc to interrupt", r"Working \(", r"Thinking"],
+        idle=[r"^\s*▌"],
     ),
-    # aider: its (Y)es/(N)o questions and its prompt.
+    # aider: "(Y)es/(N)o" questions, "Waiting for <model>" while it streams, its "> " prompt
+    # (or "ask> ", "architect> " in other chat modes).
     "aider": StatusPatterns(
         waiting=[r"\(Y\)es/\(N\)o", _YES_NO],
-        working=[r"Waiting for .*LLM", r"Tokens:"],
-        idle=[r"^\S*>\s*$"],
+        working=[r"Waiting for \S+"],
+        idle=[r"^\w*>\s*$"],
     ),
-    # A plain shell: its prompt at the end of the screen means it waits for you.
+    # A plain shell: a prompt ending in $, # or % as the last thing on the screen.
     "shell": StatusPatterns(
-        waiting=[r"[$#%]\s*$", _YES_NO],
+        waiting=[r"[$#%]\s*\Z", _YES_NO],
     ),
-    # fleet-tui's bundled demo agent.
+    # fleet-tui's bundled demo agent (fleet_tui/demo_agent.py).
     "demo": StatusPatterns(
         waiting=[r"Allow this action\? \(y/n\)"],
         working=[r"working…", r"esc to interrupt"],
@@ -46,12 +56,13 @@ PRESETS: dict[str, StatusPatterns] = {
 
 
 def patterns_for(preset: str, override: StatusPatterns | None = None) -> StatusPatterns:
+    """The preset's patterns (``none`` if unknown), each list replaced by a non-empty one in
+    ``override``. Always a new object: callers may change it."""
     base = PRESETS.get(preset, PRESETS["none"])
-    if override is None:
-        return base
+    mine = override or StatusPatterns()
     return StatusPatterns(
-        waiting=override.waiting or base.waiting,
-        working=override.working or base.working,
-        idle=override.idle or base.idle,
-        done=override.done or base.done,
+        waiting=list(mine.waiting or base.waiting),
+        working=list(mine.working or base.working),
+        idle=list(mine.idle or base.idle),
+        done=list(mine.done or base.done),
     )

@@ -1,10 +1,15 @@
-"""The commented starter fleet.yaml that ``fleet-tui init`` writes."""
+"""The commented starter fleet.yaml that ``fleet-tui init`` writes.
+
+It runs as written (one offline demo agent); the real agents are there commented out, since
+they need installing and logging in. ``tests/test_config.py`` checks that it loads.
+"""
 
 from __future__ import annotations
 
 STARTER_YAML = """\
 # fleet.yaml: a fleet of coding agents for fleet-tui.
-# Check it with `fleet-tui validate`; `fleet-tui schema` prints its JSON Schema (see README).
+# Check it with `fleet-tui validate`; `fleet-tui schema` prints its JSON Schema.
+# fleet-tui looks for it at --config, $FLEET_CONFIG, ./fleet.yaml, ~/.config/fleet-tui/fleet.yaml.
 fleet: my-fleet
 
 defaults:
@@ -18,47 +23,50 @@ agents:
   - name: demo
     roles: [developer]
     command: ["python", "-m", "fleet_tui.demo_agent", "--role", "developer"]
-    preset: demo
+    preset: demo         # how to read its screen: claude | codex | aider | shell | demo | none
     model: demo
 
-  # Claude Code (needs `claude` installed and logged in). Add `fleet-tui hooks claude`
-  # to its settings for exact statuses.
+  # Claude Code (needs `claude` installed and logged in). `fleet-tui hooks claude` prints
+  # the settings that make it report its status exactly.
   # - name: claude
   #   roles: [developer, reviewer]
   #   command: ["claude"]
   #   preset: claude
   #   model: claude-sonnet
-  #   budget: {usd: 5.0}
+  #   budget: {usd: 5.0}   # pause it once it has cost this much
 
-  # OpenAI Codex CLI.
+  # OpenAI Codex CLI (needs `codex` installed and logged in).
   # - name: codex
   #   roles: [developer]
   #   command: ["codex"]
   #   preset: codex
 
-  # aider, two copies named aider-1 and aider-2.
+  # aider (needs an API key in its environment), two copies named aider-1 and aider-2.
   # - name: aider
   #   roles: [developer]
   #   command: ["aider", "--no-auto-commits"]
   #   preset: aider
   #   replicas: 2
 
-  # Any program: a script that runs your tests when prompted.
+  # Any program: a script that runs your tests when prompted. Commands are argv lists,
+  # never shell strings.
   # - name: tester
   #   roles: [tester]
   #   command: ["./scripts/run-tests.sh"]
   #   preset: shell
   #   env: {CI: "1"}
+  #   status_patterns:     # your own regexes replace the preset's, list by list
+  #     waiting: ["Continue\\\\?"]
 
 tasks:
   - id: T1
     title: Try the fleet
-    description: Send the demo agent a prompt with `s`, watch it work.
+    description: Watch the demo agent pick this task up, then send it a prompt of your own.
     role: developer
     column: ready
 
 routing:
-  auto_route: true
+  auto_route: true       # hand tasks to idle agents with the stage's role
   stages:
     - {name: backlog}
     - {name: ready}
@@ -70,4 +78,7 @@ approvals:
   - {from: review, to: done}   # a person approves every task before it is done
 
 theme: fleet-dark              # fleet-dark | fleet-light | fleet-contrast | any Textual theme
+
+# keymap:                      # action: key, to change the default keys
+#   spawn: n
 """
