@@ -5,7 +5,13 @@ agent in a terminal: a coloured header, a spinner ("working… esc to interrupt"
 that print diffs and test runs, a permission question that waits for y/n, handoff notes, and
 then an idle ``demo>`` prompt that takes the next prompt. Some runs fail and exit non-zero
 (``--fail-rate``). ``--pace 0`` runs as fast as it can (tests); the seed makes runs repeatable.
-Standard library only.
+``--steps N`` sets how many steps a run takes (the role's script, cut short or padded with more
+work). The role picks the script: a planner writes a plan, a developer edits files, a reviewer
+reviews, a releaser tags a release. Standard library only.
+
+Reporting to fleet-tui (``fleet-tui emit`` into ``$FLEET_INBOX``) is not done yet: every
+moment worth reporting already goes through ``Reporter.report`` (a no-op today), so adding it
+means filling in that one method.
 """
 
 from __future__ import annotations
@@ -45,15 +51,50 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+#: Work a run repeats when ``--steps`` asks for more steps than the role's script has.
+EXTRA_WORK: dict[str, list[tuple[str, str]]] = {
+    "planner": [("think", "refining the plan"), ("write", "PLAN.md")],
+    "developer": [("edit", ""), ("test", "")],
+    "reviewer": [("read", "diff"), ("think", "checking edge cases")],
+    "releaser": [("run", "git log --oneline"), ("read", "CHANGELOG.md")],
+}
+
+
+def script_for(role: str, steps: int = 0) -> list[tuple[str, str]]:
+    """The role's steps; with ``steps`` > 0 exactly that many, always ending with the handoff."""
+    script = SCRIPTS[role]
+    if steps <= 0:
+        return list(script)
+    body, handoff = list(script[:-1]), script[-1]
+    extra = EXTRA_WORK[role]
+    while len(body) < steps - 1:
+        body.append(extra[len(body) % len(extra)])
+    return [*body[: max(0, steps - 1)], handoff]
+
+
+class Reporter:
+    """Where the demo tells fleet-tui what it did. A no-op for now: the place to add
+    ``fleet-tui emit`` (when ``$FLEET_INBOX`` is set and ``fleet-tui`` is on PATH)."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+        self.inbox = os.environ.get("FLEET_INBOX", "")
+
+    def report(self, kind: str, text: str = "") -> None:
+        """``kind``: ``run.started``, ``question``, ``handoff``, ``run.done``, ``run.failed``."""
+
+
 class Demo:
     def __init__(self, role: str, pace: float, rng: random.Random, fail_rate: float,
-                 out: Callable[[str], None] = sys.stdout.write) -> None:
+                 out: Callable[[str], None] = sys.stdout.write, steps: int = 0) -> None:
         self.role = role if role in SCRIPTS else "developer"
         self.pace = pace
         self.rng = rng
         self.fail_rate = fail_rate
         self.out = out
+        self.steps = steps
         self.name = os.environ.get("FLEET_AGENT", "demo")
+        self.reporter = Reporter(self.name)
 
     def say(self, text: str = "") -> None:
         self.out(text + "\n")
@@ -98,11 +139,13 @@ class Demo:
         passed = self.rng.randint(8, 40)
         failed = 1 if self.rng.random() < 0.2 else 0
         colour = RED if failed else GREEN
-        self.say(f"  {colour}{passed} passed, {failed} failed{RESET} in {self.rng.uniform(0.3, 4):.2f}s")
+        result = f"{passed} passed, {failed} failed" if failed else f"{passed} passed"
+        self.say(f"  {colour}pytest: {result}{RESET} in {self.rng.uniform(0.3, 4):.2f}s")
         return not failed
 
     def ask(self, what: str, answer: Callable[[], str]) -> bool:
         self.say(f"{YELLOW}?{RESET} The agent wants to {what}.")
+        self.reporter.report("question", what)
         self.out(f"{BOLD}Allow this action? (y/n){RESET} ")
         sys.stdout.flush()
         reply = answer().strip().lower()
@@ -113,7 +156,8 @@ class Demo:
     def run(self, prompt: str, answer: Callable[[], str]) -> bool:
         """One run about ``prompt``; False when it fails."""
         self.say(f"{BOLD}>{RESET} {prompt}")
-        for step, arg in SCRIPTS[self.role]:
+        self.reporter.report("run.started", prompt)
+        for step, arg in script_for(self.role, self.steps):
             if step == "read":
                 self.tool("Read", arg)
                 self.wait(0.3)
@@ -135,27 +179,40 @@ class Demo:
             elif step == "handoff":
                 if self.rng.random() < self.fail_rate:
                     self.say(f"{RED}✗ error: the model returned an invalid tool call; giving up{RESET}")
+                    self.reporter.report("run.failed", prompt)
                     return False
                 self.say(f"{CYAN}handoff:{RESET} {arg}")
+                self.reporter.report("handoff", arg)
             self.wait(0.2)
         self.say(f"{GREEN}✓ done{RESET}")
+        self.reporter.report("run.done", prompt)
         return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="An offline demo coding agent.")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fleet_tui.demo_agent",
+                                     description="An offline demo coding agent.")
     parser.add_argument("--role", default="developer", choices=sorted(SCRIPTS))
     parser.add_argument("--pace", type=float, default=1.0, help="delay scale; 0 = no delays")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fail-rate", type=float, default=0.15)
     parser.add_argument("--model", default=os.environ.get("FLEET_MODEL", "demo-1"))
     parser.add_argument("--prompt", default="", help="a first prompt to start on at once")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="steps per run (0 = the role's whole script)")
     parser.add_argument("--runs", type=int, default=0, help="exit after N runs (0 = never)")
     parser.add_argument("--auto", type=float, default=0.0, metavar="SECONDS",
                         help="after a run, start another on its own after SECONDS idle (0 = wait)")
-    args = parser.parse_args(argv)
+    return parser
 
-    demo = Demo(args.role, args.pace, random.Random(args.seed), args.fail_rate)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    # Replicas share a command line: mixing the agent's name into the seed keeps each one
+    # repeatable but different from its siblings.
+    rng = random.Random(f"{args.seed}/{os.environ.get('FLEET_AGENT', '')}")
+    demo = Demo(args.role, args.pace, rng, args.fail_rate, steps=args.steps)
 
     def read_line() -> str:
         line = sys.stdin.readline()

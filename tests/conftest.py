@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,4 +29,6 @@ def tmux_socket() -> Iterator[str]:
         pytest.skip("tmux is not installed")
     name = f"fleet-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
+    from fleet_tui.adapters.tmux import TmuxDriver
+
+    TmuxDriver(name).kill_server()  # also reaps agents' process trees and the socket file
