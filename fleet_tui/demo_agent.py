@@ -19,7 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import select
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +36,8 @@ YELLOW = "\x1b[33m"
 BLUE = "\x1b[34m"
 MAGENTA = "\x1b[35m"
 CYAN = "\x1b[36m"
+
+TASK_RE = re.compile(r"\bTask ([A-Za-z0-9_.-]+):")
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -73,15 +78,46 @@ def script_for(role: str, steps: int = 0) -> list[tuple[str, str]]:
 
 
 class Reporter:
-    """Where the demo tells fleet-tui what it did. A no-op for now: the place to add
-    ``fleet-tui emit`` (when ``$FLEET_INBOX`` is set and ``fleet-tui`` is on PATH)."""
+    """Tells fleet-tui what the demo does, the way a real agent's hooks would: by running
+    ``fleet-tui emit`` (only when ``$FLEET_INBOX`` is set and ``fleet-tui`` is on PATH).
+    A prompt naming a task (``Task T2: ...``) makes the handoff a ``task.done`` for it; a
+    reviewer sends each task back once, with a note, at random (seeded)."""
 
-    def __init__(self, agent: str) -> None:
+    def __init__(self, agent: str, role: str, rng: random.Random) -> None:
         self.agent = agent
+        self.role = role
+        self.rng = rng
         self.inbox = os.environ.get("FLEET_INBOX", "")
+        self.emit_argv = [shutil.which("fleet-tui") or ""] if self.inbox else [""]
+        self.task = ""
+        self.sent_back: set[str] = set()
+
+    def emit(self, *args: str) -> None:
+        if not self.emit_argv[0]:
+            return
+        subprocess.run([*self.emit_argv, "emit", *args], check=False, timeout=10,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def report(self, kind: str, text: str = "") -> None:
-        """``kind``: ``run.started``, ``question``, ``handoff``, ``run.done``, ``run.failed``."""
+        """``kind``: ``run.started``, ``question``, ``answered``, ``handoff``, ``run.done``,
+        ``run.failed``."""
+        if kind == "run.started":
+            found = TASK_RE.search(text)
+            self.task = found[1] if found else ""
+            self.emit("status", "working")
+        elif kind == "question":
+            self.emit("status", "waiting", "--data", f"reason={text}")
+        elif kind == "answered":
+            self.emit("status", "working")
+        elif kind == "handoff" and self.task:
+            if self.role == "reviewer" and self.task not in self.sent_back and self.rng.random() < 0.5:
+                self.sent_back.add(self.task)
+                self.emit("task.blocked", "--task", self.task, "--note",
+                          "please add a test for the empty-input case")
+            else:
+                self.emit("task.done", "--task", self.task, "--note", text)
+        elif kind == "run.done":
+            self.emit("status", "idle")
 
 
 class Demo:
@@ -94,7 +130,7 @@ class Demo:
         self.out = out
         self.steps = steps
         self.name = os.environ.get("FLEET_AGENT", "demo")
-        self.reporter = Reporter(self.name)
+        self.reporter = Reporter(self.name, self.role, rng)
 
     def say(self, text: str = "") -> None:
         self.out(text + "\n")
@@ -150,6 +186,7 @@ class Demo:
         sys.stdout.flush()
         reply = answer().strip().lower()
         allowed = reply.startswith("y")
+        self.reporter.report("answered", reply)
         self.say(f"  {GREEN + 'allowed' if allowed else RED + 'denied'}{RESET}")
         return allowed
 
