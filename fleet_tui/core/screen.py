@@ -1,0 +1,86 @@
+"""Pane screens as lists of rows: diffs between captures, the keyframe policy, ANSI stripping.
+
+Pure: no I/O and no clock (times come in as arguments). A screen is a list of strings, one
+per row, each keeping the pane's ANSI SGR codes as ``capture-pane -e`` printed them.
+``fleet_tui.adapters.monitor`` uses these to turn captures into ``AgentOutput`` events.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A full screen is sent at least this often per agent (seconds), even if only rows change.
+KEYFRAME_INTERVAL = 30.0
+
+# CSI sequences (colours, cursor moves), OSC strings (titles, hyperlinks), and two-byte ESC
+# sequences. Enough for what capture-pane -e emits and what agents print.
+_ANSI_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC ... BEL / ST
+    r"|\x1b[@-Z\\-_]"  # other 2-byte escapes
+)
+
+
+def strip_ansi(text: str) -> str:
+    """Text without escape sequences."""
+    if "\x1b" not in text:
+        return text
+    return _ANSI_RE.sub("", text)
+
+
+def fit_screen(rows: list[str], height: int) -> list[str]:
+    """Pad with blank rows (captures may drop trailing blank rows) or cut to ``height``."""
+    if height <= 0:
+        return list(rows)
+    if len(rows) >= height:
+        return rows[:height]
+    return rows + [""] * (height - len(rows))
+
+
+def diff_screens(old: list[str], new: list[str]) -> list[tuple[int, str]]:
+    """The ``(row, text)`` pairs of ``new`` that differ from ``old``.
+
+    Rows past the end of ``old`` count as changed. Rows that ``new`` no longer has cannot be
+    expressed as changes: a screen that shrinks needs a keyframe (see ``needs_keyframe``)."""
+    n_old = len(old)
+    return [
+        (i, row) for i, row in enumerate(new) if i >= n_old or old[i] != row
+    ]
+
+
+def needs_keyframe(
+    *,
+    has_previous: bool,
+    last_keyframe_at: float,
+    now: float,
+    old_size: tuple[int, int],
+    new_size: tuple[int, int],
+    interval: float = KEYFRAME_INTERVAL,
+) -> bool:
+    """Whether a changed capture goes out as a full keyframe instead of a diff: the first
+    capture, a size change, or ``interval`` seconds since the last keyframe."""
+    if not has_previous:
+        return True
+    if old_size != new_size:
+        return True
+    return now - last_keyframe_at >= interval
+
+
+def keyframe_changes(screen: list[str]) -> list[tuple[int, str]]:
+    """All rows of a screen as changes (what a keyframe carries)."""
+    return list(enumerate(screen))
+
+
+def last_lines(screen: list[str], n: int = 10, skip: tuple[str, ...] = ()) -> list[str]:
+    """The last ``n`` non-blank rows, ANSI stripped and right-trimmed, oldest first.
+    Rows starting with one of ``skip`` (after stripping) are left out."""
+    out: list[str] = []
+    for row in reversed(screen):
+        text = strip_ansi(row).rstrip()
+        if not text or (skip and text.startswith(skip)):
+            continue
+        out.append(text)
+        if len(out) >= n:
+            break
+    out.reverse()
+    return out
