@@ -94,8 +94,8 @@ class Latency:
         self.enabled = False
 
     def rows(self, agent: str, texts: list[str], now: float) -> None:
-        if not self.enabled:
-            return
+        """Record the stamps in ``texts`` newer than the agent's newest seen (always tracked,
+        sampled only while enabled: a scrolled screen repeats lines seen in the warm-up)."""
         with self.lock:
             last = self.latest.get(agent, 0.0)
             newest = last
@@ -103,7 +103,8 @@ class Latency:
                 for m in STAMP.finditer(text):
                     ts = float(m.group(1))
                     if ts > last:
-                        self.samples.append(now - ts)
+                        if self.enabled:
+                            self.samples.append(now - ts)
                         newest = max(newest, ts)
             self.latest[agent] = newest
 

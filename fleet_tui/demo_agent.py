@@ -37,6 +37,9 @@ BLUE = "\x1b[34m"
 MAGENTA = "\x1b[35m"
 CYAN = "\x1b[36m"
 
+BRACKETED_PASTE_ON = "\x1b[?2004h"
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+
 TASK_RE = re.compile(r"\bTask ([A-Za-z0-9_.-]+):")
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -252,9 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     demo = Demo(args.role, args.pace, rng, args.fail_rate, steps=args.steps)
 
     def read_line() -> str:
+        """One line, or one whole bracketed paste (a multi-line prompt) joined into a line."""
         line = sys.stdin.readline()
         if not line:
             raise EOFError
+        if PASTE_START in line:
+            while PASTE_END not in line:
+                more = sys.stdin.readline()
+                if not more:
+                    break
+                line += more
+            line = " ".join(line.replace(PASTE_START, "").replace(PASTE_END, "").split())
         return line
 
     def next_prompt() -> str:
@@ -266,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             return work
         return read_line().strip()
 
+    if sys.stdout.isatty():
+        demo.out(BRACKETED_PASTE_ON)  # like real agent CLIs: pastes arrive marked, as one prompt
     demo.header(args.model)
     prompt = args.prompt
     runs = 0

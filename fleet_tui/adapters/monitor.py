@@ -205,7 +205,7 @@ class PaneMonitor:
         self._panes: dict[str, _Pane] = {}  # pane id -> pane
         self._by_agent: dict[str, str] = {}  # agent -> current pane id
         self._compiled: dict[str, CompiledPatterns] = {}
-        self._overrides: dict[str, tuple[Any, float | None, bool]] = {}
+        self._overrides: dict[str, tuple[Any, float | None]] = {}
         self._unknown_dirty: set[str] = set()
         self._unlinked_seen: set[str] = set()
         self._need_refresh = False
@@ -248,7 +248,7 @@ class PaneMonitor:
         """Set (or change) an agent's status patterns and stall time, and look for its pane
         now rather than at the next tmux notification. Safe from any thread."""
         with self._cond:
-            self._overrides[agent] = (patterns, stall_after, True)
+            self._overrides[agent] = (patterns, stall_after)
             self._compiled.pop(agent, None)
             self._need_refresh = True
             self._cond.notify()
@@ -350,7 +350,7 @@ class PaneMonitor:
         self.stats.connects += 1
         client.send([f"refresh-client -B '{DEAD_SUB}:%*:{_DEAD_FORMAT}'"])
         first = not self._ever_connected
-        self._refresh(link=True, first=first)
+        self._refresh(link=True, link_now=True, first=first)
         self._ever_connected = True
         self._lost_reported = False
         now = time.monotonic()
@@ -490,10 +490,12 @@ class PaneMonitor:
         reply = client.run(command, timeout)
         return reply if reply.done else None
 
-    def _refresh(self, link: bool = False, first: bool = False) -> None:
+    def _refresh(self, link: bool = False, link_now: bool = False, first: bool = False) -> None:
         """Re-read the pane map (``list-panes -a`` on the control connection). With ``link``,
-        link agent windows missing from the monitor session (on connect at once; otherwise
-        only windows seen unlinked twice, so the driver's own link is never doubled)."""
+        link agent windows missing from the monitor session: at once with ``link_now`` (on
+        connect), otherwise only windows seen unlinked by two sweeps in a row, so a window the
+        driver is about to link is never linked twice. ``first``: the first connection, when
+        panes already dead were reported by whoever adopted them (no AgentExited)."""
         self._need_refresh = False
         self._last_refresh = time.monotonic()
         self.stats.refreshes += 1
@@ -522,7 +524,7 @@ class PaneMonitor:
             listed.add(pane_id)
             if window_id not in monitor_windows:
                 unlinked.add(window_id)
-                if link and (first or window_id in self._unlinked_seen):
+                if link and (link_now or window_id in self._unlinked_seen):
                     to_link.append(window_id)
             pane = self._panes.get(pane_id)
             if pane is None:
