@@ -54,6 +54,10 @@ def header_text(state: FleetState) -> Text:
     return Text.assemble(*parts)
 
 
+class AreaTabs(Tabs, can_focus=False):
+    """The area tabs, shown for orientation; never focused, so arrows move between agents."""
+
+
 class FleetApp(App[int]):
     CSS = """
     #header { height: 1; background: $panel; }
@@ -102,7 +106,7 @@ class FleetApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
-        yield Tabs(Tab("1 Agents", id="grid"), Tab("2 Board", id="board"),
+        yield AreaTabs(Tab("1 Agents", id="grid"), Tab("2 Board", id="board"),
                    Tab("3 Timeline", id="timeline"))
         stages = [s.name for s in self.orchestrator.config.routing.stages]
         with ContentSwitcher(initial="grid", id="areas"):
@@ -148,7 +152,10 @@ class FleetApp(App[int]):
         now = self.clock()
         with self.batch_update():
             self.query_one("#header", Static).update(header_text(state))
-            self.query_one(AgentGrid).sync(state, now)
+            grid = self.query_one(AgentGrid)
+            grid.sync(state, now)
+            if self.focused is None and grid.cards and self.query_one(ContentSwitcher).current == "grid":
+                grid.focus_neighbour(0, 0)
             if state.events != self._shown_events:
                 self._shown_events = state.events
                 self.query_one(TaskBoard).sync(state.tasks)

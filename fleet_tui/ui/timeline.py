@@ -55,6 +55,7 @@ class Timeline(ScrollView, can_focus=True):
         self._words: list[str] = []
         self._seen_seq = -1
         self._source: Sequence[ev.Event] = ()
+        self._follow = True
 
     @property
     def filter_text(self) -> str:
@@ -74,13 +75,18 @@ class Timeline(ScrollView, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        follow = self.scroll_y >= self.max_scroll_y - 1
+        if self.size.height:  # hidden (another tab) has no size: keep the last decision
+            self._follow = self.scroll_y >= self.max_scroll_y - 1
         words = self._words
         self._events = [e for e in self._source if not words or matches(e, words)]
         self.virtual_size = Size(self.size.width, len(self._events))
         self.refresh()
-        if follow:
+        if self._follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def on_show(self) -> None:
+        if self._follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
@@ -92,11 +98,12 @@ class Timeline(ScrollView, can_focus=True):
         when = time.strftime("%H:%M:%S", time.localtime(event.ts)) if event.ts else "--:--:--"
         style = TYPE_STYLE.get(kind.split(".")[0], Style())
         base = self.rich_style
+        source = [Segment(f"{event.source[:14]:<14} ", base)] if width >= 110 else []
         segments = [
             Segment(f"{when} ", base + Style(dim=True)),
-            Segment(f"{event.source[:14]:<14} ", base),
-            Segment(f"{kind:<18} ", base + style),
-            Segment(f"{subject(event)[:16]:<16} ", base + Style(bold=True)),
+            *source,
+            Segment(f"{kind:<17} ", base + style),
+            Segment(f"{subject(event)[:12]:<12} ", base + Style(bold=True)),
             Segment(summarize(event), base),
         ]
         return Strip(segments).crop_extend(0, width, base)
