@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from fleet_tui.ui.run import run_app  # Textual is imported only when the app runs
 
     loaded = load_config(find_config(args.config))
-    return run_app(loaded, spawn=not args.no_spawn)
+    return run_app(loaded, spawn=not args.no_spawn, skip_corrupt=args.skip_corrupt)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -167,12 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE",
         help="fleet.yaml to use (else $FLEET_CONFIG, ./fleet.yaml, ~/.config/fleet-tui/fleet.yaml)",
     )
-    parser.set_defaults(func=cmd_run, no_spawn=False)
+    parser.set_defaults(func=cmd_run, no_spawn=False, skip_corrupt=False)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = sub.add_parser("run", help="open the fleet (the default when no command is given)")
     run.add_argument("--no-spawn", action="store_true",
                      help="start the UI without starting the fleet's agents")
+    run.add_argument("--skip-corrupt", action="store_true",
+                     help="when reopening a session log, skip corrupt records (with a warning)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a fleet.yaml and say what it defines")

@@ -45,8 +45,10 @@ class OrchestratorError(Exception):
 
 
 class Orchestrator:
-    def __init__(self, loaded: LoadedConfig, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, loaded: LoadedConfig, *, clock: Callable[[], float] = time.time,
+                 skip_corrupt: bool = False) -> None:
         self.loaded = loaded
+        self.skip_corrupt = skip_corrupt
         self.config = loaded.config
         self.clock = clock
         self.socket_name = socket_name_for(self.config.fleet, loaded.path)
@@ -149,7 +151,7 @@ class Orchestrator:
             self.session_id = self.session_id or paths.new_session_id(self.clock())
         paths.create_session_dir(self.session_id)
         if resumed:
-            reader = LogReader(self.log_path, skip_corrupt=True)
+            reader = LogReader(self.log_path, skip_corrupt=self.skip_corrupt)
             for block in reader.blocks():
                 fold_all(block, self.state)
                 self._applied.update(e.ref for e in block if getattr(e, "ref", ""))

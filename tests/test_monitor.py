@@ -214,6 +214,37 @@ def test_death_reports_exit_code_and_last_lines(driver, make_monitor, tmp_path, 
     assert exited[0].last_lines[-3:] == ["hello", "bye 1", "bye 2"], screen_of(events.of(ev.AgentOutput, "a"))
 
 
+def test_window_killed_from_outside_is_an_exit(driver, make_monitor, tmp_path,
+                                               tmux_socket) -> None:
+    spawn(driver, tmp_path, "a", ["doomed"])
+    _monitor, events = make_monitor()
+    retry_until(lambda: "doomed" in screen_of(events.of(ev.AgentOutput, "a")),
+                message="first output")
+    assert tmux(tmux_socket, "kill-window", "-t", "=fleet_a:").returncode == 0
+    exited = retry_until(lambda: events.of(ev.AgentExited, "a"), message="exit")
+    assert exited[0].code is None and exited[0].last_lines == ["doomed"]
+
+
+def test_restart_is_a_new_incarnation(driver, make_monitor, tmp_path) -> None:
+    spawn(driver, tmp_path, "a", ["first life"])
+    _monitor, events = make_monitor()
+    retry_until(lambda: "first life" in screen_of(events.of(ev.AgentOutput, "a")),
+                message="first output")
+    driver.kill("a")
+    go = spawn(driver, tmp_path, "a", ["second life"], ["bye"], code=5)
+    retry_until(lambda: "second life" in screen_of(events.of(ev.AgentOutput, "a")),
+                message="output of the new pane")
+    go.touch()  # the new agent's own exit comes after any late news about the old one
+    retry_until(lambda: any(e.code == 5 for e in events.of(ev.AgentExited, "a")),
+                timeout=10, message="the new agent's exit")
+    with events.lock:
+        mine = [e for e in events.items if getattr(e, "agent", None) == "a"]
+    new_life = max(i for i, e in enumerate(mine) if isinstance(e, ev.AgentOutput) and e.keyframe)
+    assert any("second life" in t for e in mine[new_life:]
+               if isinstance(e, ev.AgentOutput) for _, t in e.changes)
+    assert [e.code for e in mine[new_life:] if isinstance(e, ev.AgentExited)] == [5]
+
+
 # --- survival -------------------------------------------------------------------------------
 
 

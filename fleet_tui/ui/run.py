@@ -7,8 +7,8 @@ from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.app import FleetApp
 
 
-def run_app(loaded: LoadedConfig, spawn: bool = True) -> int:
-    orchestrator = Orchestrator(loaded)
+def run_app(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = False) -> int:
+    orchestrator = Orchestrator(loaded, skip_corrupt=skip_corrupt)
     app = FleetApp(orchestrator, spawn=spawn)
     try:
         result = app.run()
