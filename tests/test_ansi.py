@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from rich.color import Color
 from rich.style import Style
 
+from fleet_tui.core.screen import strip_ansi
 from fleet_tui.ui.ansi import (
     BOLD,
     DEFAULT_COLOR,
@@ -21,7 +22,6 @@ from fleet_tui.ui.ansi import (
     AnsiRenderer,
     apply_sgr,
     parse_line,
-    strip_ansi,
 )
 
 D = DEFAULT_COLOR

@@ -15,9 +15,10 @@ KEYFRAME_INTERVAL = 30.0
 # CSI sequences (colours, cursor moves), OSC strings (titles, hyperlinks), and two-byte ESC
 # sequences. Enough for what capture-pane -e emits and what agents print.
 _ANSI_RE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC ... BEL / ST
-    r"|\x1b[@-Z\\-_]"  # other 2-byte escapes
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC / DCS / SOS / PM / APC ... BEL / ST
+    r"|.?)",  # any other ESC + one character
+    re.DOTALL,
 )
 
 

@@ -17,8 +17,9 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from fleet_tui.core.screen import strip_ansi
 from fleet_tui.core.state import STATUSES, AgentState
-from fleet_tui.ui.ansi import AnsiRenderer, strip_ansi
+from fleet_tui.ui.ansi import AnsiRenderer
 
 #: In compact mode names are padded to this many cells so the badges line up.
 COMPACT_NAME_WIDTH = 10

@@ -43,11 +43,6 @@ _ESCAPE = re.compile(
 _CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
 
 
-def strip_ansi(text: str) -> str:
-    """``text`` without escape sequences (other characters are kept)."""
-    return _ESCAPE.sub("", text)
-
-
 def _number(param: str) -> int:
     return int(param) if param.isascii() and param.isdigit() and len(param) < 10 else 0
 
