@@ -17,7 +17,6 @@ from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
 from fleet_tui.core.status_rules import (
     NO_MATCH,
     ScreenMatch,
-    classify,
     compile_from,
     compile_patterns,
     decide_status,
@@ -180,9 +179,12 @@ def test_decide_status(match: ScreenMatch, quiet: float, alive: bool, holds: boo
 
 def test_classify_end_to_end() -> None:
     rows = ["output", "Allow this action? (y/n)", "", ""]
-    assert classify(rows, PATTERNS, now=10.0, last_change=0.0)[0] == WAITING
-    assert classify(["x"], PATTERNS, now=10.0, last_change=9.0)[0] == WORKING
-    assert classify(["x"], PATTERNS, now=10.0, last_change=0.0)[0] == IDLE
+    def classify(screen: list[str], last_change: float) -> str:
+        return decide_status(match_screen(screen, PATTERNS), now=10.0, last_change=last_change)[0]
+
+    assert classify(rows, 0.0) == WAITING
+    assert classify(["x"], 9.0) == WORKING
+    assert classify(["x"], 0.0) == IDLE
 
 
 def test_compile_from_objects_dicts_and_bad_patterns() -> None:

@@ -162,21 +162,3 @@ def decide_status(
     if match.idle:
         return IDLE, f"idle pattern /{match.idle}/ matches"
     return IDLE, "the screen is quiet"
-
-
-def classify(
-    rows: list[str],
-    patterns: CompiledPatterns,
-    *,
-    now: float,
-    last_change: float,
-    alive: bool = True,
-    holds_task: bool = False,
-    stall_after: float | None = None,
-    working_for: float = WORKING_FOR,
-) -> tuple[str, str]:
-    """``match_screen`` then ``decide_status``, for one-off use and tests."""
-    return decide_status(
-        match_screen(rows, patterns), now=now, last_change=last_change, alive=alive,
-        holds_task=holds_task, stall_after=stall_after, working_for=working_for,
-    )
