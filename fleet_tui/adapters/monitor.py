@@ -13,13 +13,15 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   decoded. Each capture of a pane is preceded by ``refresh-client -A %N:continue`` in the same
   write, so output after the capture notifies again and nothing is missed. A pane flooding
   output (``yes``) costs the monitor almost nothing and cannot hold up other panes' replies
-  (measured: 3 % CPU and ~100 ms p95 for a neighbour, against 65-100 % and ~230 ms when the
-  output is streamed).
+  (``bench/monitor.py``: 5 agents next to ``yes`` keep p95 ~60 ms with the monitor at ~4 %
+  CPU; streaming all output instead cost this process 65-100 % CPU and ~230 ms p95).
 - Dirty panes are captured (``capture-pane -p -e``) all in one write, one command per line (a
   failing command in a ``;`` list silently drops the rest), at most every ``batch_interval``
   (50 ms) and any one pane at most once per ``pane_interval`` (100 ms) on average (a token
-  bucket allowing a burst of two). Nothing captures panes
-  on a timer.
+  bucket allowing a burst of two). Nothing captures panes on a timer. A capture that changes
+  the screen is an AgentOutput with the changed rows; a keyframe (every row, width, height)
+  on an agent's first capture, on a size change and at least every 30 s; an identical
+  capture emits nothing.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
   #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. tmux 3.3a
   sometimes misses the SIGCHLD of a pane's process, leaving the status empty: the monitor
@@ -33,8 +35,8 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 
 Threads: ``start()`` runs a worker thread ``fleet-monitor``; **every ``emit`` call is made on
 that thread** (never two at once, never on the caller's thread). ``holds_task`` is also called
-there. The control client has its own reader thread that only marks panes dirty. ``watch``,
-``forget`` and ``stop`` may be called from any thread.
+there. The control client has its own reader thread that only marks panes dirty. ``watch``
+and ``stop`` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -593,7 +595,7 @@ class PaneMonitor:
     def _pattern_errors(self, agent: str) -> None:
         compiled = self._patterns(agent)
         if compiled.errors:
-            self._emit(ev.Error(kind="config", agent=agent,
+            self._emit(ev.Error(kind="error", agent=agent,
                                 message=f"bad status pattern(s) for {agent}: "
                                         + "; ".join(compiled.errors)))
 
