@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.eventlog import LogReader, open_log
+from fleet_tui.adapters.eventlog import LogReader, line_blocks, open_log
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import FleetState
@@ -74,13 +74,8 @@ def bench_read_fold(path: Path, n: int) -> dict[str, float]:
     start = time.perf_counter()
     decoder = msgspec.json.Decoder(ev.AnyEvent)
     count = 0
-    with open(path, "rb") as f:
-        rest = b""
-        while chunk := f.read(4 << 20):
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            count += len(decoder.decode_lines(data[:cut]))
+    for block, _rest in line_blocks(path):
+        count += len(decoder.decode_lines(block))
     decode_only = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -281,6 +281,21 @@ def open_log(path: Path, header: LogHeader | None = None, **kwargs: object) -> E
 ReadEvent = Event | UnknownEvent
 
 
+def line_blocks(path: Path, block_size: int = BLOCK_SIZE) -> Iterator[tuple[bytes, bytes]]:
+    """Yield ``(block, rest)``: blocks of whole lines (ending in a newline) read from ``path``,
+    and, with the last block, whatever follows the final newline (``b""`` when nothing)."""
+    rest = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(block_size):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut], b""
+    if rest:
+        yield b"", rest
+
+
 class _TypeOnly(msgspec.Struct):
     type: str
     seq: int = 0
@@ -305,22 +320,12 @@ class LogReader:
         if not self.path.exists():
             raise EventLogError(f"{self.path}: no such event log")
         line_no = 0  # lines before the current block
-        rest = b""
-        with open(self.path, "rb") as f:
-            while True:
-                chunk = f.read(self.block_size)
-                if not chunk:
-                    break
-                data = rest + chunk
-                cut = data.rfind(b"\n") + 1
-                rest = data[cut:]
-                if not cut:
-                    continue
-                block = data[:cut]
+        for block, rest in line_blocks(self.path, self.block_size):
+            if block:
                 yield self._decode_block(block, line_no)
                 line_no += block.count(b"\n")
-        if rest.strip():
-            self._torn_tail(rest, line_no + 1)
+            elif rest.strip():
+                self._torn_tail(rest, line_no + 1)
 
     def _decode_block(self, block: bytes, first_line: int) -> list[ReadEvent]:
         try:

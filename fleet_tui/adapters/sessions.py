@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import BLOCK_SIZE, is_being_written
+from fleet_tui.adapters.eventlog import is_being_written, line_blocks
 
 
 class SessionSummary(msgspec.Struct):
@@ -40,26 +40,21 @@ def summarise(events_file: Path) -> SessionSummary:
     decoder = msgspec.json.Decoder(_Head)
     summary = SessionSummary(id=events_file.parent.name, path=events_file)
     agents: set[str] = set()
-    rest = b""
-    with open(events_file, "rb") as f:
-        while chunk := f.read(BLOCK_SIZE):
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            for line in data[:cut].splitlines():
-                try:
-                    head = decoder.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    continue
-                summary.events += 1
-                if head.type == "log.header":
-                    summary.fleet = head.fleet
-                    summary.started = head.ts
-                elif head.type == "agent.spawned" and head.agent:
-                    agents.add(head.agent)
-                if not summary.started:
-                    summary.started = head.ts
-                summary.ended = max(summary.ended, head.ts)
+    for block, _rest in line_blocks(events_file):
+        for line in block.splitlines():
+            try:
+                head = decoder.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            summary.events += 1
+            if head.type == "log.header":
+                summary.fleet = head.fleet
+                summary.started = head.ts
+            elif head.type == "agent.spawned" and head.agent:
+                agents.add(head.agent)
+            if not summary.started:
+                summary.started = head.ts
+            summary.ended = max(summary.ended, head.ts)
     summary.agents = len(agents)
     summary.live = is_being_written(events_file)
     return summary

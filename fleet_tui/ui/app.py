@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
 
 from fleet_tui.core.state import FleetState
-from fleet_tui.orchestrator import Orchestrator, OrchestratorError
+from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
@@ -201,10 +201,8 @@ class FleetApp(App[int]):
         """Run an orchestrator command off the UI thread; report failures as notices."""
         try:
             getattr(self.orchestrator, command)(*args)
-        except (OrchestratorError, OSError) as exc:
+        except Exception as exc:  # the user sees one line, the app keeps running
             self.call_from_thread(self.notify, f"{label}: {exc}", severity="error")
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"{label} failed: {exc}", severity="error")
 
     def action_pause(self) -> None:
         if agent := self.focused_agent():
