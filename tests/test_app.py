@@ -54,8 +54,14 @@ async def test_the_app_shows_the_fleet_and_quits_leaving_agents_running(
         assert app.query_one("#areas").current == "board"
         await pilot.press("3")
         assert app.query_one("#areas").current == "timeline"
+        await pilot.press("tab")
+        assert app.query_one("#areas").current == "grid"
         await pilot.press("q")
         assert isinstance(app.screen, QuitScreen)
-        await pilot.click("#quit")
+        await pilot.press("tab")  # moves between the dialog's buttons, not the app's areas
+        assert isinstance(app.screen, QuitScreen) and app.query_one("#areas").current == "grid"
+        assert app.screen.focused is not None and app.screen.focused.id == "kill"
+        await pilot.press("shift+tab")
+        await pilot.press("enter")
         await _until(pilot, lambda: not app.is_running)
     assert {p.agent for p in TmuxDriver(tmux_socket).list_agent_panes()} == {"one", "two"}

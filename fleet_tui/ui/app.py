@@ -178,6 +178,11 @@ class FleetApp(App[int]):
         else:
             target.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # tab is a priority binding so it works from any widget of the main screen; in a
+        # dialog it must stay the dialog's own (next field / button).
+        return not (action == "cycle_area" and len(self.screen_stack) > 1)
+
     def action_cycle_area(self) -> None:
         current = self.query_one(ContentSwitcher).current or "grid"
         self.action_show(AREAS[(AREAS.index(current) + 1) % len(AREAS)])
