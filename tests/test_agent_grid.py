@@ -191,7 +191,7 @@ async def test_compact_mode_fits_30_agents_at_80x24() -> None:
     state.agents["agent-07"].screen[-1] = "last \x1b[1mline"
     async with GridApp().run_test(size=(80, 24)) as pilot:
         grid = pilot.app.query_one(AgentGrid)
-        grid.add_class("-compact")
+        grid.set_compact(True)
         grid.sync(state, NOW)
         await pilot.pause()
         screen = pilot.app.screen.region
@@ -204,7 +204,7 @@ async def test_compact_mode_fits_30_agents_at_80x24() -> None:
         state.agents["agent-07"].screen[0] = "a row the compact card does not show"
         assert grid.sync(state, NOW) == 0
 
-        grid.remove_class("-compact")  # back to full cards: the pane rows come back
+        grid.set_compact(False)  # back to full cards: the pane rows come back
         await pilot.pause()
         assert grid.cards["agent-07"].render_line(grid.cards["agent-07"].size.height - 1).text.startswith(
             "last line")

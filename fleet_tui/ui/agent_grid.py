@@ -1,7 +1,8 @@
 """AgentGrid: every agent's card at once, in as many columns as the width allows.
 
 Owns the cards' layout, keeping cards in step with a FleetState (``sync``), and moving focus
-between cards. Columns are ``width // MIN_CARD_WIDTH`` (2 at 80 columns, 5 at 200). The class
+between cards. Columns are ``width // MIN_CARD_WIDTH`` (2 at 80 columns, 5 at 200); cards share
+the height, never shorter than ``MIN_CARD_HEIGHT`` (the grid scrolls then). The class
 ``-compact`` (for 80x24) makes every card one row: name, status badge, task, last output line.
 
 The grid binds no keys (the app binds arrows/hjkl to ``focus_neighbour``) and never takes focus
@@ -19,6 +20,8 @@ from fleet_tui.ui.ansi import AnsiRenderer
 
 #: Narrowest card, border included.
 MIN_CARD_WIDTH = 38
+#: Shortest card, border included: title and 8 rows of pane.
+MIN_CARD_HEIGHT = 11
 
 
 class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -31,7 +34,6 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         grid-rows: 11;
         grid-gutter: 0;
     }
-    AgentGrid.-compact { grid-rows: 1; }
     AgentGrid.-compact > AgentCard { border: none; height: 1; padding-right: 1; }
     AgentGrid.-compact > AgentCard.-waiting { background: $warning 15%; }
     AgentGrid.-compact > AgentCard.-stalled { background: $error 15%; }
@@ -42,6 +44,7 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         super().__init__(id=id, classes=classes)
         self._cards: dict[str, AgentCard] = {}
         self._renderer = AnsiRenderer()
+        self._row_height = MIN_CARD_HEIGHT
 
     @property
     def columns(self) -> int:
@@ -54,22 +57,40 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         return self._cards
 
     def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Columns for the width; rows share the height when the cards fit without scrolling."""
         columns = max(1, self.size.width // MIN_CARD_WIDTH)
         if columns != self.columns:
             self.styles.grid_size_columns = columns
+        rows = max(1, -(-len(self._cards) // columns))
+        height = 1 if self.has_class("-compact") else max(MIN_CARD_HEIGHT, self.size.height // rows)
+        if height != self._row_height:
+            self._row_height = height
+            self.styles.grid_rows = str(height)
+
+    def set_compact(self, compact: bool) -> None:
+        """One row per agent (80x24) or full cards."""
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            self._fit()
 
     def sync(self, state: FleetState, now: float) -> int:
         """Add and remove cards to match ``state``'s agents, update every card; return how
         many cards changed. Only changed cards repaint."""
         agents = dict(state.agents)
         with self.app.batch_update():
-            for name in [name for name in self._cards if name not in agents]:
+            gone = [name for name in self._cards if name not in agents]
+            for name in gone:
                 self._cards.pop(name).remove()
             new = [AgentCard(name, self._renderer) for name in agents if name not in self._cards]
             for card in new:
                 self._cards[card.agent_name] = card
             if new:
                 self.mount_all(new)
+            if new or gone:
+                self._fit()
             return sum(self._cards[name].update_agent(agent, now) for name, agent in agents.items())
 
     def focused_agent(self) -> str | None:

@@ -1,8 +1,10 @@
 """The Textual app: the fleet's grid of agents, its task board and its event timeline.
 
-It renders ``FleetState`` and turns keys into orchestrator commands. Commands that talk to
-tmux or disk run in thread workers, so the UI never waits on them; the view is refreshed from
-the state on a timer (``REFRESH_HZ``), repainting only what changed.
+It renders ``FleetState`` and turns keys (``keys.py``) into orchestrator commands. Commands
+that talk to tmux or disk run in thread workers, so the UI never waits on them; the view is
+refreshed from the state on a timer (``REFRESH_HZ``), repainting only what changed. Over a
+``RecordedFleet`` (replay, snapshot tests) the same screen is read-only: commands that would
+act on agents or tasks explain why they do nothing.
 """
 
 from __future__ import annotations
@@ -10,23 +12,35 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.text import Text
-from textual import work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual import events, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
 
+from fleet_tui.config.errors import ConfigError
+from fleet_tui.config.loader import load_config
+from fleet_tui.core import manual
 from fleet_tui.core.state import FleetState
 from fleet_tui.orchestrator import Orchestrator
+from fleet_tui.ui import keys
+from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
+from fleet_tui.ui.help import HelpScreen
+from fleet_tui.ui.recorded import RecordedFleet
+from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
+from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTask, NewTaskScreen
 from fleet_tui.ui.themes import ThemeError, discover_themes
 from fleet_tui.ui.timeline import Timeline
+from fleet_tui.ui.zoom import ZoomScreen
 
 REFRESH_HZ = 8
+#: How often fleet.yaml is checked for a new theme or keymap.
+CONFIG_CHECK_SECONDS = 2.0
 AREAS = ("grid", "board", "timeline")
 
 STATUS_STYLE = {
@@ -65,70 +79,69 @@ class FleetApp(App[int]):
     #status-line { height: 1; color: $text-muted; }
     Tabs { height: 2; }
     """
-    BINDINGS = [
-        Binding("q", "quit_fleet", "Quit", id="quit"),
-        Binding("p", "pause", "Pause/resume", id="pause"),
-        Binding("x", "kill", "Kill", id="kill"),
-        Binding("r", "restart", "Restart", id="restart"),
-        Binding("s", "prompt", "Prompt", id="prompt"),
-        Binding("enter", "attach", "Attach", id="attach"),
-        Binding("tab", "cycle_area", "Next area", id="cycle_area", show=False, priority=True),
-        Binding("1", "show('grid')", "Grid", id="show_grid", show=False),
-        Binding("2", "show('board')", "Board", id="show_board", show=False),
-        Binding("3", "show('timeline')", "Timeline", id="show_timeline", show=False),
-        Binding("left,h", "focus_move(-1, 0)", "Left", id="focus_left", show=False),
-        Binding("right,l", "focus_move(1, 0)", "Right", id="focus_right", show=False),
-        Binding("up,k", "focus_move(0, -1)", "Up", id="focus_up", show=False),
-        Binding("down,j", "focus_move(0, 1)", "Down", id="focus_down", show=False),
-        Binding("a", "approve", "Approve", id="approve"),
-        Binding("D", "deny", "Deny", id="deny"),
-        Binding("slash", "filter", "Filter", id="filter", show=False),
-    ]
+    BINDINGS = keys.BINDINGS
 
-    def __init__(self, orchestrator: Orchestrator, spawn: bool = True,
+    def __init__(self, orchestrator: Orchestrator | RecordedFleet, spawn: bool = True,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.orchestrator = orchestrator
+        self.read_only = isinstance(orchestrator, RecordedFleet)
         self.spawn = spawn
         self.clock = clock
         self._shown_events = -1
-        self._theme_problem = ""
+        self._last_agent: str | None = None
+        self._config_stamp: int | None = None
+        self._problems: list[str] = []
         try:
             for theme in discover_themes().values():
                 self.register_theme(theme)
         except ThemeError as exc:
-            self._theme_problem = str(exc)
-        wanted = orchestrator.config.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
+            self._problems.append(str(exc))
+        self._apply_config_look()
+
+    def _apply_config_look(self) -> None:
+        """Theme and keymap from fleet.yaml (at start and whenever the file changes)."""
+        config = self.orchestrator.config
+        if config.theme in self.available_themes:
+            self.theme = config.theme
         else:
-            self._theme_problem = self._theme_problem or f"unknown theme {wanted!r}"
+            self._problems.append(f"unknown theme {config.theme!r}")
+        self.set_keymap(dict(config.keymap))
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        return dict(self.orchestrator.config.keymap)
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
         yield AreaTabs(Tab("1 Agents", id="grid"), Tab("2 Board", id="board"),
-                   Tab("3 Timeline", id="timeline"))
-        stages = [s.name for s in self.orchestrator.config.routing.stages]
+                       Tab("3 Timeline", id="timeline"))
         with ContentSwitcher(initial="grid", id="areas"):
             yield AgentGrid(id="grid")
-            yield TaskBoard(stages, id="board")
+            yield TaskBoard(self._stages(), id="board")
             yield Timeline(id="timeline")
         yield Static("starting the fleet…", id="status-line")
         yield Footer()
 
+    def _stages(self) -> list[str]:
+        return [s.name for s in self.orchestrator.config.routing.stages]
+
     def on_mount(self) -> None:
         self.title = f"fleet-tui: {self.orchestrator.config.fleet}"
-        if self._theme_problem:
-            self.notify(self._theme_problem, title="theme", severity="warning")
+        for problem in self._problems:
+            self.notify(problem, title="theme", severity="warning")
+        self._problems.clear()
         self._compact(self.size.width, self.size.height)
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
+        if not self.read_only:
+            self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
 
     def on_resize(self, event: object) -> None:
         self._compact(self.size.width, self.size.height)
 
     def _compact(self, width: int, height: int) -> None:
-        self.query_one(AgentGrid).set_class(width < 100 or height < 30, "-compact")
+        self.query_one(AgentGrid).set_compact(width < 100 or height < 30)
 
     # --- state to screen ------------------------------------------------------------------
 
@@ -161,6 +174,37 @@ class FleetApp(App[int]):
                 self.query_one(TaskBoard).sync(state.tasks)
                 self.query_one(Timeline).sync(state.timeline)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="config")
+    def check_config(self) -> None:
+        """Reload fleet.yaml's theme and keymap when the file changes (other changes need a
+        restart: agents and routing are the orchestrator's)."""
+        loaded = self.orchestrator.loaded
+        try:
+            stamp = loaded.path.stat().st_mtime_ns
+        except OSError:
+            return
+        if self._config_stamp is None or stamp == self._config_stamp:
+            self._config_stamp = stamp
+            return
+        self._config_stamp = stamp
+        try:
+            config = load_config(loaded.path).config
+        except ConfigError as exc:
+            self.call_from_thread(self.notify, str(exc), title="fleet.yaml", severity="error")
+            return
+        self.call_from_thread(self._take_look, config.theme, dict(config.keymap))
+
+    def _take_look(self, theme: str, keymap: dict[str, str]) -> None:
+        config = self.orchestrator.config
+        if (theme, keymap) == (config.theme, dict(config.keymap)):
+            return
+        config.theme, config.keymap = theme, keymap
+        self._apply_config_look()
+        for problem in self._problems:
+            self.notify(problem, title="theme", severity="warning")
+        self._problems.clear()
+        self.notify("fleet.yaml changed: theme and keys reloaded")
+
     # --- areas and focus ------------------------------------------------------------------
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -172,7 +216,9 @@ class FleetApp(App[int]):
         self.query_one(ContentSwitcher).current = area
         target = self.query_one(f"#{area}")
         if area == "grid":
-            self.query_one(AgentGrid).focus_neighbour(0, 0)
+            grid = self.query_one(AgentGrid)
+            card = grid.cards.get(self._last_agent or "")
+            self.screen.set_focus(card) if card else grid.focus_neighbour(0, 0)
         elif area == "board":
             self.query_one(TaskBoard).query("BoardColumn").first().focus()
         else:
@@ -193,13 +239,31 @@ class FleetApp(App[int]):
         elif dx:
             self.screen.focus_next() if dx > 0 else self.screen.focus_previous()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, AgentCard):
+            self._last_agent = event.widget.agent_name
+
+    def focus_agent(self, name: str) -> None:
+        self.action_show("grid")
+        card = self.query_one(AgentGrid).cards.get(name)
+        if card is not None:
+            self.screen.set_focus(card)
+            card.scroll_visible()
+
     def focused_agent(self) -> str | None:
-        agent = self.query_one(AgentGrid).focused_agent()
-        if agent is None:
+        """The agent whose card has focus, else the last one focused (the board's ``A``)."""
+        agent = self.query_one(AgentGrid).focused_agent() or self._last_agent
+        if agent is None or agent not in self.orchestrator.state.agents:
             self.notify("focus an agent first (arrows or hjkl on the grid)", severity="warning")
+            return None
         return agent
 
     # --- commands -------------------------------------------------------------------------
+
+    def _writable(self, what: str) -> bool:
+        if self.read_only:
+            self.notify(f"this is a replay: nothing here can {what}", severity="warning")
+        return not self.read_only
 
     @work(thread=True, exit_on_error=False, group="commands")
     def run_command(self, label: str, command: str, *args: object) -> None:
@@ -209,12 +273,23 @@ class FleetApp(App[int]):
         except Exception as exc:  # the user sees one line, the app keeps running
             self.call_from_thread(self.notify, f"{label}: {exc}", severity="error")
 
+    def action_spawn(self) -> None:
+        if not self._writable("spawn agents"):
+            return
+        templates = [a.name for a in self.orchestrator.config.agents]
+
+        def spawn(request: SpawnRequest | None) -> None:
+            if request:
+                self.run_command("spawn", "spawn_from_template", *request)
+
+        self.push_screen(SpawnScreen(templates), spawn)
+
     def action_pause(self) -> None:
-        if agent := self.focused_agent():
+        if self._writable("pause agents") and (agent := self.focused_agent()):
             self.run_command("pause", "toggle_pause", agent)
 
     def action_kill(self) -> None:
-        if not (agent := self.focused_agent()):
+        if not self._writable("kill agents") or not (agent := self.focused_agent()):
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -225,11 +300,11 @@ class FleetApp(App[int]):
                          confirmed)
 
     def action_restart(self) -> None:
-        if agent := self.focused_agent():
+        if self._writable("restart agents") and (agent := self.focused_agent()):
             self.run_command("restart", "restart", agent)
 
     def action_prompt(self) -> None:
-        if not (agent := self.focused_agent()):
+        if not self._writable("prompt agents") or not (agent := self.focused_agent()):
             return
 
         def send(text: str | None) -> None:
@@ -239,12 +314,104 @@ class FleetApp(App[int]):
         self.push_screen(PromptScreen(agent), send)
 
     def action_attach(self) -> None:
-        if self.query_one(ContentSwitcher).current != "grid" or not (agent := self.focused_agent()):
+        if self.query_one(ContentSwitcher).current != "grid":
+            return
+        if not self._writable("attach to agents") or not (agent := self.focused_agent()):
             return
         argv = self.orchestrator.attach_argv(agent)
         env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
         with self.suspend():
             subprocess.run(argv, env=env, check=False)
+
+    def action_zoom(self) -> None:
+        if not (agent := self.focused_agent()):
+            return
+        fleet = self.orchestrator
+
+        def rows() -> list[str]:
+            state = fleet.state.agents.get(agent)
+            if isinstance(fleet, Orchestrator) and state is not None and state.alive:
+                return fleet.driver.capture(agent, lines=2000, ansi=True)
+            return list(state.screen) if state else []
+
+        self.push_screen(ZoomScreen(agent, rows))
+
+    # --- board ----------------------------------------------------------------------------
+
+    def _selected_task(self) -> str | None:
+        task_id = self.query_one(TaskBoard).selected_task()
+        if task_id is None:
+            self.notify("select a task on the board first (2, then arrows)", severity="warning")
+        return task_id
+
+    @work(thread=True, exit_on_error=False, group="commands")
+    def submit_events(self, label: str, events_: list[object]) -> None:
+        """Submit events in order off the UI thread; report a failure as a notice."""
+        try:
+            for event in events_:
+                self.orchestrator.submit(event)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"{label}: {exc}", severity="error")
+
+    def action_new_task(self) -> None:
+        if not self._writable("create tasks"):
+            return
+        config = self.orchestrator.config
+        stages = self._stages()
+        roles = sorted({r for s in config.routing.stages for r in s.roles}
+                       | {r for a in config.agents for r in a.roles})
+        column = stages[1] if len(stages) > 1 else stages[0]
+
+        def create(request: NewTask | None) -> None:
+            if request is None:
+                return
+            try:
+                event = manual.new_task(self.orchestrator.state, request.title, request.role,
+                                        request.description, request.column)
+            except manual.ManualError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.submit_events("new task", [event])
+
+        self.push_screen(NewTaskScreen(roles, stages, column), create)
+
+    def action_move_task(self) -> None:
+        if not self._writable("move tasks") or not (task_id := self._selected_task()):
+            return
+        task = self.orchestrator.state.tasks[task_id]
+
+        def move(column: str | None) -> None:
+            if column:
+                self._manual("move", manual.move_task, task_id, column)
+
+        self.push_screen(MoveTaskScreen(task_id, self.query_one(TaskBoard).columns, task.column), move)
+
+    def action_assign_task(self) -> None:
+        if not self._writable("assign tasks") or not (task_id := self._selected_task()):
+            return
+        if agent := self.focused_agent():
+            self.assign(task_id, agent)
+
+    @work(thread=True, exit_on_error=False, group="commands")
+    def assign(self, task_id: str, agent: str) -> None:
+        fleet = self.orchestrator
+        try:
+            events_, prompt = manual.assign_task(fleet.state, fleet.policy, task_id, agent)
+            for event in events_:
+                fleet.submit(event)
+            fleet.prompt(prompt.agent, prompt.text, task=prompt.task)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"assign: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"{task_id} assigned to {agent}")
+
+    def _manual(self, label: str, rule: Callable[..., list[object]], *args: object) -> None:
+        try:
+            events_ = rule(self.orchestrator.state, *args)
+        except manual.ManualError as exc:
+            self.notify(f"{label}: {exc}", severity="error")
+            return
+        self.submit_events(label, events_)
 
     def _selected_approval(self) -> tuple[str, str] | None:
         task_id = self.query_one(TaskBoard).selected_task()
@@ -257,11 +424,11 @@ class FleetApp(App[int]):
         return None
 
     def action_approve(self) -> None:
-        if chosen := self._selected_approval():
+        if self._writable("approve") and (chosen := self._selected_approval()):
             self.run_command("approve", "decide", chosen[0], chosen[1], True, "")
 
     def action_deny(self) -> None:
-        if not (chosen := self._selected_approval()):
+        if not self._writable("deny") or not (chosen := self._selected_approval()):
             return
 
         def deny(comment: str | None) -> None:
@@ -269,6 +436,8 @@ class FleetApp(App[int]):
                 self.run_command("deny", "decide", chosen[0], chosen[1], False, comment)
 
         self.push_screen(PromptScreen(f"denying {chosen[0]}: why?"), deny)
+
+    # --- timeline, help, palette, quit ----------------------------------------------------
 
     def action_filter(self) -> None:
         timeline = self.query_one(Timeline)
@@ -280,7 +449,28 @@ class FleetApp(App[int]):
 
         self.push_screen(FilterScreen(timeline.filter_text), apply)
 
+    def action_help(self) -> None:
+        note = "replay: commands that act on agents are off" if self.read_only else ""
+        self.push_screen(HelpScreen(self.BINDINGS, self.keymap, note))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette: every binding, "focus agent X" and "switch theme X"."""
+        for b in self.BINDINGS:
+            if b.id != "command_palette":
+                yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b.id, self.keymap))}"
+                                    f"  ({b.id})", lambda action=b.action: self.run_action(action))
+        for name in self.orchestrator.state.agents:
+            yield SystemCommand(f"focus agent {name}", "show its card in the grid",
+                                lambda name=name: self.focus_agent(name))
+        for theme in sorted(self.available_themes):
+            yield SystemCommand(f"switch theme {theme}", "for this run (fleet.yaml theme: keeps it)",
+                                lambda theme=theme: setattr(self, "theme", theme))
+
     def action_quit_fleet(self) -> None:
+        if self.read_only:
+            self.exit(0)
+            return
+
         def done(choice: str | None) -> None:
             if choice in ("quit", "kill"):
                 self.shut_down(kill=choice == "kill")
