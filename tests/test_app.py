@@ -1,4 +1,5 @@
-"""The app driven by keys (Textual Pilot) over a real orchestrator and tmux server."""
+"""The app driven by keys (Textual Pilot) over a real orchestrator, tmux server and demo agents:
+every binding of the main screen, the dialogs behind them, the palette and a remapped key."""
 
 from __future__ import annotations
 
@@ -8,20 +9,37 @@ import pytest
 
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import load_config
+from fleet_tui.core import events as ev
 from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
-from fleet_tui.ui.dialogs import QuitScreen
+from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
+from fleet_tui.ui.help import HelpScreen
+from fleet_tui.ui.spawn_dialog import SpawnScreen
+from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTaskScreen
+from fleet_tui.ui.timeline import Timeline
+from fleet_tui.ui.zoom import PaneView, ZoomScreen
 
 pytestmark = pytest.mark.anyio
 
-FLEET = """
+DEMO = "[python, -m, fleet_tui.demo_agent, --pace, '0', --fail-rate, '0', --role, planner"
+FLEET = f"""
 fleet: ui
 agents:
-  - {name: one, roles: [dev], command: [python, -m, fleet_tui.demo_agent, --pace, "0"], preset: demo}
-  - {name: two, roles: [dev], command: [python, -m, fleet_tui.demo_agent, --pace, "0"], preset: demo}
+  - {{name: one, roles: [planner], command: {DEMO}, --seed, '1'], preset: demo}}
+  - {{name: two, roles: [planner], command: {DEMO}, --seed, '2'], preset: demo}}
 tasks:
-  - {id: T1, title: First, role: dev}
+  - {{id: T1, title: First, role: planner, column: ready}}
+  - {{id: T2, title: Second, role: planner, column: ready}}
+routing:
+  stages:
+    - {{name: backlog}}
+    - {{name: ready}}
+    - {{name: in_progress, roles: [planner]}}
+    - {{name: done}}
+approvals:
+  - {{from: in_progress, to: done}}
+keymap: {{pause: P}}
 """
 
 
@@ -30,7 +48,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _until(pilot, check, tries: int = 200) -> None:
+@pytest.fixture
+def app(tmp_path: Path, tmux_socket: str) -> FleetApp:
+    config = tmp_path / "fleet.yaml"
+    config.write_text(FLEET)
+    orch = Orchestrator(load_config(config))
+    orch.socket_name, orch.driver = tmux_socket, TmuxDriver(tmux_socket)
+    return FleetApp(orch)
+
+
+async def _until(pilot, check, tries: int = 300) -> None:
     for _ in range(tries):
         if check():
             return
@@ -38,18 +65,20 @@ async def _until(pilot, check, tries: int = 200) -> None:
     raise AssertionError("condition not met in time")
 
 
-async def test_the_app_shows_the_fleet_and_quits_leaving_agents_running(
-        tmp_path: Path, tmux_socket: str) -> None:
-    config = tmp_path / "fleet.yaml"
-    config.write_text(FLEET)
-    orch = Orchestrator(load_config(config))
-    orch.socket_name, orch.driver = tmux_socket, TmuxDriver(tmux_socket)
-    app = FleetApp(orch)
+def _events(app: FleetApp, kind: type[ev.Event]) -> list[ev.Event]:
+    return [e for e in app.orchestrator.state.timeline if isinstance(e, kind)]
+
+
+async def _type(pilot, text: str) -> None:
+    await pilot.press(*("space" if c == " " else c for c in text))
+
+
+async def test_areas_and_quit_leave_agents_running(app: FleetApp, tmux_socket: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
         await _until(pilot, lambda: set(grid.cards) == {"one", "two"})
         header = str(app.query_one("#header").render())
-        assert "ui" in header and "1 open tasks" in header
+        assert "ui" in header and "open tasks" in header
         await pilot.press("2")
         assert app.query_one("#areas").current == "board"
         await pilot.press("3")
@@ -65,3 +94,137 @@ async def test_the_app_shows_the_fleet_and_quits_leaving_agents_running(
         await pilot.press("enter")
         await _until(pilot, lambda: not app.is_running)
     assert {p.agent for p in TmuxDriver(tmux_socket).list_agent_panes()} == {"one", "two"}
+
+
+async def test_agent_keys(app: FleetApp) -> None:
+    state = app.orchestrator.state
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = app.query_one(AgentGrid)
+        await _until(pilot, lambda: set(grid.cards) == {"one", "two"} and grid.focused_agent() == "one")
+
+        # arrows and hjkl move focus; cards sit side by side at 120 columns
+        await pilot.press("l")
+        assert grid.focused_agent() == "two"
+        await pilot.press("left")
+        assert grid.focused_agent() == "one"
+
+        # pause is remapped to P in fleet.yaml: P pauses and resumes, p does nothing
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        assert not state.agents["one"].paused
+        await pilot.press("P")
+        await _until(pilot, lambda: state.agents["one"].paused)
+        await pilot.press("P")
+        await _until(pilot, lambda: not state.agents["one"].paused)
+
+        # s: a multi-line prompt, sent with ctrl+d
+        await pilot.press("s")
+        assert isinstance(app.screen, PromptScreen)
+        await _type(pilot, "hello")
+        await pilot.press("ctrl+d")
+        await _until(pilot, lambda: any(e.text == "hello" for e in _events(app, ev.AgentPrompted)))
+
+        # z: the pane full-screen with scrollback; escape comes back
+        await pilot.press("z")
+        assert isinstance(app.screen, ZoomScreen)
+        view = app.screen.query_one(PaneView)
+        await _until(pilot, lambda: any("demo agent" in row for row in view.rows))
+        await pilot.press("pageup", "pagedown", "escape")
+        assert not isinstance(app.screen, ZoomScreen)
+
+        # r: restart gives a new process
+        pid = state.agents["one"].pid
+        await pilot.press("r")
+        await _until(pilot, lambda: state.agents["one"].alive and state.agents["one"].pid not in (None, pid))
+
+        # n: spawn from a template with a name
+        await pilot.press("n")
+        assert isinstance(app.screen, SpawnScreen)
+        await pilot.press("tab")
+        await _type(pilot, "extra")
+        await pilot.press("ctrl+d")
+        await _until(pilot, lambda: "extra" in grid.cards and state.agents["extra"].alive)
+        assert state.agents["extra"].template == "one"
+
+        # x: kill, after confirming
+        app.focus_agent("extra")
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await _until(pilot, lambda: not state.agents["extra"].alive)
+
+        # ?: help lists the keys as remapped
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "P" in [row.strip() for row in app.screen._table.columns[0]._cells]
+        await pilot.press("escape")
+
+        # /: filter the timeline
+        await pilot.press("slash")
+        assert isinstance(app.screen, FilterScreen)
+        await _type(pilot, "agent:two")
+        await pilot.press("enter")
+        timeline = app.query_one(Timeline)
+        assert app.query_one("#areas").current == "timeline" and timeline.filter_text == "agent:two"
+
+        # ctrl+p: the palette focuses an agent and switches the theme
+        await pilot.press("ctrl+p")
+        await _type(pilot, "focus agent two")
+        await pilot.press("enter")
+        await _until(pilot, lambda: grid.focused_agent() == "two")
+        await pilot.press("ctrl+p")
+        await _type(pilot, "switch theme fleet-light")
+        await pilot.press("enter")
+        await _until(pilot, lambda: app.theme == "fleet-light")
+
+
+async def test_board_keys(app: FleetApp) -> None:
+    state = app.orchestrator.state
+
+    def pending() -> list[str]:
+        return sorted(t.id for t in state.tasks.values() if t.pending_approvals)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: pending() == ["T1", "T2"], tries=600)
+        await pilot.press("2")
+
+        # a approves one gate; D denies the other with a comment
+        await pilot.press("a")
+        await _until(pilot, lambda: len(pending()) == 1)
+        approved = next(t for t in ("T1", "T2") if t not in pending())
+        assert state.tasks[approved].column == "done"
+        denied = pending()[0]
+        await pilot.press("D")
+        assert isinstance(app.screen, PromptScreen)
+        await _type(pilot, "not yet")
+        await pilot.press("ctrl+d")
+        await _until(pilot, lambda: any(e.comment == "not yet" for e in _events(app, ev.ApprovalDenied)))
+        assert [e.source for e in _events(app, ev.ApprovalGranted)] == [ev.SOURCE_USER]
+        assert state.tasks[denied].column != "done"
+
+        # t: a new task, routed like any other
+        await pilot.press("t")
+        assert isinstance(app.screen, NewTaskScreen)
+        await _type(pilot, "Write docs")
+        await pilot.press("ctrl+d")
+        await _until(pilot, lambda: "T3" in state.tasks)
+        assert state.tasks["T3"].title == "Write docs"
+        assert [e.source for e in _events(app, ev.TaskCreated) if e.task == "T3"] == [ev.SOURCE_USER]
+
+        # m: move the approved task from done to blocked
+        app.query_one("#col-done").focus()
+        await pilot.press("down")
+        await pilot.press("m")
+        assert isinstance(app.screen, MoveTaskScreen)
+        await pilot.press("end", "enter")
+        await _until(pilot, lambda: state.tasks[approved].column == "blocked")
+
+        # A: give it to the agent focused last on the grid (one)
+        app.query_one("#col-blocked").focus()
+        await pilot.press("down")
+        await pilot.press("A")
+        await _until(pilot, lambda: state.tasks[approved].assignee == "one")
+        assigned = [e for e in _events(app, ev.TaskAssigned) if e.task == approved and e.agent == "one"]
+        assert assigned[-1].source == ev.SOURCE_USER and "by the user" in assigned[-1].reason
+        await _until(pilot, lambda: any(e.task == approved and e.agent == "one"
+                                        for e in _events(app, ev.AgentPrompted)))

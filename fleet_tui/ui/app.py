@@ -109,6 +109,11 @@ class FleetApp(App[int]):
         self.set_keymap(dict(config.keymap))
 
     @property
+    def main(self) -> Screen:
+        """The main screen (grid, board, timeline), also while a dialog is on top of it."""
+        return self.screen_stack[0]
+
+    @property
     def keymap(self) -> dict[str, str]:
         return dict(self.orchestrator.config.keymap)
 
@@ -141,7 +146,7 @@ class FleetApp(App[int]):
         self._compact(self.size.width, self.size.height)
 
     def _compact(self, width: int, height: int) -> None:
-        self.query_one(AgentGrid).set_compact(width < 100 or height < 30)
+        self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
 
     # --- state to screen ------------------------------------------------------------------
 
@@ -158,21 +163,22 @@ class FleetApp(App[int]):
         self.call_from_thread(self.set_status, note)
 
     def set_status(self, text: str) -> None:
-        self.query_one("#status-line", Static).update(text)
+        self.main.query_one("#status-line", Static).update(text)
 
     def refresh_view(self) -> None:
         state = self.orchestrator.state
         now = self.clock()
         with self.batch_update():
-            self.query_one("#header", Static).update(header_text(state))
-            grid = self.query_one(AgentGrid)
+            self.main.query_one("#header", Static).update(header_text(state))
+            grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
-            if self.focused is None and grid.cards and self.query_one(ContentSwitcher).current == "grid":
-                grid.focus_neighbour(0, 0)
+            if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
+                    and self.main.query_one(ContentSwitcher).current == "grid"):
+                grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
             if state.events != self._shown_events:
                 self._shown_events = state.events
-                self.query_one(TaskBoard).sync(state.tasks)
-                self.query_one(Timeline).sync(state.timeline)
+                self.main.query_one(TaskBoard).sync(state.tasks)
+                self.main.query_one(Timeline).sync(state.timeline)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config")
     def check_config(self) -> None:
@@ -209,18 +215,18 @@ class FleetApp(App[int]):
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab.id:
-            self.query_one(ContentSwitcher).current = event.tab.id
+            self.main.query_one(ContentSwitcher).current = event.tab.id
 
     def action_show(self, area: str) -> None:
-        self.query_one(Tabs).active = area
-        self.query_one(ContentSwitcher).current = area
-        target = self.query_one(f"#{area}")
+        self.main.query_one(Tabs).active = area
+        self.main.query_one(ContentSwitcher).current = area
+        target = self.main.query_one(f"#{area}")
         if area == "grid":
-            grid = self.query_one(AgentGrid)
+            grid = self.main.query_one(AgentGrid)
             card = grid.cards.get(self._last_agent or "")
             self.screen.set_focus(card) if card else grid.focus_neighbour(0, 0)
         elif area == "board":
-            self.query_one(TaskBoard).query("BoardColumn").first().focus()
+            self.main.query_one(TaskBoard).query("BoardColumn").first().focus()
         else:
             target.focus()
 
@@ -230,12 +236,12 @@ class FleetApp(App[int]):
         return not (action == "cycle_area" and len(self.screen_stack) > 1)
 
     def action_cycle_area(self) -> None:
-        current = self.query_one(ContentSwitcher).current or "grid"
+        current = self.main.query_one(ContentSwitcher).current or "grid"
         self.action_show(AREAS[(AREAS.index(current) + 1) % len(AREAS)])
 
     def action_focus_move(self, dx: int, dy: int) -> None:
-        if self.query_one(ContentSwitcher).current == "grid":
-            self.query_one(AgentGrid).focus_neighbour(dx, dy)
+        if self.main.query_one(ContentSwitcher).current == "grid":
+            self.main.query_one(AgentGrid).focus_neighbour(dx, dy)
         elif dx:
             self.screen.focus_next() if dx > 0 else self.screen.focus_previous()
 
@@ -245,14 +251,14 @@ class FleetApp(App[int]):
 
     def focus_agent(self, name: str) -> None:
         self.action_show("grid")
-        card = self.query_one(AgentGrid).cards.get(name)
+        card = self.main.query_one(AgentGrid).cards.get(name)
         if card is not None:
             self.screen.set_focus(card)
             card.scroll_visible()
 
     def focused_agent(self) -> str | None:
         """The agent whose card has focus, else the last one focused (the board's ``A``)."""
-        agent = self.query_one(AgentGrid).focused_agent() or self._last_agent
+        agent = self.main.query_one(AgentGrid).focused_agent() or self._last_agent
         if agent is None or agent not in self.orchestrator.state.agents:
             self.notify("focus an agent first (arrows or hjkl on the grid)", severity="warning")
             return None
@@ -314,7 +320,7 @@ class FleetApp(App[int]):
         self.push_screen(PromptScreen(agent), send)
 
     def action_attach(self) -> None:
-        if self.query_one(ContentSwitcher).current != "grid":
+        if self.main.query_one(ContentSwitcher).current != "grid":
             return
         if not self._writable("attach to agents") or not (agent := self.focused_agent()):
             return
@@ -339,7 +345,7 @@ class FleetApp(App[int]):
     # --- board ----------------------------------------------------------------------------
 
     def _selected_task(self) -> str | None:
-        task_id = self.query_one(TaskBoard).selected_task()
+        task_id = self.main.query_one(TaskBoard).selected_task()
         if task_id is None:
             self.notify("select a task on the board first (2, then arrows)", severity="warning")
         return task_id
@@ -384,7 +390,7 @@ class FleetApp(App[int]):
             if column:
                 self._manual("move", manual.move_task, task_id, column)
 
-        self.push_screen(MoveTaskScreen(task_id, self.query_one(TaskBoard).columns, task.column), move)
+        self.push_screen(MoveTaskScreen(task_id, self.main.query_one(TaskBoard).columns, task.column), move)
 
     def action_assign_task(self) -> None:
         if not self._writable("assign tasks") or not (task_id := self._selected_task()):
@@ -414,7 +420,7 @@ class FleetApp(App[int]):
         self.submit_events(label, events_)
 
     def _selected_approval(self) -> tuple[str, str] | None:
-        task_id = self.query_one(TaskBoard).selected_task()
+        task_id = self.main.query_one(TaskBoard).selected_task()
         tasks = self.orchestrator.state.tasks
         candidates = [tasks[task_id]] if task_id in tasks else list(tasks.values())
         for task in candidates:
@@ -440,7 +446,7 @@ class FleetApp(App[int]):
     # --- timeline, help, palette, quit ----------------------------------------------------
 
     def action_filter(self) -> None:
-        timeline = self.query_one(Timeline)
+        timeline = self.main.query_one(Timeline)
 
         def apply(text: str | None) -> None:
             if text is not None:

@@ -13,8 +13,8 @@ from textual.widgets import Button, Input, Label, TextArea
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
-{name} > Vertical {{ width: 70; max-width: 95%; height: auto; border: thick $primary;
-                     padding: 1 2; background: $surface; }}
+{name} > Vertical {{ width: 70; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
+                     border: thick $primary; padding: 1 2; background: $surface; }}
 {name} Horizontal {{ height: auto; margin-top: 1; }}
 {name} Button {{ margin-right: 1; }}
 """

@@ -18,8 +18,8 @@ SpawnRequest = tuple[str, str, str]
 
 class SpawnScreen(ModalScreen[SpawnRequest | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="SpawnScreen") + """
-    SpawnScreen TextArea { height: 5; }
-    SpawnScreen Label { margin-top: 1; }
+    SpawnScreen > Vertical { padding: 0 1; }
+    SpawnScreen TextArea { height: 4; }
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"),
                 Binding("ctrl+d", "spawn", "Spawn", priority=True)]

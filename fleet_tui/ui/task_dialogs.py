@@ -25,7 +25,9 @@ class NewTask(msgspec.Struct, frozen=True):
 
 class NewTaskScreen(ModalScreen[NewTask | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="NewTaskScreen") + """
+    NewTaskScreen > Vertical { padding: 0 1; }
     NewTaskScreen TextArea { height: 4; }
+    NewTaskScreen Select { width: 1fr; }
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"),
                 Binding("ctrl+d", "create", "Create", priority=True)]
