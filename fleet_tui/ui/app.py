@@ -147,6 +147,7 @@ class FleetApp(App[int]):
 
     def _compact(self, width: int, height: int) -> None:
         self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
+        self.main.query_one(Footer).compact = width < 100
 
     # --- state to screen ------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ BINDINGS: list[Binding] = [
     _b("n", "spawn", "Spawn", "spawn"),
     _b("p", "pause", "Pause", "pause"),
     _b("x", "kill", "Kill", "kill"),
-    _b("r", "restart", "Restart", "restart"),
+    _b("r", "restart", "Restart", "restart", show=False),
     _b("s", "prompt", "Prompt", "prompt"),
     _b("enter", "attach", "Attach", "attach"),
     _b("z", "zoom", "Zoom", "zoom"),

@@ -102,7 +102,7 @@ class Timeline(ScrollView, can_focus=True):
         segments = [
             Segment(f"{when} ", base + Style(dim=True)),
             *source,
-            Segment(f"{kind:<17} ", base + style),
+            Segment(f"{kind:<18} ", base + style),
             Segment(f"{subject(event)[:12]:<12} ", base + Style(bold=True)),
             Segment(summarize(event), base),
         ]
