@@ -73,10 +73,14 @@ async def _type(pilot, text: str) -> None:
     await pilot.press(*("space" if c == " " else c for c in text))
 
 
-async def test_areas_and_quit_leave_agents_running(app: FleetApp, tmux_socket: str) -> None:
+async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, tmux_socket: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
         await _until(pilot, lambda: set(grid.cards) == {"one", "two"})
+        assert app.theme == "fleet-dark"
+        config = app.orchestrator.loaded.path
+        config.write_text(config.read_text() + "theme: fleet-contrast\n")
+        await _until(pilot, lambda: app.theme == "fleet-contrast")
         header = str(app.query_one("#header").render())
         assert "ui" in header and "open tasks" in header
         await pilot.press("2")

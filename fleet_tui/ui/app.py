@@ -140,6 +140,7 @@ class FleetApp(App[int]):
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
         if not self.read_only:
+            self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
 
     def on_resize(self, event: object) -> None:
