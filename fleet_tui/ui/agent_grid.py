@@ -83,7 +83,10 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         with self.app.batch_update():
             gone = [name for name in self._cards if name not in agents]
             for name in gone:
-                self._cards.pop(name).remove()
+                card = self._cards.pop(name)
+                if self.app.focused is card:  # a removed widget must not keep the keys
+                    self.screen.set_focus(None)
+                card.remove()
             new = [AgentCard(name, self._renderer) for name in agents if name not in self._cards]
             for card in new:
                 self._cards[card.agent_name] = card

@@ -125,8 +125,13 @@ class FleetApp(App[int]):
             yield AgentGrid(id="grid")
             yield TaskBoard(self._stages(), id="board")
             yield Timeline(id="timeline")
+        yield from self.compose_bottom()
         yield Static("starting the fleet…", id="status-line")
         yield Footer()
+
+    def compose_bottom(self) -> ComposeResult:
+        """Widgets between the areas and the status line (replay's controls)."""
+        yield from ()
 
     def _stages(self) -> list[str]:
         return [s.name for s in self.orchestrator.config.routing.stages]

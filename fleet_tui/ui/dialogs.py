@@ -90,17 +90,22 @@ class PromptScreen(ModalScreen[str | None]):
             self.dismiss(None)
 
 
+FILTER_HELP = "Filter the timeline: words match agent or type; agent:NAME, type:task"
+
+
 class FilterScreen(ModalScreen[str | None]):
+    """One line of text: the timeline's filter, replay's seek target."""
+
     DEFAULT_CSS = DIALOG_CSS.format(name="FilterScreen")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, label: str = FILTER_HELP) -> None:
         super().__init__()
-        self.current = current
+        self.current, self.label = current, label
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Filter the timeline: words match agent or type; agent:NAME, type:task")
+            yield Label(self.label)
             yield Input(self.current, id="filter")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
