@@ -9,9 +9,9 @@ then an idle ``demo>`` prompt that takes the next prompt. Some runs fail and exi
 work). The role picks the script: a planner writes a plan, a developer edits files, a reviewer
 reviews, a releaser tags a release. Standard library only.
 
-Reporting to fleet-tui (``fleet-tui emit`` into ``$FLEET_INBOX``) is not done yet: every
-moment worth reporting already goes through ``Reporter.report`` (a no-op today), so adding it
-means filling in that one method.
+It reports to fleet-tui the way a real agent's hooks would (``Reporter``: ``fleet-tui emit``
+into ``$FLEET_INBOX``): status changes, and ``task.done`` / ``task.blocked`` for the task its
+prompt names.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import select
 import shutil
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 
@@ -279,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if sys.stdout.isatty():
         demo.out(BRACKETED_PASTE_ON)  # like real agent CLIs: pastes arrive marked, as one prompt
+    if sys.stdin.isatty():  # echo the paste markers raw (the terminal ignores them), not as ^[[200~
+        flags = termios.tcgetattr(sys.stdin)
+        flags[3] &= ~termios.ECHOCTL
+        termios.tcsetattr(sys.stdin, termios.TCSANOW, flags)
     demo.header(args.model)
     prompt = args.prompt
     runs = 0
