@@ -92,6 +92,37 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from fleet_tui.replay.export import ExportError
+    from fleet_tui.ui.replay_run import ReplayError, run_replay
+
+    try:
+        return run_replay(args.session, skip_corrupt=args.skip_corrupt)
+    except (ExportError, ReplayError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Bad input (no such log, session or agent) is one line and exit code 2."""
+    import os
+
+    from fleet_tui.replay.export import ExportError, export
+
+    try:
+        warnings = export(args.log, args.format, sys.stdout, agent=args.agent,
+                          skip_corrupt=args.skip_corrupt)
+        sys.stdout.flush()
+    except (ExportError, EventLogError) as exc:
+        print(f"fleet-tui: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `fleet-tui export ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    for warning in warnings:
+        print(f"fleet-tui: warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def cmd_emit(args: argparse.Namespace) -> int:
     import os
 
@@ -190,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sessions = sub.add_parser("sessions", help="list past sessions")
     sessions.set_defaults(func=cmd_sessions)
+
+    export = sub.add_parser("export", help="write a session out: an agent's pane, a report, the timeline",
+                            description="Write a session log to stdout as an asciicast v2 recording "
+                            "of one agent's pane, a Markdown audit report, or the timeline as CSV.")
+    export.add_argument("log", help="a session id (see `fleet-tui sessions`) or an events.jsonl path")
+    export.add_argument("--format", choices=["asciicast", "markdown", "csv"], required=True)
+    export.add_argument("--agent", help="the agent whose pane to record (needed for asciicast)")
+    export.add_argument("--skip-corrupt", action="store_true", help="skip corrupt records, with a warning")
+    export.set_defaults(func=cmd_export)
+
+    replay = sub.add_parser("replay", help="replay a past session in the same screen, read-only")
+    replay.add_argument("session", nargs="?",
+                        help="session id or path to its events.jsonl (default: choose from a list)")
+    replay.add_argument("--skip-corrupt", action="store_true", help="skip corrupt records, with a warning")
+    replay.set_defaults(func=cmd_replay)
 
     emit = sub.add_parser(
         "emit", help="(from an agent or hook) tell fleet-tui something: status, task.done, ...",

@@ -1,0 +1,74 @@
+"""Fleets of demo agents for tests on a real tmux server: the config pieces, an orchestrator
+factory bound to the test's private tmux socket, and a stand-in for a user answering the
+demo agents' permission questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.loader import load_config
+from fleet_tui.orchestrator import Orchestrator
+
+PIPELINE = [{"name": "backlog"}, {"name": "ready"}, {"name": "in_progress", "roles": ["developer"]},
+            {"name": "review", "roles": ["reviewer"]}, {"name": "done"}]
+#: The demo agent's permission question, waiting for y/n.
+QUESTION = "Allow this action? (y/n)"
+SEED_TASK = {"id": "T1", "title": "Login form", "role": "developer", "column": "ready"}
+
+
+def demo_agent(name: str, role: str, *args: str, **settings: Any) -> dict[str, Any]:
+    """An agent running the bundled demo agent fast, never failing unless ``args`` say so."""
+    command = ["python", "-m", "fleet_tui.demo_agent", "--role", role, "--pace", "0.05",
+               "--fail-rate", "0", *args]
+    return {"name": name, "roles": [role], "command": command, "preset": "demo", **settings}
+
+
+#: A developer, and a reviewer whose seed makes it send each task back once.
+DEV = demo_agent("dev", "developer", "--seed", "1")
+REV = demo_agent("rev", "reviewer", "--seed", "2")
+
+
+def fleet(*agents: dict[str, Any], stages: list[dict[str, Any]] | None = None,
+          **more: Any) -> dict[str, Any]:
+    """A fleet.yaml as data: the seed task T1, the default pipeline and a review->done gate
+    unless ``stages`` / ``approvals`` / ``tasks`` say otherwise."""
+    return {"fleet": "t", "agents": list(agents), "tasks": [SEED_TASK],
+            "routing": {"stages": stages or PIPELINE},
+            "approvals": [{"from": "review", "to": "done"}], **more}
+
+
+class Orchestrators:
+    """Makes orchestrators on the test's tmux server from a fleet (data); ``stop_all`` at the
+    end of the test stops every one made (the server itself is reaped by ``tmux_socket``)."""
+
+    def __init__(self, tmp_path: Path, socket: str) -> None:
+        self.config = tmp_path / "fleet.yaml"
+        self.socket = socket
+        self.made: list[Orchestrator] = []
+
+    def __call__(self, config: dict[str, Any] | None = None) -> Orchestrator:
+        if config is not None or not self.config.exists():
+            self.config.write_text(yaml.safe_dump(config or fleet(DEV, REV), sort_keys=False))
+        orch = Orchestrator(load_config(self.config))
+        orch.socket_name = self.socket
+        orch.driver = TmuxDriver(self.socket)
+        self.made.append(orch)
+        return orch
+
+    def stop_all(self) -> None:
+        for orch in self.made:
+            orch.stop()
+
+
+def answer_questions(orch: Orchestrator) -> None:
+    """Say yes to any agent whose pane ends at the demo's permission question. The pane is read
+    from tmux now (the state may lag behind), so a question is answered once: a second "y"
+    would be taken as the agent's next prompt, or as the answer to its next question."""
+    for name, agent in list(orch.state.agents.items()):
+        rows = [r.strip() for r in orch.driver.capture(name) if r.strip()] if agent.alive else []
+        if rows and rows[-1].endswith(QUESTION):
+            orch.driver.send_prompt(name, "y")
