@@ -67,9 +67,12 @@ def run_replay(name: str | None, skip_corrupt: bool = False) -> int:
         config, loaded, notes = _config(index)
         cursor = ReplayCursor(index)
         cursor.seek(1)  # the log's header: the fleet's name, the session's start
-        session = path.parent.name
-        fleet = ReplayFleet(config, cursor, session_id=session, loaded=loaded,
-                            warnings=[*index.warnings, *notes])
+        header = index.event(0) if len(index) else None
+        session = header.session if isinstance(header, ev.LogHeader) and header.session else path.parent.name
+        warnings = [*index.warnings, *notes]
+        for warning in warnings:  # also shown in the app, as notices
+            print(f"fleet-tui: warning: {warning}", file=sys.stderr)
+        fleet = ReplayFleet(config, cursor, session_id=session, loaded=loaded, warnings=warnings)
         return ReplayApp(fleet).run() or 0
     finally:
         index.close()
