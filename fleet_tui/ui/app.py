@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
 
@@ -173,10 +174,14 @@ class FleetApp(App[int]):
         self.main.query_one("#status-line", Static).update(text)
 
     def refresh_view(self) -> None:
+        try:
+            header = self.main.query_one("#header", Static)
+        except NoMatches:  # the app is closing: its widgets are gone, a last tick may still come
+            return
         state = self.orchestrator.state
         now = self.clock()
         with self.batch_update():
-            self.main.query_one("#header", Static).update(header_text(state))
+            header.update(header_text(state))
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
