@@ -6,9 +6,17 @@ order and under one lock, so the log, the state and the screen agree. Commands (
 kill, prompt...) are blocking calls that talk to tmux; the UI runs them in worker threads.
 The pane monitor calls ``submit`` from its own thread.
 
+After each event the pure rules (``core/rules.py``: routing, alerts, restarts, subscriptions,
+budgets) decide what follows: their events are appended at once, under the same lock, and
+their commands (prompts, pauses, restarts: tmux I/O) are carried out in order on one worker
+thread, which also checks budgets every ``TICK`` seconds (running minutes grow with no event).
+An exit the user caused is never restarted: ``kill`` notes the agent as being stopped until it
+is started again.
+
 Sessions outlive the UI: the session id is stored on the fleet's private tmux server
 (``@fleet_session``), so a restarted fleet-tui reopens the same log, adopts the ``fleet_*``
-sessions it finds and marks agents the log thought alive but tmux no longer has as lost.
+sessions it finds and marks agents the log thought alive but tmux no longer has as lost. The
+same adoption runs again when the monitor gets back to a tmux server it had lost.
 """
 
 from __future__ import annotations
@@ -30,12 +38,20 @@ from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.presets import patterns_for
 from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
 from fleet_tui.core import events as ev
+from fleet_tui.core.budgets import BudgetPolicy, Pause, check_budgets
+from fleet_tui.core.failures import Restart, RestartPolicy
 from fleet_tui.core.fold import fold, fold_all
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
-from fleet_tui.core.routing import GatePolicy, Prompt, RoutingPolicy, StagePolicy, assign_ready, on_event
+from fleet_tui.core.routing import GatePolicy, Prompt, RoutingPolicy, StagePolicy, assign_ready
+from fleet_tui.core.rules import Command, FleetPolicy, react
 from fleet_tui.core.state import FleetState
+from fleet_tui.core.subscriptions import SubscriptionPolicy
 
 SESSION_OPTION = "@fleet_session"
+#: Seconds between the worker's budget checks when no command comes.
+TICK = 1.0
+#: The error kind and verb reported when a command fails.
+_FAILED = {Prompt: ("routing", "prompt"), Pause: ("budget", "pause"), Restart: ("restart", "restart")}
 
 Listener = Callable[[ev.Event], None]
 
@@ -65,9 +81,12 @@ class Orchestrator:
         self._applied: set[str] = set()
         self.warnings: list[str] = []
         self._reacting = False
-        self._prompts: queue.Queue[Prompt | None] = queue.Queue()
-        self._prompter: threading.Thread | None = None
+        self._commands: queue.Queue[Command | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        #: Agents the user is stopping (kill, restart): their exit is not a failure.
+        self._stopping: set[str] = set()
         self.policy = self._build_policy()
+        self.rules = self._build_rules()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -98,28 +117,78 @@ class Orchestrator:
             listener(event)
 
     def _react(self, first: ev.Event) -> None:
-        """Apply routing's reactions until nothing more follows; queue the prompts it asks for."""
+        """Apply the rules' reactions until nothing more follows; queue the commands."""
         pending = [first]
         while pending:
             event = pending.pop(0)
-            reactions, prompts = on_event(self.state, self.policy, event)
+            reactions, commands = react(self.state, self.rules, event, stopping=self._stopping)
             if not reactions and not pending:
-                reactions, more = assign_ready(self.state, self.policy)
-                prompts = prompts + more
+                reactions, prompts = assign_ready(self.state, self.policy)
+                commands = commands + prompts
             for reaction in reactions:
                 self._record(reaction)
                 pending.append(reaction)
-            for prompt in prompts:
-                self._prompts.put(prompt)
+            for command in commands:
+                self._commands.put(command)
 
-    def _prompt_loop(self) -> None:
-        """Sends routing's prompts (tmux I/O, off the threads that submit events)."""
-        while (prompt := self._prompts.get()) is not None:
+    def _work(self) -> None:
+        """Carries out the rules' commands (tmux I/O, off the threads that submit events) and
+        checks budgets whenever ``TICK`` seconds pass without one."""
+        while True:
             try:
-                self.prompt(prompt.agent, prompt.text, task=prompt.task, source=ev.SOURCE_ORCHESTRATOR)
+                command = self._commands.get(timeout=TICK)
+            except queue.Empty:
+                self._check_budgets()
+                continue
+            if command is None:
+                return
+            try:
+                self._carry_out(command)
             except Exception as exc:  # an agent gone meanwhile: say so, keep going
-                self.submit(ev.Error(kind="routing", agent=prompt.agent, task=prompt.task,
-                                     message=f"could not prompt {prompt.agent}: {exc}"))
+                kind, verb = _FAILED[type(command)]
+                self.submit(ev.Error(kind=kind, agent=command.agent, task=getattr(command, "task", None),
+                                     message=f"could not {verb} {command.agent}: {exc}"))
+
+    def _carry_out(self, command: Command) -> None:
+        if isinstance(command, Prompt):
+            self.prompt(command.agent, command.text, task=command.task,
+                        source=ev.SOURCE_ORCHESTRATOR, reason=command.reason)
+            return
+        agent = self.state.agents.get(command.agent)
+        if isinstance(command, Pause):
+            if agent is not None and agent.alive and not agent.paused:
+                self.driver.pause(command.agent)
+                self.submit(ev.AgentPaused(agent=command.agent, reason=command.reason))
+        elif agent is None or not agent.alive:  # unless the user started it again meanwhile
+            self.spawn(self._launch(command.agent))
+
+    def _check_budgets(self) -> None:
+        with self._lock:
+            if self._log is None:
+                return
+            alerts, pauses = check_budgets(self.state, self.rules.budgets, self.clock())
+            for alert in alerts:
+                self.submit(alert)
+            for pause in pauses:
+                self._commands.put(pause)
+
+    def _build_rules(self) -> FleetPolicy:
+        launches = self.launches.values()
+        return FleetPolicy(
+            routing=self.policy,
+            budgets={lc.name: BudgetPolicy(tokens=lc.budget.tokens, usd=lc.budget.usd,
+                                           minutes=lc.budget.minutes)
+                     for lc in launches if lc.budget is not None},
+            restarts={lc.name: RestartPolicy(mode=lc.restart, limit=lc.max_restarts) for lc in launches},
+            subscriptions=tuple(SubscriptionPolicy(agent=lc.name, event=s.event, where=dict(s.where),
+                                                   prompt=s.prompt)
+                                for lc in launches for s in lc.subscribe),
+        )
+
+    def _configure(self) -> None:
+        """Rebuild the policies from the launches (after the set of agents changed)."""
+        self.policy = self._build_policy()
+        self.rules = self._build_rules()
 
     def _build_policy(self) -> RoutingPolicy:
         config = self.config
@@ -143,7 +212,7 @@ class Orchestrator:
         for spec in self.config.agents:
             for name in agent_names(spec):
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
-        self.policy = self._build_policy()
+        self._configure()
         panes = self.driver.list_agent_panes()
         self.session_id = (self.driver.get_server_option(SESSION_OPTION) if panes else "") or ""
         resumed = bool(self.session_id) and paths.events_path(self.session_id).exists()
@@ -180,8 +249,8 @@ class Orchestrator:
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
                                    self._on_inbox_reject)
         self._inbox.start()
-        self._prompter = threading.Thread(target=self._prompt_loop, name="prompter", daemon=True)
-        self._prompter.start()
+        self._worker = threading.Thread(target=self._work, name="fleet-commands", daemon=True)
+        self._worker.start()
 
     def _on_inbox_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
@@ -210,26 +279,43 @@ class Orchestrator:
 
     def _adopt(self, panes: list[PaneInfo]) -> None:
         """Reconcile what the log believes with what tmux has."""
-        live = {p.agent: p for p in panes}
-        for name, agent in list(self.state.agents.items()):
-            if agent.alive and name not in live:
-                self.submit(ev.AgentLost(agent=name, reason="its tmux session is gone"))
-        for pane in panes:
-            known = self.state.agents.get(pane.agent)
-            if known is None or not known.alive or known.pane != pane.pane_id:
-                launch = self.launches.get(pane.agent)
-                self.submit(ev.AgentSpawned(
-                    agent=pane.agent, adopted=True,
-                    command=launch.command if launch else [],
-                    cwd=launch.cwd if launch else "", roles=launch.roles if launch else [],
-                    role=launch.role if launch else "", model=launch.model if launch else "",
-                    template=launch.template if launch else "",
-                ))
-                self.submit(ev.AgentStarted(agent=pane.agent, pid=pane.pid, pane=pane.pane_id,
-                                            width=pane.width, height=pane.height))
-            if pane.dead and self.state.agents[pane.agent].alive:
-                self.submit(ev.AgentExited(agent=pane.agent, code=pane.dead_status,
-                                           signal=pane.dead_signal or ""))
+        with self._lock:
+            live = {p.agent: p for p in panes}
+            for name, agent in list(self.state.agents.items()):
+                if agent.alive and name not in live:
+                    self.submit(ev.AgentLost(agent=name, reason="its tmux session is gone"))
+            for pane in panes:
+                known = self.state.agents.get(pane.agent)
+                if known is None or not known.alive or known.pane != pane.pane_id:
+                    self._adopt_pane(pane, was_paused=known is not None and known.paused)
+                if pane.dead and self.state.agents[pane.agent].alive:
+                    self.submit(ev.AgentExited(agent=pane.agent, pane=pane.pane_id, code=pane.dead_status,
+                                               signal=pane.dead_signal or ""))
+
+    def _adopt_pane(self, pane: PaneInfo, was_paused: bool) -> None:
+        launch = self.launches.get(pane.agent)
+        self.submit(ev.AgentSpawned(
+            agent=pane.agent, adopted=True,
+            command=launch.command if launch else [],
+            cwd=launch.cwd if launch else "", roles=launch.roles if launch else [],
+            role=launch.role if launch else "", model=launch.model if launch else "",
+            template=launch.template if launch else "",
+        ))
+        self.submit(ev.AgentStarted(agent=pane.agent, pid=pane.pid, pane=pane.pane_id,
+                                    width=pane.width, height=pane.height))
+        if was_paused and not pane.dead and self.driver.is_paused(pane.agent):
+            # Still stopped (by the user or a budget) since the log last saw it.
+            self.submit(ev.AgentPaused(agent=pane.agent, reason="found paused"))
+
+    def _holds_task(self, name: str) -> bool:
+        """For the monitor's stall detection (on its thread: read the state under the lock)."""
+        with self._lock:
+            agent = self.state.agents.get(name)
+            return agent is not None and bool(agent.tasks)
+
+    def _on_reconnect(self) -> None:
+        """The monitor is back on a tmux server it had lost: adopt the agents there again."""
+        self._adopt(self.driver.list_agent_panes())
 
     def _start_monitor(self) -> None:
         self._monitor = PaneMonitor(
@@ -238,9 +324,8 @@ class Orchestrator:
             patterns={n: patterns_for(lc.preset, lc.status_patterns)
                       for n, lc in self.launches.items()},
             stall_after={n: lc.stall_after for n, lc in self.launches.items()},
-            holds_task=lambda name: bool(
-                (agent := self.state.agents.get(name)) is not None and agent.tasks
-            ),
+            holds_task=self._holds_task,
+            on_reconnect=self._on_reconnect,
         )
         self._monitor.start()
 
@@ -250,10 +335,10 @@ class Orchestrator:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
                     self.kill(name)
-        if self._prompter is not None:
-            self._prompts.put(None)
-            self._prompter.join(timeout=5)
-            self._prompter = None
+        if self._worker is not None:
+            self._commands.put(None)
+            self._worker.join(timeout=5)
+            self._worker = None
         if self._inbox is not None:
             self._inbox.stop()
             self._inbox = None
@@ -276,8 +361,10 @@ class Orchestrator:
         return launch
 
     def spawn(self, launch: AgentLaunch, source: str = ev.SOURCE_ORCHESTRATOR) -> None:
-        self.launches[launch.name] = launch
-        self.policy = self._build_policy()
+        with self._lock:
+            self.launches[launch.name] = launch
+            self._configure()
+            self._stopping.discard(launch.name)
         self.submit(ev.AgentSpawned(
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
@@ -330,6 +417,8 @@ class Orchestrator:
         return True
 
     def kill(self, name: str, reason: str = "killed by the user") -> None:
+        with self._lock:
+            self._stopping.add(name)  # whatever exit the monitor sees now is this kill
         agent = self.state.agents.get(name)
         if agent is not None and agent.paused:
             self.driver.resume(name)  # a stopped process cannot act on the interrupt
@@ -343,15 +432,15 @@ class Orchestrator:
         self.spawn(launch, source=ev.SOURCE_USER)
 
     def prompt(self, name: str, text: str, task: str | None = None,
-               source: str = ev.SOURCE_USER) -> bool:
+               source: str = ev.SOURCE_USER, reason: str = "") -> bool:
         agent = self.state.agents.get(name)
         if agent is None or not agent.alive:
             raise OrchestratorError(f"{name} is not running")
         delivered = self.driver.send_prompt(name, text)
         self.submit(ev.AgentPrompted(agent=name, text=text, task=task, delivered=delivered,
-                                     source=source))
+                                     source=source, reason=reason))
         if not delivered:
-            self.submit(ev.Alert(kind="delivery", agent=name,
+            self.submit(ev.Alert(kind=ev.ALERT_DELIVERY, agent=name,
                                  message=f"prompt to {name} did not show up in its pane"))
         return delivered
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
 from fleet_tui.config.loader import load_config
 from fleet_tui.orchestrator import Orchestrator
 
@@ -69,6 +69,11 @@ def answer_questions(orch: Orchestrator) -> None:
     from tmux now (the state may lag behind), so a question is answered once: a second "y"
     would be taken as the agent's next prompt, or as the answer to its next question."""
     for name, agent in list(orch.state.agents.items()):
-        rows = [r.strip() for r in orch.driver.capture(name) if r.strip()] if agent.alive else []
+        if not (agent.alive and agent.pane):
+            continue
+        try:
+            rows = [r.strip() for r in orch.driver.capture(name) if r.strip()]
+        except TmuxError:
+            continue  # not started yet, or gone meanwhile
         if rows and rows[-1].endswith(QUESTION):
             orch.driver.send_prompt(name, "y")

@@ -1,75 +1,39 @@
-"""The orchestrator end to end on a real tmux server: spawn, adopt after a restart, lost agents,
-inbox events, routing through review with a send-back and a user's approval."""
+"""The orchestrator end to end on a real tmux server with demo agents: spawn, adopt after a
+restart, lost agents and their re-adoption when tmux comes back, inbox events, routing through
+review with a send-back and a user's approval, budgets, restarts and subscriptions."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.adapters.inbox import drop_message
 from fleet_tui.adapters.tmux import TmuxDriver
-from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage
 from fleet_tui.orchestrator import Orchestrator
+from tests.fleets import DEV, REV, Orchestrators, answer_questions, demo_agent, fleet
 from tests.helpers import retry_until
 
-FLEET = """
-fleet: t
-agents:
-  - name: dev
-    roles: [developer]
-    command: [python, -m, fleet_tui.demo_agent, --role, developer, --pace, "0.05",
-              --fail-rate, "0", --seed, "1"]
-    preset: demo
-  - name: rev
-    roles: [reviewer]
-    command: [python, -m, fleet_tui.demo_agent, --role, reviewer, --pace, "0.05",
-              --fail-rate, "0", --seed, "3"]
-    preset: demo
-tasks:
-  - {id: T1, title: Login form, role: developer, column: ready}
-routing:
-  stages:
-    - {name: backlog}
-    - {name: ready}
-    - {name: in_progress, roles: [developer]}
-    - {name: review, roles: [reviewer]}
-    - {name: done}
-approvals:
-  - {from: review, to: done}
-"""
+#: A pipeline with developers only, and a seed task that stays in the backlog.
+SOLO = {"stages": [{"name": "backlog"}, {"name": "ready"}, {"name": "in_progress", "roles": ["developer"]},
+                   {"name": "done"}], "approvals": []}
+IDLE_TASK = {"id": "T1", "title": "Login form", "column": "backlog"}
 
 
 @pytest.fixture
-def make_orchestrator(tmp_path: Path, tmux_socket: str):
-    config = tmp_path / "fleet.yaml"
-    config.write_text(FLEET)
-    made: list[Orchestrator] = []
-
-    def make() -> Orchestrator:
-        orch = Orchestrator(load_config(config))
-        orch.socket_name = tmux_socket
-        orch.driver = TmuxDriver(tmux_socket)
-        made.append(orch)
-        return orch
-
-    yield make
-    for orch in made:
-        orch.stop()
-
-
-def _answer_questions(orch: Orchestrator) -> bool:
-    """Say yes to any agent waiting at the demo's permission question."""
-    for agent in orch.state.agents.values():
-        if agent.status == "waiting" and agent.alive:
-            orch.driver.send_prompt(agent.name, "y")
-    return False
+def make_orchestrator(tmp_path: Path, tmux_socket: str) -> Iterator[Orchestrators]:
+    made = Orchestrators(tmp_path, tmux_socket)
+    yield made
+    made.stop_all()
 
 
 def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(make_orchestrator) -> None:
@@ -77,7 +41,7 @@ def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(ma
     orch.start()
 
     def approval_pending() -> bool:
-        _answer_questions(orch)
+        answer_questions(orch)
         return bool(orch.state.tasks["T1"].pending_approvals)
 
     retry_until(approval_pending, timeout=60, interval=0.2, message="T1 waiting for approval")
@@ -88,6 +52,10 @@ def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(ma
     assigned = [e for e in events if isinstance(e, ev.TaskAssigned) and e.agent]
     assert assigned[0].reason == "assigned T1 to dev: role developer, idle, 0 tasks"
     assert any(e.agent == "rev" for e in assigned)
+    assert any(isinstance(e, ev.TaskMoved) and e.reason == "blocked by rev; back to in_progress"
+               for e in events)
+    assert [e.reason for e in events if isinstance(e, ev.AgentPrompted) and e.agent == "dev"] == \
+        ["routing: T1 assigned", "routing: T1 sent back"]
     assert any(isinstance(e, ev.TaskReported) and e.source == "agent:dev" for e in events)
     granted = [e for e in events if isinstance(e, ev.ApprovalGranted)]
     assert granted and granted[0].source == "user"
@@ -125,7 +93,7 @@ def test_a_restarted_ui_adopts_running_agents_and_marks_vanished_ones_lost(make_
 def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_orchestrator) -> None:
     orch = make_orchestrator()
     orch.start()
-    inbox = Path(os.environ["FLEET_HOME"]) / "sessions" / orch.session_id / "inbox"
+    inbox = paths.inbox_dir(orch.session_id)
     drop_message(inbox, InboxMessage(id="c1", type="cost", agent="dev", task="T1",
                                      data={"model": "m", "input_tokens": "100", "usd": "0.5"}))
     retry_until(lambda: orch.state.cost.usd == 0.5, message="cost folded")
@@ -136,3 +104,146 @@ def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_orchestr
     retry_until(lambda: any(isinstance(e, ev.Error) and e.kind == "security"
                             for e in orch.state.timeline), message="security error")
     assert list((inbox / "rejected").iterdir())
+
+
+def _log(orch: Orchestrator, kind: type[ev.Event], agent: str | None = None) -> list:
+    events, _ = read_log(orch.log_path)
+    return [e for e in events if isinstance(e, kind) and (agent is None or e.agent == agent)]
+
+
+def _started(orch: Orchestrator, *names: str) -> None:
+    retry_until(lambda: all((a := orch.state.agents.get(n)) is not None and a.alive and a.screen
+                            for n in names), timeout=20, message=f"{names} on screen")
+
+
+def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_orchestrator) -> None:
+    orch = make_orchestrator(fleet({**DEV, "budget": {"usd": 1.0, "tokens": 1000}},
+                                   {**REV, "budget": {"minutes": 0.02}}, tasks=[IDLE_TASK]))
+    orch.start()
+    _started(orch, "dev", "rev")
+    inbox = paths.inbox_dir(orch.session_id)
+
+    def cost(msg_id: str, **data: str) -> None:
+        drop_message(inbox, InboxMessage(id=msg_id, type="cost", agent="dev", data=data))
+
+    cost("c1", usd="1.5")
+    retry_until(lambda: orch.state.agents["dev"].paused, message="dev paused by its budget")
+    assert orch.driver.is_paused("dev")
+    [paused] = _log(orch, ev.AgentPaused, "dev")
+    assert (paused.reason, paused.source) == ("budget: usd 1.50 > 1.00", ev.SOURCE_ORCHESTRATOR)
+    assert [a.key for a in _log(orch, ev.Alert, "dev")] == ["usd"]
+
+    orch.toggle_pause("dev")  # the user lets it go on
+    cost("c2", usd="0.5")
+    retry_until(lambda: orch.state.agents["dev"].cost.usd == 2.0, message="more cost folded")
+    assert [a.key for a in _log(orch, ev.Alert, "dev")] == ["usd"]  # no second alert for usd
+    cost("c3", input_tokens="2000")
+    retry_until(lambda: orch.state.agents["dev"].paused, message="dev paused for tokens")
+    assert [a.key for a in _log(orch, ev.Alert, "dev")] == ["usd", "tokens"]
+    assert [p.reason for p in _log(orch, ev.AgentPaused, "dev")][-1] == "budget: tokens 2000 > 1000"
+
+    # running minutes grow with no event at all: the periodic check catches them
+    retry_until(lambda: orch.state.agents["rev"].paused, timeout=10, message="rev paused for minutes")
+    [alert] = _log(orch, ev.Alert, "rev")
+    assert alert.key == "minutes" and alert.message.startswith("rev is over budget: minutes 0.0")
+
+
+def test_on_failure_restarts_with_reasons_up_to_the_limit(make_orchestrator) -> None:
+    crashing = demo_agent("dev", "developer", restart="on-failure", max_restarts=1)
+    crashing["command"] = [*crashing["command"], "--role", "reviewer", "--fail-rate", "1", "--pace", "0"]
+    orch = make_orchestrator(fleet(crashing, **SOLO))
+    orch.start()
+    retry_until(lambda: _log(orch, ev.AgentRestarting), timeout=30, message="a restart")
+    first = _log(orch, ev.AgentStarted, "dev")[0].pane
+    t1 = orch.state.tasks["T1"]
+    assert t1.column == "blocked" and "dev exited with code 1" in t1.notes[-1].text
+    assert "invalid tool call" in t1.notes[-1].text  # the last lines of its pane
+    [alert] = _log(orch, ev.Alert, "dev")
+    assert (alert.kind, alert.task) == (ev.ALERT_EXIT, "T1")
+    [restarting] = _log(orch, ev.AgentRestarting)
+    assert restarting.reason == "restart dev: on-failure, exit 1, attempt 1/1"
+
+    def idle_again() -> bool:
+        dev = orch.state.agents["dev"]
+        return dev.alive and dev.pane != first and dev.status == "idle"
+
+    retry_until(idle_again, timeout=20, message="dev started again")
+    orch.prompt("dev", "Task T9: one more try")
+    retry_until(lambda: any(a.kind == ev.ALERT_RESTART for a in _log(orch, ev.Alert)), timeout=30,
+                message="the restart limit alert")
+    assert len(_log(orch, ev.AgentRestarting)) == 1
+    assert not orch.state.agents["dev"].alive
+
+
+def test_exits_the_user_causes_are_never_restarted(make_orchestrator) -> None:
+    orch = make_orchestrator(fleet({**DEV, "restart": "always"}, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+    first = orch.state.agents["dev"].pane
+    orch.restart("dev")
+    second = orch.state.agents["dev"].pane
+    assert second != first
+    # the monitor forgets a replaced pane; were its exit reported late, it would be ignored
+    orch.submit(ev.AgentExited(agent="dev", pane=first, code=1))
+    assert orch.state.agents["dev"].alive and orch.state.agents["dev"].pane == second
+    _started(orch, "dev")  # the monitor has seen the new pane, so it will report its end
+    orch.kill("dev")
+    retry_until(lambda: any(e.pane == second for e in _log(orch, ev.AgentExited, "dev")),
+                timeout=15, message="the killed pane's exit")
+    assert _log(orch, ev.AgentRestarting) == [] and _log(orch, ev.Alert) == []
+    assert not orch.driver.exists("dev") and not orch.state.agents["dev"].alive
+
+
+def test_a_subscriber_is_prompted_about_a_matching_event(make_orchestrator) -> None:
+    lead = demo_agent("lead", "planner", subscribe=[
+        {"event": "task.note", "where": {"task": "T1"}, "prompt": "Note on {task} from {agent}: {text}"}])
+    orch = make_orchestrator(fleet(DEV, lead, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev", "lead")
+    drop_message(paths.inbox_dir(orch.session_id),
+                 InboxMessage(id="n1", type="task.note", agent="dev", task="T1", note="use argon2"))
+    retry_until(lambda: _log(orch, ev.AgentPrompted, "lead"), timeout=10, message="lead prompted")
+    [note] = _log(orch, ev.TaskNote)
+    [prompted] = _log(orch, ev.AgentPrompted, "lead")
+    assert prompted.text == "Note on T1 from dev: use argon2" and prompted.delivered
+    assert prompted.reason == f"subscription: task.note task=T1 (event #{note.seq})"
+    assert _log(orch, ev.AgentPrompted, "dev") == []
+
+
+def test_agents_lost_with_the_tmux_server_are_adopted_when_it_comes_back(make_orchestrator) -> None:
+    orch = make_orchestrator(fleet(DEV, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+    pid = orch.state.agents["dev"].pid
+    socket_path = orch.driver.run("display-message", "-p", "#{socket_path}").stdout.strip()
+    clients = orch.driver.run("list-clients", "-F", "#{client_pid} #{client_control_mode}").stdout
+    [monitor] = [int(line.split()[0]) for line in clients.splitlines() if line.endswith(" 1")]
+    os.rename(socket_path, socket_path + ".away")  # the server cannot be reached...
+    try:
+        os.kill(monitor, signal.SIGTERM)  # ...and the monitor's connection to it ends
+        retry_until(lambda: orch.state.agents["dev"].status == "lost", timeout=10, message="dev lost")
+    finally:
+        os.rename(socket_path + ".away", socket_path)
+    retry_until(lambda: orch.state.agents["dev"].alive, timeout=10, message="dev adopted again")
+    assert orch.state.agents["dev"].pid == pid
+    events, _ = read_log(orch.log_path)
+    lost = next(i for i, e in enumerate(events) if isinstance(e, ev.AgentLost))
+    assert any(isinstance(e, ev.AgentSpawned) and e.adopted for e in events[lost:])
+
+
+def test_a_stall_raises_one_alert_an_episode(make_orchestrator) -> None:
+    quiet = {"name": "dev", "roles": ["developer"], "stall_after": "1s",
+             "command": ["python", "-c", "import sys; print('ready', flush=True); sys.stdin.read()"]}
+    orch = make_orchestrator(fleet(quiet, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+    orch.submit(ev.TaskAssigned(task="T1", agent="dev", reason="assigned by the user", source=ev.SOURCE_USER))
+    retry_until(lambda: _log(orch, ev.Alert, "dev"), timeout=15, message="a stall alert")
+    [alert] = _log(orch, ev.Alert, "dev")
+    assert (alert.kind, alert.task) == (ev.ALERT_STALL, "T1")
+    assert orch.state.agents["dev"].status == "stalled"
+    orch.driver.send_prompt("dev", "still there?")  # its terminal echoes: output, a new episode
+    retry_until(lambda: len(_log(orch, ev.Alert, "dev")) == 2, timeout=15, message="a second stall alert")
+    events, _ = read_log(orch.log_path)
+    between = events[events.index(alert):]
+    assert any(isinstance(e, ev.AgentStatus) and e.status == "working" for e in between)

@@ -3,55 +3,8 @@
 from __future__ import annotations
 
 from fleet_tui.core import events as ev
-from fleet_tui.core.fold import fold
-from fleet_tui.core.routing import (
-    GatePolicy,
-    Prompt,
-    RoutingPolicy,
-    StagePolicy,
-    assign_ready,
-    on_event,
-    render_prompt,
-)
-from fleet_tui.core.state import IDLE, WORKING, FleetState
-
-POLICY = RoutingPolicy(
-    stages=(StagePolicy("backlog"), StagePolicy("ready"), StagePolicy("in_progress", ("developer",)),
-            StagePolicy("review", ("reviewer",)), StagePolicy("done")),
-    gates=(GatePolicy(from_="review", to="done"),),
-)
-
-
-class World:
-    """Folds events and applies the routing reactions, like the orchestrator does."""
-
-    def __init__(self, policy: RoutingPolicy = POLICY) -> None:
-        self.state = FleetState()
-        self.policy = policy
-        self.log: list[ev.Event] = []
-        self.prompts: list[Prompt] = []
-
-    def apply(self, *events: ev.Event) -> None:
-        queue = list(events)
-        while queue:
-            event = queue.pop(0)
-            event.seq = len(self.log) + 1
-            event.ts = float(event.seq)
-            fold(self.state, event)
-            self.log.append(event)
-            reactions, prompts = on_event(self.state, self.policy, event)
-            self.prompts += prompts
-            queue += reactions
-            if not queue:
-                more, prompts = assign_ready(self.state, self.policy)
-                self.prompts += prompts
-                queue += more
-
-    def idle(self, agent: str) -> None:
-        self.apply(ev.AgentStatus(agent=agent, status=IDLE))
-
-    def busy(self, agent: str) -> None:
-        self.apply(ev.AgentStatus(agent=agent, status=WORKING))
+from fleet_tui.core.routing import GatePolicy, RoutingPolicy, StagePolicy, render_prompt
+from tests.world import POLICY, World
 
 
 def _fleet() -> World:
@@ -72,6 +25,7 @@ def test_full_pipeline_with_send_back_and_approval() -> None:
     assigned = [e for e in w.log if isinstance(e, ev.TaskAssigned)][-1]
     assert assigned.reason == "assigned T1 to dev: role developer, idle, 0 tasks"
     assert w.prompts[-1].agent == "dev" and "Task T1: Login form" in w.prompts[-1].text
+    assert w.prompts[-1].reason == "routing: T1 assigned"
     assert "- validates input" in w.prompts[-1].text
 
     w.busy("dev")
@@ -83,6 +37,7 @@ def test_full_pipeline_with_send_back_and_approval() -> None:
     w.apply(ev.TaskReported(task="T1", outcome="blocked", agent="rev", note="no tests for empty email"))
     assert (t1.column, t1.assignee) == ("in_progress", "dev")
     assert w.prompts[-1].agent == "dev" and "no tests for empty email" in w.prompts[-1].text
+    assert w.prompts[-1].reason == "routing: T1 sent back"
 
     w.apply(ev.TaskReported(task="T1", outcome="done", agent="dev", note="tests added"))
     w.idle("rev")

@@ -30,13 +30,16 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 - A slow sweep (``list-panes -a``, every 5 s) re-checks the pane map and deaths.
 - The tmux server dying ends the client: every live agent gets ``AgentLost`` plus one
   ``Error(kind="tmux")``; the monitor then retries every second and resumes (keyframes for
-  everything) once a server with ``_fleet_monitor`` or ``fleet_*`` sessions is back. It never
+  everything) once a server with ``_fleet_monitor`` or ``fleet_*`` sessions is back, and
+  calls ``on_reconnect`` so its owner can adopt the agents found there again. It never
   starts a server itself.
+- AgentOutput and AgentExited name the pane they come from, so a late report about a pane a
+  restart replaced can be told apart from one about the new pane.
 
 Threads: ``start()`` runs a worker thread ``fleet-monitor``; **every ``emit`` call is made on
-that thread** (never two at once, never on the caller's thread). ``holds_task`` is also called
-there. The control client has its own reader thread that only marks panes dirty. ``watch``
-and ``stop`` may be called from any thread.
+that thread** (never two at once, never on the caller's thread). ``holds_task`` and
+``on_reconnect`` are also called there. The control client has its own reader thread that only
+marks panes dirty. ``watch`` and ``stop`` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ class PaneMonitor:
     ``working``, ``idle``, ``done`` regex lists), as a mapping or a callable.
     ``stall_after``: agent -> seconds (mapping, callable, or one number for all; None = never).
     ``holds_task(agent)``: whether the agent holds a task (stall detection needs one).
+    ``on_reconnect()``: called after connecting again to a server once reported gone.
     ``clock``: the time put on events and used for status timing.
     """
 
@@ -167,6 +171,7 @@ class PaneMonitor:
         patterns: PatternsArg = None,
         stall_after: StallArg = None,
         holds_task: Callable[[str], bool] | None = None,
+        on_reconnect: Callable[[], None] | None = None,
         working_for: float = WORKING_FOR,
         tick: float = 1.0,
         sweep: float = 5.0,
@@ -182,6 +187,7 @@ class PaneMonitor:
         self._patterns_arg = patterns
         self._stall_arg = stall_after
         self._holds_task = holds_task or (lambda _agent: False)
+        self._on_reconnect = on_reconnect
         self.working_for = working_for
         self.tick = tick
         self.sweep = sweep
@@ -354,13 +360,18 @@ class PaneMonitor:
         first = not self._ever_connected
         self._refresh(link=True, link_now=True, first=first)
         self._ever_connected = True
-        self._lost_reported = False
+        came_back, self._lost_reported = self._lost_reported, False
         now = time.monotonic()
         self._next_tick = now + self.tick
         self._next_sweep = now + self.sweep
         with self._cond:
             self._dirty.update(p for p, st in self._panes.items() if not st.finished)
         self._connected.set()
+        if came_back and self._on_reconnect is not None:
+            try:
+                self._on_reconnect()
+            except Exception:  # the monitor must outlive a failing owner
+                log.exception("pane monitor: on_reconnect failed")
         return True
 
     def _drop_client(self) -> None:
@@ -681,10 +692,12 @@ class PaneMonitor:
                           interval=self.keyframe_interval):
             pane.last_keyframe_at = now
             self._emit(ev.AgentOutput(agent=pane.agent, changes=keyframe_changes(screen),
-                                      keyframe=True, width=pane.width, height=height, ts=now))
+                                      keyframe=True, width=pane.width, height=height, ts=now,
+                                      pane=pane.pane_id))
         else:
             self._emit(ev.AgentOutput(agent=pane.agent, changes=diff_screens(pane.screen or [],
-                                                                              screen), ts=now))
+                                                                              screen),
+                                      ts=now, pane=pane.pane_id))
         self.stats.outputs += 1
         pane.screen = screen
         pane.screen_size = size
@@ -749,7 +762,7 @@ class PaneMonitor:
         pane.finished = True
         pane.status = EXITED
         self._emit(ev.AgentExited(
-            agent=pane.agent, code=pane.dead_code, signal=pane.dead_signal,
+            agent=pane.agent, pane=pane.pane_id, code=pane.dead_code, signal=pane.dead_signal,
             last_lines=last_lines(pane.final_rows or pane.screen or [], EXIT_LINES,
                                   skip=_DEAD_BANNER),
         ))

@@ -17,8 +17,8 @@ import msgspec
 
 from fleet_tui.config.actions import KNOWN_ACTIONS
 from fleet_tui.config.resolve import agent_names
-from fleet_tui.config.schema import AgentSpec, Defaults, FleetConfig, TaskSpec, duration_seconds
-from fleet_tui.core.events import EVENTS_BY_TYPE
+from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
+from fleet_tui.core.events import EVENTS_BY_TYPE, AgentOutput
 
 Problem = tuple[tuple[Any, ...], str, bool]
 
@@ -78,14 +78,19 @@ def _agents(config: FleetConfig) -> Problem | None:
     return None
 
 
+def _budget(budget: Budget | None, at: tuple[Any, ...]) -> Problem | None:
+    for field in Budget.__struct_fields__ if budget is not None else ():
+        value = getattr(budget, field)
+        if value is not None and value <= 0:
+            return (*at, "budget", field), "a budget must be more than 0", False
+    return None
+
+
 def _agent_details(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
     if spec.stall_after is not None and (p := _duration(spec.stall_after, (*at, "stall_after"))):
         return p
-    if spec.budget is not None:
-        for field in ("tokens", "usd", "minutes"):
-            value = getattr(spec.budget, field)
-            if value is not None and value <= 0:
-                return (*at, "budget", field), "a budget must be more than 0", False
+    if (p := _budget(spec.budget, at)) is not None:
+        return p
     if spec.status_patterns is not None:
         for kind in ("waiting", "working", "idle", "done"):
             for j, pattern in enumerate(getattr(spec.status_patterns, kind)):
@@ -102,6 +107,9 @@ def _subscriptions(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
         if event is None:
             hint = _hint(sub.event, EVENTS_BY_TYPE, "event types")
             return (*at, "subscribe", j, "event"), f"unknown event type '{sub.event}' ({hint})", False
+        if event is AgentOutput:
+            return ((*at, "subscribe", j, "event"),
+                    "agent.output cannot be subscribed to (pane output prompts nobody)", False)
         fields = [f.encode_name for f in msgspec.structs.fields(event)]
         for key in sub.where:
             if key not in fields:
@@ -200,6 +208,8 @@ def _top(config: FleetConfig) -> Problem | None:
     if not config.theme.strip():
         return ("theme",), "the theme must not be empty", False
     if (p := _duration(config.defaults.stall_after, ("defaults", "stall_after"))) is not None:
+        return p
+    if (p := _budget(config.defaults.budget, ("defaults",))) is not None:
         return p
     return _counts(config.defaults, ("defaults",))
 

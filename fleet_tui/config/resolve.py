@@ -1,7 +1,8 @@
 """Turns an AgentSpec plus the fleet defaults into the concrete agents to launch.
 
 ``replicas: N`` becomes agents ``name-1..N``; relative ``cwd`` is taken from the config file's
-folder; env is defaults.env overlaid with the agent's env; durations become seconds.
+folder; env is defaults.env overlaid with the agent's env, and a budget the defaults' budget
+overlaid limit by limit with the agent's; durations become seconds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.config.schema import AgentSpec, Budget, FleetConfig, StatusPatterns, duration_seconds
+from fleet_tui.config.schema import (
+    AgentSpec,
+    Budget,
+    FleetConfig,
+    StatusPatterns,
+    Subscription,
+    duration_seconds,
+)
 
 
 class AgentLaunch(msgspec.Struct, kw_only=True):
@@ -31,6 +39,7 @@ class AgentLaunch(msgspec.Struct, kw_only=True):
     stall_after: float = 600.0
     restart: str = "never"
     max_restarts: int = 3
+    subscribe: list[Subscription] = []
     width: int = 120
     height: int = 40
 
@@ -57,16 +66,24 @@ def resolve_agent(
         prompt=spec.prompt,
         preset=spec.preset,
         status_patterns=spec.status_patterns,
-        budget=spec.budget,
+        budget=_budget(d.budget, spec.budget),
         max_tasks=spec.max_tasks if spec.max_tasks is not None else d.max_tasks,
         stall_after=duration_seconds(
             spec.stall_after if spec.stall_after is not None else d.stall_after
         ),
         restart=spec.restart or d.restart,
         max_restarts=spec.max_restarts if spec.max_restarts is not None else d.max_restarts,
+        subscribe=list(spec.subscribe),
         width=spec.width or d.width,
         height=spec.height or d.height,
     )
+
+
+def _budget(default: Budget | None, own: Budget | None) -> Budget | None:
+    if default is None or own is None:
+        return own or default
+    return Budget(**{f: getattr(own, f) if getattr(own, f) is not None else getattr(default, f)
+                     for f in Budget.__struct_fields__})
 
 
 def agent_names(spec: AgentSpec) -> list[str]:

@@ -24,7 +24,9 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defa
 
 
 class Budget(Strict):
-    """Limits for one agent; crossing one pauses the agent and raises an alert."""
+    """Limits for one agent: tokens (input + output), dollars, and minutes spent running (not
+    paused), summed over restarts. Going over one pauses the agent and raises an alert, once
+    per limit: resuming it lets it go on until it goes over another."""
 
     tokens: int | None = None
     usd: float | None = None
@@ -41,7 +43,10 @@ class StatusPatterns(Strict):
 
 
 class Subscription(Strict):
-    """Prompt this agent when an event of type ``event`` matching ``where`` is appended."""
+    """Prompt this agent when an event of type ``event`` matching ``where`` (field: value; a
+    list field matches if it holds the value) is appended by or about another agent.
+    ``prompt`` is a template with {type}, {summary}, {fields} and the event's fields; none
+    are sent while ``routing.auto_route`` is false."""
 
     event: str
     where: dict[str, str] = {}
@@ -85,6 +90,7 @@ class Defaults(Strict):
     stall_after: Duration = "10m"
     restart: RestartPolicy = "never"
     max_restarts: int = 3
+    budget: Budget | None = None
     width: int = 120
     height: int = 40
     history_limit: int = 50000

@@ -81,13 +81,24 @@ class Error(Event, tag="error"):
     detail: str = ""
 
 
+#: Alert kinds.
+ALERT_BUDGET = "budget"
+ALERT_STALL = "stall"
+ALERT_EXIT = "exit"
+ALERT_RESTART = "restart"
+ALERT_DELIVERY = "delivery"
+
+
 class Alert(Event, tag="alert"):
-    """Something a person should look at: ``budget``, ``stall``, ``exit``, ``delivery``."""
+    """Something a person should look at: ``budget``, ``stall``, ``exit``, ``restart``,
+    ``delivery``. ``key`` says what within its kind (a budget's dimension: ``usd``), so a
+    rule can raise it once."""
 
     kind: str
     message: str
     agent: str | None = None
     task: str | None = None
+    key: str = ""
 
 
 # --- agent lifecycle --------------------------------------------------------------------------
@@ -124,6 +135,8 @@ class AgentOutput(Event, tag="agent.output"):
     keyframe: bool = False
     width: int = 0
     height: int = 0
+    #: The pane it came from (empty in older logs): output of a replaced pane is ignored.
+    pane: str = ""
 
 
 class AgentStatus(Event, tag="agent.status"):
@@ -152,6 +165,8 @@ class AgentPrompted(Event, tag="agent.prompted"):
     text: str
     task: str | None = None
     delivered: bool = True
+    #: Why fleet-tui sent it (routing, a subscription); empty for the user's own prompts.
+    reason: str = ""
 
 
 class AgentExited(Event, tag="agent.exited"):
@@ -159,6 +174,19 @@ class AgentExited(Event, tag="agent.exited"):
     code: int | None = None
     signal: str = ""
     last_lines: list[str] = []
+    #: The pane that exited (empty in older logs): a late report about a pane a restart
+    #: replaced is ignored.
+    pane: str = ""
+
+
+class AgentRestarting(Event, tag="agent.restarting"):
+    """The decision to start an exited agent again (its ``restart:`` policy): ``attempt`` of
+    ``limit`` since the user last started it."""
+
+    agent: str
+    reason: str = ""
+    attempt: int = 0
+    limit: int = 0
 
 
 class AgentKilled(Event, tag="agent.killed"):
@@ -274,6 +302,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AgentResumed,
     AgentPrompted,
     AgentExited,
+    AgentRestarting,
     AgentKilled,
     AgentLost,
     TaskCreated,
@@ -290,9 +319,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 
 #: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
 AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
-    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentKilled | \
-    AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | TaskNote | \
-    ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
+    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
+    AgentKilled | AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | \
+    TaskNote | ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls for cls in EVENT_TYPES  # type: ignore[misc]

@@ -67,6 +67,24 @@ def _on_error(state: FleetState, e: ev.Error) -> None:
     state.errors += 1
 
 
+def _on_alert(state: FleetState, e: ev.Alert) -> None:
+    """Alerts the rules raise once are remembered on the agent (see ``core/rules.py``)."""
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    if e.kind == ev.ALERT_BUDGET and e.key and e.key not in agent.budget_alerts:
+        agent.budget_alerts = [*agent.budget_alerts, e.key]
+    elif e.kind == ev.ALERT_STALL:
+        agent.stall_alerted = True
+
+
+def _stop_running(agent: AgentState, ts: float) -> None:
+    """Close the agent's current running stretch (it paused, exited or was lost)."""
+    if agent.running_since:
+        agent.run_seconds += max(0.0, ts - agent.running_since)
+        agent.running_since = 0.0
+
+
 def _on_spawned(state: FleetState, e: ev.AgentSpawned) -> None:
     old = state.agents.get(e.agent)
     agent = AgentState(
@@ -82,12 +100,21 @@ def _on_spawned(state: FleetState, e: ev.AgentSpawned) -> None:
         spawned_at=e.ts,
     )
     if old is not None:
-        # A restart keeps what the agent had earned and held.
+        # A restart keeps what the agent had earned, held and been told; a start by the user
+        # begins a new count of automatic restarts.
         agent.cost = old.cost
         agent.tasks = old.tasks
+        agent.budget_alerts = old.budget_alerts
+        agent.restarts = 0 if e.source == ev.SOURCE_USER else old.restarts
         if e.adopted:
             agent.screen = old.screen
             agent.width, agent.height = old.width, old.height
+        if e.adopted and old.alive:  # it kept running while nobody watched
+            agent.run_seconds, agent.running_since = old.run_seconds, old.running_since
+        else:
+            agent.run_seconds = old.running_seconds(e.ts)
+        if not e.adopted:
+            agent.previous_pane = old.pane
     state.agents[e.agent] = agent
 
 
@@ -98,6 +125,8 @@ def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
     agent.pid = e.pid
     agent.pane = e.pane
     agent.alive = True
+    if not agent.running_since and not agent.paused:
+        agent.running_since = e.ts
     if e.width:
         agent.width, agent.height = e.width, e.height
     _set_status(agent, e.ts)
@@ -105,7 +134,7 @@ def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
 
 def _on_output(state: FleetState, e: ev.AgentOutput) -> None:
     agent = _agent(state, e.agent)
-    if agent is None:
+    if agent is None or not agent.is_current(e.pane):
         return
     screen = agent.screen
     if e.keyframe:
@@ -133,6 +162,8 @@ def _on_status(state: FleetState, e: ev.AgentStatus) -> None:
         agent.explicit_status = e.status
     else:
         agent.heuristic_status = e.status
+        if e.status != STALLED:
+            agent.stall_alerted = False  # the stall is over: the next one is a new episode
     _set_status(agent, e.ts)
 
 
@@ -140,6 +171,7 @@ def _on_paused(state: FleetState, e: ev.AgentPaused) -> None:
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.paused = True
+        _stop_running(agent, e.ts)
         _set_status(agent, e.ts)
 
 
@@ -147,6 +179,8 @@ def _on_resumed(state: FleetState, e: ev.AgentResumed) -> None:
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.paused = False
+        if agent.alive and not agent.running_since:
+            agent.running_since = e.ts
         _set_status(agent, e.ts)
 
 
@@ -160,8 +194,9 @@ def _on_prompted(state: FleetState, e: ev.AgentPrompted) -> None:
 
 def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
     agent = _agent(state, e.agent)
-    if agent is None:
+    if agent is None or not agent.is_current(e.pane):
         return
+    _stop_running(agent, e.ts)
     agent.alive = False
     agent.paused = False
     agent.exit_code = e.code
@@ -170,10 +205,17 @@ def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
     agent.status_since = e.ts
 
 
+def _on_restarting(state: FleetState, e: ev.AgentRestarting) -> None:
+    agent = _agent(state, e.agent)
+    if agent is not None:
+        agent.restarts = e.attempt
+
+
 def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
     agent = _agent(state, e.agent)
     if agent is None:
         return
+    _stop_running(agent, e.ts)
     agent.alive = False
     agent.paused = False
     agent.status = EXITED
@@ -184,6 +226,7 @@ def _on_lost(state: FleetState, e: ev.AgentLost) -> None:
     agent = _agent(state, e.agent)
     if agent is None:
         return
+    _stop_running(agent, e.ts)
     agent.alive = False
     agent.paused = False
     agent.status = LOST
@@ -306,7 +349,7 @@ _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.LogHeader: _on_header,
     ev.ConfigLoaded: _on_config,
     ev.Error: _on_error,
-    ev.Alert: lambda state, e: None,
+    ev.Alert: _on_alert,
     ev.AgentSpawned: _on_spawned,
     ev.AgentStarted: _on_started,
     ev.AgentOutput: _on_output,
@@ -315,6 +358,7 @@ _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.AgentResumed: _on_resumed,
     ev.AgentPrompted: _on_prompted,
     ev.AgentExited: _on_exited,
+    ev.AgentRestarting: _on_restarting,
     ev.AgentKilled: _on_killed,
     ev.AgentLost: _on_lost,
     ev.TaskCreated: _on_task_created,

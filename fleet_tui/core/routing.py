@@ -55,12 +55,13 @@ class RoutingPolicy(msgspec.Struct, frozen=True):
     template: str = DEFAULT_TEMPLATE
 
 
-class Prompt(msgspec.Struct, frozen=True):
-    """A command: send ``text`` to ``agent`` about ``task``."""
+class Prompt(msgspec.Struct, frozen=True, kw_only=True):
+    """A command: send ``text`` to ``agent`` (about ``task``), saying why."""
 
     agent: str
-    task: str
     text: str
+    task: str | None = None
+    reason: str = ""
 
 
 def _index(policy: RoutingPolicy, column: str) -> int:
@@ -155,7 +156,8 @@ def assign_ready(state: FleetState, policy: RoutingPolicy) -> tuple[list[ev.Even
                 reason=f"assigned {task.id} to {agent.name}: role {role}, idle, {held} tasks",
             ))
             prompts.append(Prompt(agent=agent.name, task=task.id,
-                                  text=render_prompt(task, policy.template)))
+                                  text=render_prompt(task, policy.template),
+                                  reason=f"routing: {task.id} assigned"))
             break
     return events, prompts
 
@@ -255,7 +257,8 @@ def _resend(state: FleetState, policy: RoutingPolicy, task: TaskState, events: l
     for e in events:
         if isinstance(e, ev.TaskAssigned) and e.agent:
             return [Prompt(agent=e.agent, task=task.id,
-                           text="Sent back to you. " + render_prompt(task, policy.template))]
+                           text="Sent back to you. " + render_prompt(task, policy.template),
+                           reason=f"routing: {task.id} sent back")]
     return []
 
 

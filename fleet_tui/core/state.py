@@ -72,7 +72,19 @@ class AgentState(msgspec.Struct):
     exit_signal: str = ""
     pid: int | None = None
     pane: str = ""
+    #: The pane of the incarnation before a restart: late reports about it are ignored.
+    previous_pane: str = ""
     spawned_at: float = 0.0
+    #: Seconds spent running (alive, not paused) in earlier stretches, over all incarnations;
+    #: ``running_since`` is when the current stretch began (0 while not running).
+    run_seconds: float = 0.0
+    running_since: float = 0.0
+    #: Automatic restarts since the user last started the agent.
+    restarts: int = 0
+    #: Budget dimensions already alerted (and paused for) this session: each happens once.
+    budget_alerts: list[str] = []
+    #: The current stall has been alerted.
+    stall_alerted: bool = False
     #: Tasks held, oldest first; ``task`` is the newest.
     tasks: list[str] = []
     #: The pane's screen as last captured (ANSI text, one string a row).
@@ -85,6 +97,17 @@ class AgentState(msgspec.Struct):
     @property
     def task(self) -> str | None:
         return self.tasks[-1] if self.tasks else None
+
+    def running_seconds(self, now: float) -> float:
+        """Time spent running (alive and not paused) up to ``now``."""
+        current = now - self.running_since if self.running_since else 0.0
+        return self.run_seconds + max(0.0, current)
+
+    def is_current(self, pane: str) -> bool:
+        """Whether an event from ``pane`` is about this incarnation (one naming no pane is)."""
+        if not pane:
+            return True
+        return pane == self.pane if self.pane else pane != self.previous_pane
 
 
 class ApprovalState(msgspec.Struct):
@@ -149,6 +172,7 @@ class FleetState(msgspec.Struct):
                     command=list(a.command),
                     tasks=list(a.tasks),
                     screen=list(a.screen),
+                    budget_alerts=list(a.budget_alerts),
                     cost=msgspec.structs.replace(a.cost),
                 )
                 for name, a in self.agents.items()

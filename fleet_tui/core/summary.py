@@ -23,10 +23,11 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.AgentOutput: lambda e: f"{len(e.changes)} rows changed",
     ev.AgentStatus: lambda e: f"{'says ' if e.explicit else ''}{e.status}"
     + (f" ({_short(e.reason, 50)})" if e.reason else ""),
-    ev.AgentPaused: lambda e: "paused",
+    ev.AgentPaused: lambda e: f"paused: {e.reason}" if e.reason else "paused",
     ev.AgentResumed: lambda e: "resumed",
     ev.AgentPrompted: lambda e: f"prompt{'' if e.delivered else ' NOT delivered'}: {_short(e.text, 60)}",
     ev.AgentExited: lambda e: f"exited with code {e.code}" + (f" ({e.signal})" if e.signal else ""),
+    ev.AgentRestarting: lambda e: e.reason or f"restarting (attempt {e.attempt}/{e.limit})",
     ev.AgentKilled: lambda e: f"killed ({e.how or 'kill'}): {e.reason}",
     ev.AgentLost: lambda e: f"lost: {e.reason}",
     ev.TaskCreated: lambda e: f"created '{_short(e.title, 50)}' in {e.column}",
