@@ -56,6 +56,7 @@ class Timeline(ScrollView, can_focus=True):
         self._seen_seq = -1
         self._source: Sequence[ev.Event] = ()
         self._follow = True
+        self._scrolling = False
 
     @property
     def filter_text(self) -> str:
@@ -75,18 +76,28 @@ class Timeline(ScrollView, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        if self.size.height:  # hidden (another tab) has no size: keep the last decision
+        # Hidden (another tab) has no size, and a scroll to the end waits for the new size to
+        # be laid out: in both cases keep the last decision.
+        if self.size.height and not self._scrolling:
             self._follow = self.scroll_y >= self.max_scroll_y - 1
         words = self._words
         self._events = [e for e in self._source if not words or matches(e, words)]
         self.virtual_size = Size(self.size.width, len(self._events))
         self.refresh()
         if self._follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        self._scrolling = True
+        self.call_after_refresh(self._at_end)
+
+    def _at_end(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._scrolling = False
 
     def on_show(self) -> None:
         if self._follow:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+            self._scroll_to_end()
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
