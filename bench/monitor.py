@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import AGENT, cpu_seconds, ms_summary
+
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, clean_env
 from fleet_tui.config.presets import PRESETS
@@ -53,35 +55,7 @@ class CountingPopen(subprocess.Popen):  # type: ignore[type-arg]
 
 subprocess.Popen = CountingPopen  # type: ignore[misc]
 
-#: An agent: prints a prompt, then while ``active-<name>`` exists prints a coloured line with
-#: its timestamp every 100 ms.
-AGENT = r"""
-import os, sys, time
-name, folder = sys.argv[1], sys.argv[2]
-flag = os.path.join(folder, "active-" + name)
-print("demo> ", end="", flush=True)
-i = 0
-while True:
-    time.sleep(0.1)
-    if os.path.exists(flag):
-        i += 1
-        print(f"\n\x1b[3{i % 7 + 1}m{name} @{time.time():.6f} line {i}\x1b[0m", end="", flush=True)
-"""
-
 STAMP = re.compile(r"@(\d+\.\d{6})")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int | str, children: bool = False) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / TICK
 
 
 class Latency:
@@ -115,14 +89,7 @@ class Latency:
 
     def summary(self) -> dict[str, float | int]:
         with self.lock:
-            s = sorted(self.samples)
-        if not s:
-            return {"n": 0}
-
-        def pct(p: float) -> float:
-            return round(s[min(len(s) - 1, int(len(s) * p))] * 1000, 1)
-
-        return {"n": len(s), "p50": pct(0.50), "p95": pct(0.95), "max": round(s[-1] * 1000, 1)}
+            return ms_summary(self.samples)
 
 
 def measure(seconds: float, server_pid: int, extra_pids: list[int], children: bool,

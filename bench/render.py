@@ -17,8 +17,8 @@ import asyncio
 import json
 import time
 
+from common import DiscardingDriver
 from textual.app import App, ComposeResult
-from textual.drivers.headless_driver import HeadlessDriver
 from textual.strip import Strip
 
 from fleet_tui.core.state import AgentState, FleetState
@@ -27,19 +27,6 @@ from fleet_tui.ui.agent_grid import AgentGrid
 
 AGENTS = 30
 TICK = 0.1
-
-
-class DiscardingDriver(HeadlessDriver):
-    """Headless input, but the app renders its output as for a terminal; we count the bytes."""
-
-    written = 0
-
-    @property
-    def is_headless(self) -> bool:
-        return False
-
-    def write(self, data: str) -> None:
-        DiscardingDriver.written += len(data.encode())
 
 
 def pane_line(agent: int, n: int) -> str:

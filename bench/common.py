@@ -1,0 +1,69 @@
+"""Helpers shared by the bench scripts: process CPU from /proc, latency percentiles, a test
+agent that prints coloured lines, and a Textual driver that renders for a terminal but
+discards (and counts) the output.
+
+Imported as ``common`` (the scripts are run as ``python bench/<name>.py``, so ``bench/`` is on
+``sys.path``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from textual.drivers.headless_driver import HeadlessDriver
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+#: An agent: prints a prompt, then while ``active-<name>`` exists prints a coloured line with
+#: its timestamp every 100 ms. Run as ``python -c AGENT NAME FOLDER``.
+AGENT = r"""
+import os, sys, time
+name, folder = sys.argv[1], sys.argv[2]
+flag = os.path.join(folder, "active-" + name)
+print("demo> ", end="", flush=True)
+i = 0
+while True:
+    time.sleep(0.1)
+    if os.path.exists(flag):
+        i += 1
+        print(f"\n\x1b[3{i % 7 + 1}m{name} @{time.time():.6f} line {i}\x1b[0m", end="", flush=True)
+"""
+
+
+def cpu_seconds(pid: int | str, children: bool = False) -> float:
+    """User + system CPU seconds of ``pid`` (``self``, a pid, or ``self/task/<tid>`` for one
+    thread), with its waited-for children's if ``children``; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICK
+
+
+def ms_summary(seconds: list[float]) -> dict[str, float | int]:
+    """Count, p50, p95 and max of ``seconds``, in milliseconds."""
+    s = sorted(seconds)
+    if not s:
+        return {"n": 0}
+
+    def pct(p: float) -> float:
+        return round(s[min(len(s) - 1, int(len(s) * p))] * 1000, 1)
+
+    return {"n": len(s), "p50": pct(0.50), "p95": pct(0.95), "max": round(s[-1] * 1000, 1)}
+
+
+class DiscardingDriver(HeadlessDriver):
+    """Headless input, but the app renders its output as for a terminal; we count the bytes."""
+
+    written = 0
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        DiscardingDriver.written += len(data.encode())

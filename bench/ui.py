@@ -1,0 +1,414 @@
+"""Benchmark of the whole app: the real FleetApp over a real orchestrator and 30 live agents.
+
+For each scenario (``--busy 30 5``: how many of the ``--agents`` agents keep printing, the rest
+sit idle at their prompt) a private tmux server is started, the app runs with a driver that
+renders every frame to ANSI as for a terminal and discards it, and after the grid holds every
+card and ``--warmup`` seconds have passed, over ``--seconds``:
+
+- CPU of this process in % of one core (``time.process_time``): the Textual event loop *and*
+  the orchestrator's threads (pane monitor, event log, inbox), which run in the same process;
+  split per thread from ``/proc/self/task``. The tmux control-mode client and the tmux server
+  are separate processes, reported apart and not in the target;
+- per card, per second: content changes (``AgentCard.update_agent`` returned True) and repaints
+  (compositor frames in which the card's ``render_line`` ran), rows re-rendered; busy and idle
+  cards apart. Both methods are wrapped by this script only.
+
+Then, with the same load, ``--presses`` arrow keys alternately move focus between the first two
+cards. Latency runs from handing the key event to the driver (``Driver.process_message``, what
+the input thread calls) to the write of the frame that draws the newly focused card's heavy
+top-left border corner at its position: key handling, focus and style change, layout, render
+and ANSI encoding; not the terminal's own input parsing and drawing. Alongside, per press: the
+CPU the event loop's thread used meanwhile and the time it was ready to run but waiting for a
+CPU (``/proc/thread-self/schedstat``), which tells a slow app from a busy machine; the window
+also reports the whole machine's CPU use, since other work on it skews every figure.
+
+Loads (``--load``): ``demo`` (default) runs ``fleet_tui.demo_agent``, busy agents as reviewers in
+one endless run (an 8 Hz spinner line most of the time, a few new lines every few seconds),
+idle ones at the ``demo>`` prompt; ``lines`` runs a loop that prints one new coloured line every
+100 ms (every pane row moves each time: the heaviest repaint).
+
+Targets (the issue, 2-core machine, 30 agents): CPU <= 50 % with 30 busy, <= 20 % with 5 busy;
+key press p95 <= 100 ms. Prints one JSON object per scenario on stdout, progress on stderr.
+
+Run: ``python bench/ui.py [--busy 30 5] [--seconds 20] [--load demo|lines]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from statistics import mean
+
+import yaml
+from common import AGENT, DiscardingDriver, cpu_seconds, ms_summary
+from rich.cells import cell_len
+from textual import events
+from textual.strip import Strip
+
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.loader import load_config
+from fleet_tui.core.state import AgentState
+from fleet_tui.orchestrator import Orchestrator
+from fleet_tui.ui.agent_card import AgentCard
+from fleet_tui.ui.agent_grid import AgentGrid
+from fleet_tui.ui.app import FleetApp
+
+#: CPU targets (% of one core) by number of busy agents, for a fleet of 30.
+CPU_TARGETS = {30: 50.0, 5: 20.0}
+KEY_P95_TARGET_MS = 100.0
+#: A card's top-left corner when it has focus (``border: heavy``).
+FOCUSED_CORNER = "┏"
+CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
+
+
+def progress(text: str) -> None:
+    print(f"[ui bench] {text}", file=sys.__stderr__, flush=True)  # Textual captures sys.stderr
+
+
+def runqueue_wait() -> float:
+    """Seconds the calling thread has spent ready to run but waiting for a CPU."""
+    return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+
+
+def machine_ticks() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine, all CPUs (``/proc/stat``)."""
+    with open("/proc/stat") as fh:
+        ticks = [int(n) for n in fh.readline().split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
+def written_at(data: str, x: int, y: int) -> str | None:
+    """The character that ``data`` (Textual's output: cursor moves, SGR codes and text) writes
+    at column ``x`` of row ``y``, or None if it writes nothing there."""
+    cx = cy = -1
+    parts = CSI.split(data)  # text, params, final, text, params, final, ..., text
+    for i in range(0, len(parts), 3):
+        for n, line in enumerate(parts[i].split("\n")):
+            if n:
+                cy, cx = cy + 1, 0
+            if cy == y and cx <= x:
+                for ch in line:
+                    if cx == x:
+                        return ch
+                    cx += cell_len(ch)
+        if i + 2 < len(parts) and parts[i + 2] == "H":
+            row, _, col = parts[i + 1].partition(";")
+            cy, cx = int(row or 1) - 1, int(col or 1) - 1
+    return None
+
+
+class Probe:
+    """Counts frames and card repaints; spots the frame that answers a key press."""
+
+    def __init__(self) -> None:
+        self.driver: ProbeDriver | None = None
+        self.frames = 0
+        self.changes: Counter[str] = Counter()
+        self.repaints: Counter[str] = Counter()
+        self.rows: Counter[str] = Counter()
+        self._last_frame: dict[str, int] = {}
+        self.target: tuple[int, int] | None = None
+        self.seen = asyncio.Event()
+        #: When the answer was written: wall clock, loop-thread CPU, loop-thread CPU wait.
+        self.seen_at = (0.0, 0.0, 0.0)
+
+    def reset(self) -> None:
+        self.frames = DiscardingDriver.written = 0
+        self.changes.clear()
+        self.repaints.clear()
+        self.rows.clear()
+
+    def expect(self, x: int, y: int) -> None:
+        """Watch the next frames for the focused corner at (x, y)."""
+        self.target = (x, y)
+        self.seen.clear()
+
+    def frame(self, data: str) -> None:
+        now = time.perf_counter(), time.thread_time(), runqueue_wait()
+        self.frames += 1
+        if self.target is not None and written_at(data, *self.target) == FOCUSED_CORNER:
+            self.target, self.seen_at = None, now
+            self.seen.set()
+
+    @contextmanager
+    def counting_cards(self) -> Iterator[None]:
+        """Wrap AgentCard's ``update_agent`` and ``render_line`` to count, for one run."""
+        update, render = AgentCard.update_agent, AgentCard.render_line
+
+        def counted_update(card: AgentCard, agent: AgentState, now: float) -> bool:
+            changed = update(card, agent, now)
+            if changed:
+                self.changes[card.agent_name] += 1
+            return changed
+
+        def counted_render(card: AgentCard, y: int) -> Strip:
+            name = card.agent_name
+            self.rows[name] += 1
+            if self._last_frame.get(name) != self.frames:  # first row of this card this frame
+                self._last_frame[name] = self.frames
+                self.repaints[name] += 1
+            return render(card, y)
+
+        AgentCard.update_agent, AgentCard.render_line = counted_update, counted_render  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            AgentCard.update_agent, AgentCard.render_line = update, render  # type: ignore[method-assign]
+
+
+class ProbeDriver(DiscardingDriver):
+    """The discarding driver, reporting to ``probe`` (set before each run)."""
+
+    probe: Probe
+
+    def start_application_mode(self) -> None:
+        super().start_application_mode()
+        self.probe.driver = self
+
+    def write(self, data: str) -> None:
+        super().write(data)
+        self.probe.frame(data)
+
+
+def write_config(folder: Path, agents: int, busy: int, load: str) -> Path:
+    specs = []
+    for i in range(agents):
+        name = f"agent-{i:02d}"
+        if load == "demo":
+            command = [sys.executable, "-m", "fleet_tui.demo_agent", "--seed", str(i)]
+            if i < busy:
+                command += ["--role", "reviewer", "--steps", "1000000", "--fail-rate", "0",
+                            "--prompt", "review the change"]
+        else:
+            command = [sys.executable, "-c", AGENT, name, str(folder)]
+            if i < busy:
+                (folder / f"active-{name}").touch()
+        specs.append({"name": name, "command": command, "preset": "demo"})
+    path = folder / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"fleet": "bench-ui", "agents": specs}, sort_keys=False))
+    return path
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each live thread of this process, by thread name."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    return {names.get(int(tid), f"tid {tid}"): cpu_seconds(f"self/task/{tid}")
+            for tid in os.listdir("/proc/self/task")}
+
+
+def child_pids() -> list[int]:
+    pids: list[int] = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            pids += map(int, Path(f"/proc/self/task/{tid}/children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def per_card(names: list[str], counts: Counter[str], wall: float) -> dict[str, float]:
+    rates = [counts[name] / wall for name in names] or [0.0]
+    return {"mean": round(mean(rates), 2), "min": round(min(rates), 2), "max": round(max(rates), 2)}
+
+
+class UiBench:
+    """The automation: waits for the fleet, measures a window, then presses keys."""
+
+    def __init__(self, app: FleetApp, probe: Probe, args: argparse.Namespace, busy: int) -> None:
+        self.app = app
+        self.probe = probe
+        self.args = args
+        self.busy = busy
+        self.interrupted = False
+
+    async def drive(self, _pilot: object) -> None:
+        """The auto-pilot. Ctrl+c or SIGTERM stop it and the app (Textual would ignore the
+        first ctrl+c); ``interrupted`` tells ``run_scenario``."""
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await self.measure()
+        except asyncio.CancelledError:
+            self.interrupted = True
+            self.app.exit()
+
+    async def measure(self) -> None:
+        app, args = self.app, self.args
+        grid = app.query_one(AgentGrid)
+        deadline = time.monotonic() + 30 + args.agents
+        while len(grid.cards) < args.agents or not all(
+                a.screen for a in app.orchestrator.state.agents.values()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(grid.cards)} of {args.agents} agents showed output")
+            await asyncio.sleep(0.2)
+        progress(f"{len(grid.cards)} cards live; warming up {args.warmup:g} s")
+        await asyncio.sleep(args.warmup)
+        progress(f"measuring {args.seconds:g} s")
+        result = await self.window()
+        progress(f"pressing {args.presses} keys")
+        result["keys"] = await self.press_keys()
+        app.exit(result)  # type: ignore[arg-type]
+
+    async def window(self) -> dict[str, object]:
+        args, probe = self.args, self.probe
+        grid = self.app.query_one(AgentGrid)
+        server = int(self.app.orchestrator.driver.run("display-message", "-p", "#{pid}").stdout)
+        children = child_pids()
+        threads0, children0 = thread_cpu(), sum(map(cpu_seconds, children))
+        server0, machine0, wait0 = cpu_seconds(server), machine_ticks(), runqueue_wait()
+        probe.reset()
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.sleep(args.seconds)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        machine_busy, machine_all = (a - b for a, b in zip(machine_ticks(), machine0, strict=True))
+        threads = {name: round((s - threads0.get(name, 0.0)) / wall * 100, 1)
+                   for name, s in thread_cpu().items()}
+        names = list(grid.cards)
+        groups = {"busy": names[: self.busy], "idle": names[self.busy:]}
+        return {
+            "cpu_pct": round(cpu / wall * 100, 1),
+            "cpu_note": "this process: the Textual event loop and the orchestrator's threads "
+                        "(pane monitor, event log, inbox), all in one process, and this script's "
+                        "counting wrappers",
+            "threads_cpu_pct": dict(sorted(threads.items(), key=lambda kv: -kv[1])),
+            "tmux_client_cpu_pct": round((sum(map(cpu_seconds, children)) - children0) / wall * 100, 1),
+            "tmux_server_cpu_pct": round((cpu_seconds(server) - server0) / wall * 100, 1),
+            "loop_thread_cpu_wait_pct": round((runqueue_wait() - wait0) / wall * 100, 1),
+            "machine_busy_pct": round(machine_busy / machine_all * 100, 1),
+            "machine_cpus": os.cpu_count(),
+            "frames_per_s": round(probe.frames / wall, 1),
+            "output_kb_per_s": round(DiscardingDriver.written / wall / 1024, 1),
+            "visible_cards": sum(grid.region.contains_region(c.region) for c in grid.cards.values()),
+            "cards": {
+                group: {
+                    "n": len(members),
+                    "changes_per_s": per_card(members, probe.changes, wall),
+                    "repaints_per_s": per_card(members, probe.repaints, wall),
+                    "rows_per_s": per_card(members, probe.rows, wall),
+                }
+                for group, members in groups.items() if members
+            },
+        }
+
+    async def press_keys(self) -> dict[str, object]:
+        app, probe = self.app, self.probe
+        assert probe.driver is not None
+        first, second = list(app.query_one(AgentGrid).cards.values())[:2]
+        app.set_focus(first)
+        await asyncio.sleep(0.5)
+        samples: list[float] = []
+        loop_cpu: list[float] = []
+        cpu_wait: list[float] = []
+        missed = wrong = 0
+        for i in range(self.args.presses):
+            key, target = ("right", second) if i % 2 == 0 else ("left", first)
+            probe.expect(target.region.x, target.region.y)
+            start = time.perf_counter(), time.thread_time(), runqueue_wait()
+            probe.driver.process_message(events.Key(key, None))
+            try:
+                await asyncio.wait_for(probe.seen.wait(), timeout=2.0)
+                wall, cpu, wait = (seen - then for seen, then in zip(probe.seen_at, start, strict=True))
+                samples.append(wall)
+                loop_cpu.append(cpu)
+                cpu_wait.append(wait)
+            except TimeoutError:
+                missed += 1
+            probe.target = None
+            wrong += app.focused is not target
+            await asyncio.sleep(0.1 + (i * 37 % 100) / 1000)  # land at varied points of the refresh tick
+        return {
+            "what": "right/left between the first two cards",
+            "measures": "Driver.process_message(Key) to the write of the frame drawing the newly "
+                        "focused card's heavy corner at its position",
+            "latency_ms": ms_summary(samples),
+            "loop_thread_cpu_ms": ms_summary(loop_cpu),
+            "loop_thread_cpu_wait_ms": ms_summary(cpu_wait),
+            "over_target_ms": [  # [latency, loop-thread CPU, its wait for a CPU] of slow presses
+                [round(lat * 1000), round(c * 1000), round(w * 1000)]
+                for lat, c, w in zip(samples, loop_cpu, cpu_wait, strict=True)
+                if lat * 1000 > KEY_P95_TARGET_MS
+            ],
+            "missed": missed,
+            "focus_wrong": wrong,
+        }
+
+
+def run_scenario(args: argparse.Namespace, busy: int) -> dict[str, object]:
+    folder = Path(tempfile.mkdtemp(prefix="fleet-bench-ui-"))
+    os.environ["FLEET_HOME"] = str(folder / "home")
+    socket = f"fleet-bench-ui-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    orchestrator = Orchestrator(load_config(write_config(folder, args.agents, busy, args.load)))
+    orchestrator.socket_name, orchestrator.driver = socket, TmuxDriver(socket)
+    probe = Probe()
+    ProbeDriver.probe = probe
+    app = FleetApp(orchestrator)
+    app.driver_class = ProbeDriver
+    bench = UiBench(app, probe, args, busy)
+    progress(f"busy {busy} of {args.agents} ({args.load}): starting the app on tmux socket {socket}")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # outside drive(): as ctrl+c
+    try:
+        with probe.counting_cards():
+            result = app.run(headless=False, size=(args.width, args.height), auto_pilot=bench.drive)
+    finally:
+        try:
+            orchestrator.stop()
+        finally:
+            orchestrator.driver.kill_server()
+            shutil.rmtree(folder, ignore_errors=True)
+    if bench.interrupted:
+        raise KeyboardInterrupt
+    if not isinstance(result, dict):
+        raise SystemExit(f"the app ended without a result ({result!r})")
+    cpu_target = CPU_TARGETS.get(busy) if args.agents == 30 else None
+    p95 = result["keys"]["latency_ms"].get("p95")
+    ok = p95 is not None and p95 <= KEY_P95_TARGET_MS and not result["keys"]["missed"]
+    if cpu_target is not None:
+        ok = ok and result["cpu_pct"] <= cpu_target
+    return {
+        "scenario": f"busy {busy} of {args.agents}", "agents": args.agents, "busy": busy,
+        "load": args.load, "size": [args.width, args.height], "seconds": args.seconds,
+        "warmup_s": args.warmup, **result,
+        "target": {"cpu_pct": cpu_target, "key_p95_ms": KEY_P95_TARGET_MS}, "ok": ok,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--busy", type=int, nargs="+", default=[30, 5],
+                        help="scenarios: how many agents print (default: 30 5)")
+    parser.add_argument("--agents", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=20.0, help="measurement window")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--presses", type=int, default=50)
+    parser.add_argument("--load", choices=["demo", "lines"], default="demo")
+    # 240x60 shows all 30 cards at once (6 columns of 5 rows), so every card can repaint.
+    parser.add_argument("--width", type=int, default=240)
+    parser.add_argument("--height", type=int, default=60)
+    args = parser.parse_args()
+    os.environ.pop("TMUX", None)
+    try:
+        for busy in args.busy:
+            print(json.dumps(run_scenario(args, min(busy, args.agents))), flush=True)
+    except KeyboardInterrupt:
+        progress("interrupted (its tmux server is gone)")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
