@@ -12,6 +12,7 @@ from a cache that is dropped only for changed rows, on resize and on style chang
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.geometry import Region
 from textual.strip import Strip
@@ -92,6 +93,7 @@ class AgentCard(Widget, can_focus=True):
         #: Rendered rows by y, for ``_width``.
         self._lines: dict[int, Strip] = {}
         self._width = 0
+        self._base_style: Style | None = None
 
     # Data -----------------------------------------------------------------------------------
 
@@ -153,6 +155,14 @@ class AgentCard(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()
+        self._base_style = None
+
+    @property
+    def _base(self) -> Style:
+        """``rich_style`` walks every ancestor; it changes only with a style update."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
 
     # Rendering ------------------------------------------------------------------------------
 
@@ -167,7 +177,7 @@ class AgentCard(Widget, can_focus=True):
         return strip
 
     def _build_line(self, y: int, width: int) -> Strip:
-        base = self.rich_style
+        base = self._base
         if y == 0:
             line = self._title_strip(width)
         elif y <= len(self._pane):

@@ -158,7 +158,7 @@ class AnsiRenderer:
     same cache entries.
     """
 
-    def __init__(self, max_lines: int = 8192) -> None:
+    def __init__(self, max_lines: int = 2048) -> None:
         self.line = lru_cache(maxsize=max_lines)(parse_line)
         """``line(row, state) -> (Strip, outgoing state)``, cached."""
 

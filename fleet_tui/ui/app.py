@@ -9,6 +9,7 @@ act on agents or tasks explain why they do nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import time
@@ -19,7 +20,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
+from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
@@ -31,6 +32,7 @@ from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
+from fleet_tui.ui.footer import KeyFooter
 from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
@@ -128,7 +130,7 @@ class FleetApp(App[int]):
             yield Timeline(id="timeline")
         yield from self.compose_bottom()
         yield Static("starting the fleet…", id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_bottom(self) -> ComposeResult:
         """Widgets between the areas and the status line (replay's controls)."""
@@ -154,7 +156,7 @@ class FleetApp(App[int]):
 
     def _compact(self, width: int, height: int) -> None:
         self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
-        self.main.query_one(Footer).compact = width < 100
+        self.main.query_one(KeyFooter).compact = width < 100
 
     # --- state to screen ------------------------------------------------------------------
 
@@ -165,6 +167,10 @@ class FleetApp(App[int]):
         except Exception as exc:  # shown to the user, not a traceback
             self.call_from_thread(self.set_status, f"could not start the fleet: {exc}")
             return
+        # What exists now lives as long as the app: keep it out of the collector's full passes,
+        # which otherwise grow with it and stall the event loop (bench/ui.py: slow keys).
+        gc.collect()
+        gc.freeze()
         note = f"session {self.orchestrator.session_id}"
         if self.orchestrator.warnings:
             note += f"  ({len(self.orchestrator.warnings)} warnings reading the log)"
