@@ -20,8 +20,8 @@ from fleet_tui.ui.ansi import AnsiRenderer
 
 #: Narrowest card, border included.
 MIN_CARD_WIDTH = 38
-#: Shortest card, border included: title and 8 rows of pane.
-MIN_CARD_HEIGHT = 11
+#: Shortest card, border included: title and 5 rows of pane (30 agents fit 200x60).
+MIN_CARD_HEIGHT = 8
 
 
 class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -31,7 +31,7 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     AgentGrid {
         layout: grid;
         grid-size: 2;
-        grid-rows: 11;
+        grid-rows: 8;
         grid-gutter: 0;
     }
     AgentGrid.-compact > AgentCard { border: none; height: 1; padding-right: 1; }
