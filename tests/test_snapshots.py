@@ -16,6 +16,7 @@ import pytest
 from fleet_tui.adapters.eventlog import open_log, read_log
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
+from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.zoom import PaneView
@@ -137,3 +138,23 @@ def test_spawn_dialog(snap_compare, recorded: RecordedFleet) -> None:
     app = _app(recorded)
     app.read_only = False  # the dialog itself, as live mode shows it (nothing is submitted)
     assert snap_compare(app, terminal_size=(80, 24), press=["n"], run_before=_settle)
+
+
+@pytest.mark.anyio
+async def test_resizing_switches_between_rows_and_cards(recorded: RecordedFleet) -> None:
+    app = _app(recorded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.main.query_one(AgentGrid)
+        await _settle(pilot)
+        assert grid.has_class("-compact")
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause(0.3)
+        assert not grid.has_class("-compact") and grid.columns == 5
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        assert grid.has_class("-compact")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

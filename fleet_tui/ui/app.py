@@ -151,8 +151,8 @@ class FleetApp(App[int]):
             self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
 
-    def on_resize(self, event: object) -> None:
-        self._compact(self.size.width, self.size.height)
+    def on_resize(self, event: events.Resize) -> None:
+        self._compact(event.size.width, event.size.height)  # self.size follows later
 
     def _compact(self, width: int, height: int) -> None:
         self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
