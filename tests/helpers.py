@@ -20,3 +20,13 @@ def retry_until(check: Callable[[], T], timeout: float = 5.0, interval: float = 
         time.sleep(interval)
         last = check()
     return last
+
+
+async def pilot_until(pilot, check: Callable[[], object], tries: int = 300) -> None:
+    """In a Pilot test: let the app run until ``check()`` is truthy (fails after ``tries``
+    pauses of 50 ms)."""
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")

@@ -19,6 +19,7 @@ from fleet_tui.ui.spawn_dialog import SpawnScreen
 from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTaskScreen
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
+from tests.helpers import pilot_until
 
 pytestmark = pytest.mark.anyio
 
@@ -57,13 +58,6 @@ def app(tmp_path: Path, tmux_socket: str) -> FleetApp:
     return FleetApp(orch)
 
 
-async def _until(pilot, check, tries: int = 300) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
 
 def _events(app: FleetApp, kind: type[ev.Event]) -> list[ev.Event]:
     return [e for e in app.orchestrator.state.timeline if isinstance(e, kind)]
@@ -76,11 +70,11 @@ async def _type(pilot, text: str) -> None:
 async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, tmux_socket: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
-        await _until(pilot, lambda: set(grid.cards) == {"one", "two"})
+        await pilot_until(pilot, lambda: set(grid.cards) == {"one", "two"})
         assert app.theme == "fleet-dark"
         config = app.orchestrator.loaded.path
         config.write_text(config.read_text() + "theme: fleet-contrast\n")
-        await _until(pilot, lambda: app.theme == "fleet-contrast")
+        await pilot_until(pilot, lambda: app.theme == "fleet-contrast")
         header = str(app.query_one("#header").render())
         assert "ui" in header and "open tasks" in header
         await pilot.press("2")
@@ -96,7 +90,7 @@ async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, t
         assert app.screen.focused is not None and app.screen.focused.id == "kill"
         await pilot.press("shift+tab")
         await pilot.press("enter")
-        await _until(pilot, lambda: not app.is_running)
+        await pilot_until(pilot, lambda: not app.is_running)
     assert {p.agent for p in TmuxDriver(tmux_socket).list_agent_panes()} == {"one", "two"}
 
 
@@ -104,7 +98,7 @@ async def test_agent_keys(app: FleetApp) -> None:
     state = app.orchestrator.state
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
-        await _until(pilot, lambda: set(grid.cards) == {"one", "two"} and grid.focused_agent() == "one")
+        await pilot_until(pilot, lambda: set(grid.cards) == {"one", "two"} and grid.focused_agent() == "one")
 
         # arrows and hjkl move focus; cards sit side by side at 120 columns
         await pilot.press("l")
@@ -117,29 +111,33 @@ async def test_agent_keys(app: FleetApp) -> None:
         await pilot.pause(0.3)
         assert not state.agents["one"].paused
         await pilot.press("P")
-        await _until(pilot, lambda: state.agents["one"].paused)
+        await pilot_until(pilot, lambda: state.agents["one"].paused)
         await pilot.press("P")
-        await _until(pilot, lambda: not state.agents["one"].paused)
+        await pilot_until(pilot, lambda: not state.agents["one"].paused)
 
         # s: a multi-line prompt, sent with ctrl+d
         await pilot.press("s")
         assert isinstance(app.screen, PromptScreen)
         await _type(pilot, "hello")
         await pilot.press("ctrl+d")
-        await _until(pilot, lambda: any(e.text == "hello" for e in _events(app, ev.AgentPrompted)))
+        await pilot_until(pilot, lambda: any(e.text == "hello" for e in _events(app, ev.AgentPrompted)))
 
         # z: the pane full-screen with scrollback; escape comes back
         await pilot.press("z")
         assert isinstance(app.screen, ZoomScreen)
         view = app.screen.query_one(PaneView)
-        await _until(pilot, lambda: any("demo agent" in row for row in view.rows))
+        await pilot_until(pilot, lambda: any("demo agent" in row for row in view.rows))
         await pilot.press("pageup", "pagedown", "escape")
         assert not isinstance(app.screen, ZoomScreen)
 
         # r: restart gives a new process
         pid = state.agents["one"].pid
         await pilot.press("r")
-        await _until(pilot, lambda: state.agents["one"].alive and state.agents["one"].pid not in (None, pid))
+        def restarted() -> bool:
+            one = state.agents["one"]
+            return one.alive and one.pid not in (None, pid)
+
+        await pilot_until(pilot, restarted)
 
         # n: spawn from a template with a name
         await pilot.press("n")
@@ -147,7 +145,7 @@ async def test_agent_keys(app: FleetApp) -> None:
         await pilot.press("tab")
         await _type(pilot, "extra")
         await pilot.press("ctrl+d")
-        await _until(pilot, lambda: "extra" in grid.cards and state.agents["extra"].alive)
+        await pilot_until(pilot, lambda: "extra" in grid.cards and state.agents["extra"].alive)
         assert state.agents["extra"].template == "one"
 
         # x: kill, after confirming
@@ -155,7 +153,7 @@ async def test_agent_keys(app: FleetApp) -> None:
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await _until(pilot, lambda: not state.agents["extra"].alive)
+        await pilot_until(pilot, lambda: not state.agents["extra"].alive)
 
         # ?: help lists the keys as remapped
         await pilot.press("question_mark")
@@ -175,11 +173,11 @@ async def test_agent_keys(app: FleetApp) -> None:
         await pilot.press("ctrl+p")
         await _type(pilot, "focus agent two")
         await pilot.press("enter")
-        await _until(pilot, lambda: grid.focused_agent() == "two")
+        await pilot_until(pilot, lambda: grid.focused_agent() == "two")
         await pilot.press("ctrl+p")
         await _type(pilot, "switch theme fleet-light")
         await pilot.press("enter")
-        await _until(pilot, lambda: app.theme == "fleet-light")
+        await pilot_until(pilot, lambda: app.theme == "fleet-light")
 
 
 async def test_board_keys(app: FleetApp) -> None:
@@ -189,12 +187,12 @@ async def test_board_keys(app: FleetApp) -> None:
         return sorted(t.id for t in state.tasks.values() if t.pending_approvals)
 
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: pending() == ["T1", "T2"], tries=600)
+        await pilot_until(pilot, lambda: pending() == ["T1", "T2"], tries=600)
         await pilot.press("2")
 
         # a approves one gate; D denies the other with a comment
         await pilot.press("a")
-        await _until(pilot, lambda: len(pending()) == 1)
+        await pilot_until(pilot, lambda: len(pending()) == 1)
         approved = next(t for t in ("T1", "T2") if t not in pending())
         assert state.tasks[approved].column == "done"
         denied = pending()[0]
@@ -202,7 +200,7 @@ async def test_board_keys(app: FleetApp) -> None:
         assert isinstance(app.screen, PromptScreen)
         await _type(pilot, "not yet")
         await pilot.press("ctrl+d")
-        await _until(pilot, lambda: any(e.comment == "not yet" for e in _events(app, ev.ApprovalDenied)))
+        await pilot_until(pilot, lambda: any(e.comment == "not yet" for e in _events(app, ev.ApprovalDenied)))
         assert [e.source for e in _events(app, ev.ApprovalGranted)] == [ev.SOURCE_USER]
         assert state.tasks[denied].column != "done"
 
@@ -211,7 +209,7 @@ async def test_board_keys(app: FleetApp) -> None:
         assert isinstance(app.screen, NewTaskScreen)
         await _type(pilot, "Write docs")
         await pilot.press("ctrl+d")
-        await _until(pilot, lambda: "T3" in state.tasks)
+        await pilot_until(pilot, lambda: "T3" in state.tasks)
         assert state.tasks["T3"].title == "Write docs"
         assert [e.source for e in _events(app, ev.TaskCreated) if e.task == "T3"] == [ev.SOURCE_USER]
 
@@ -221,14 +219,14 @@ async def test_board_keys(app: FleetApp) -> None:
         await pilot.press("m")
         assert isinstance(app.screen, MoveTaskScreen)
         await pilot.press("end", "enter")
-        await _until(pilot, lambda: state.tasks[approved].column == "blocked")
+        await pilot_until(pilot, lambda: state.tasks[approved].column == "blocked")
 
         # A: give it to the agent focused last on the grid (one)
         app.query_one("#col-blocked").focus()
         await pilot.press("down")
         await pilot.press("A")
-        await _until(pilot, lambda: state.tasks[approved].assignee == "one")
+        await pilot_until(pilot, lambda: state.tasks[approved].assignee == "one")
         assigned = [e for e in _events(app, ev.TaskAssigned) if e.task == approved and e.agent == "one"]
         assert assigned[-1].source == ev.SOURCE_USER and "by the user" in assigned[-1].reason
-        await _until(pilot, lambda: any(e.task == approved and e.agent == "one"
+        await pilot_until(pilot, lambda: any(e.task == approved and e.agent == "one"
                                         for e in _events(app, ev.AgentPrompted)))

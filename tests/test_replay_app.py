@@ -22,7 +22,7 @@ from fleet_tui.ui.replay_app import ReplayApp, ReplayFleet
 from fleet_tui.ui.replay_bar import ReplayBar
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
 from tests.fleets import DEV, REV, Orchestrators, answer_questions, fleet
-from tests.helpers import retry_until
+from tests.helpers import pilot_until, retry_until
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +79,6 @@ def test_every_position_is_the_fold_and_the_end_is_the_live_state(recorded) -> N
         index.close()
 
 
-async def _until(pilot, check, tries: int = 100) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -140,7 +133,7 @@ async def test_replay_keys(recorded) -> None:
             assert cursor.current == 10
 
             # ] and [ step through the focused agent's events; e finds trouble
-            await _until(pilot, lambda: grid.focused_agent() is not None)
+            await pilot_until(pilot, lambda: grid.focused_agent() is not None)
             agent = grid.focused_agent()
             await pilot.press("right_square_bracket")
             assert index.by_agent[agent][0] <= cursor.current
@@ -155,7 +148,7 @@ async def test_replay_keys(recorded) -> None:
             await pilot.press("end", "z")
             assert isinstance(app.screen, ZoomScreen)
             view = app.screen.query_one(PaneView)
-            await _until(pilot, lambda: view.rows == tuple(final.agents[app.screen.agent].screen))
+            await pilot_until(pilot, lambda: view.rows == tuple(final.agents[app.screen.agent].screen))
             await pilot.press("escape", "q")
     finally:
         index.close()
