@@ -61,6 +61,9 @@ class OrchestratorError(Exception):
 
 
 class Orchestrator:
+    #: A live fleet: the UI's commands act on it (a replay's ``RecordedFleet`` is read-only).
+    read_only = False
+
     def __init__(self, loaded: LoadedConfig, *, clock: Callable[[], float] = time.time,
                  skip_corrupt: bool = False) -> None:
         self.loaded = loaded
@@ -454,3 +457,13 @@ class Orchestrator:
 
     def attach_argv(self, name: str) -> list[str]:
         return self.driver.attach_argv(name)
+
+    def pane_rows(self, name: str, history: int = 2000) -> list[str]:
+        """The agent's pane with up to ``history`` rows of scrollback, in colour (the zoom view);
+        the last recorded screen once it is not running."""
+        agent = self.state.agents.get(name)
+        if agent is None:
+            return []
+        if agent.alive:
+            return self.driver.capture(name, lines=history, ansi=True)
+        return list(agent.screen)

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
 
 from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.config.schema import FleetConfig
@@ -18,6 +19,7 @@ from fleet_tui.replay.cursor import ReplayCursor
 from fleet_tui.replay.index import open_index
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.dialogs import FilterScreen
+from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.replay_app import ReplayApp, ReplayFleet
 from fleet_tui.ui.replay_bar import ReplayBar
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
@@ -145,6 +147,14 @@ async def test_replay_keys(recorded) -> None:
             await pilot.press("p", "x", "n")
             assert len(app.screen_stack) == 1 and len(index) == events_before
             assert "this is a replay" in " ".join(n.message for n in app._notifications)
+            # help and the palette list the replay keys too
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            assert "replay_seek" in [str(c) for c in app.screen._table.columns[2]._cells]
+            await pilot.press("escape", "ctrl+p")
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.press("escape")
+
             await pilot.press("end", "z")
             assert isinstance(app.screen, ZoomScreen)
             view = app.screen.query_one(PaneView)

@@ -88,7 +88,7 @@ class FleetApp(App[int]):
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.orchestrator = orchestrator
-        self.read_only = isinstance(orchestrator, RecordedFleet)
+        self.read_only = orchestrator.read_only
         self.spawn = spawn
         self.clock = clock
         self._shown_events = -1
@@ -110,6 +110,11 @@ class FleetApp(App[int]):
         else:
             self._problems.append(f"unknown theme {config.theme!r}")
         self.set_keymap(dict(config.keymap))
+
+    def _report_problems(self) -> None:
+        for problem in self._problems:
+            self.notify(problem, title="theme", severity="warning")
+        self._problems.clear()
 
     @property
     def main(self) -> Screen:
@@ -141,9 +146,7 @@ class FleetApp(App[int]):
 
     def on_mount(self) -> None:
         self.title = f"fleet-tui: {self.orchestrator.config.fleet}"
-        for problem in self._problems:
-            self.notify(problem, title="theme", severity="warning")
-        self._problems.clear()
+        self._report_problems()
         self._compact(self.size.width, self.size.height)
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
@@ -224,9 +227,7 @@ class FleetApp(App[int]):
             return
         config.theme, config.keymap = theme, keymap
         self._apply_config_look()
-        for problem in self._problems:
-            self.notify(problem, title="theme", severity="warning")
-        self._problems.clear()
+        self._report_problems()
         self.notify("fleet.yaml changed: theme and keys reloaded")
 
     # --- areas and focus ------------------------------------------------------------------
@@ -350,15 +351,7 @@ class FleetApp(App[int]):
     def action_zoom(self) -> None:
         if not (agent := self.focused_agent()):
             return
-        fleet = self.orchestrator
-
-        def rows() -> list[str]:
-            state = fleet.state.agents.get(agent)
-            if isinstance(fleet, Orchestrator) and state is not None and state.alive:
-                return fleet.driver.capture(agent, lines=2000, ansi=True)
-            return list(state.screen) if state else []
-
-        self.push_screen(ZoomScreen(agent, rows))
+        self.push_screen(ZoomScreen(agent, lambda: self.orchestrator.pane_rows(agent)))
 
     # --- board ----------------------------------------------------------------------------
 
@@ -481,7 +474,7 @@ class FleetApp(App[int]):
         """The command palette: every binding, "focus agent X" and "switch theme X"."""
         for b in self.BINDINGS:
             if b.id != "command_palette":
-                yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b.id, self.keymap))}"
+                yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b, self.keymap))}"
                                     f"  ({b.id})", lambda action=b.action: self.run_action(action))
         for name in self.orchestrator.state.agents:
             yield SystemCommand(f"focus agent {name}", "show its card in the grid",

@@ -21,8 +21,7 @@ def bindings_table(bindings: Iterable[Binding], keymap: dict[str, str], note: st
     table.add_column("does")
     table.add_column("keymap id", style="dim", no_wrap=True)
     for b in bindings:
-        keys = keys_for(b.id, keymap) if b.id else b.key
-        table.add_row(key_display(keys), b.description, b.id or "")
+        table.add_row(key_display(keys_for(b, keymap)), b.description, b.id or "")
     if note:
         table.caption = note
     return table

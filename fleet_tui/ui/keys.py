@@ -54,11 +54,9 @@ BINDINGS: list[Binding] = [
 
 
 
-def keys_for(action_id: str, keymap: dict[str, str]) -> str:
-    """The keys bound to an action now: the fleet.yaml ``keymap`` entry, else the default."""
-    if action_id in keymap:
-        return keymap[action_id]
-    return next(b.key for b in BINDINGS if b.id == action_id)
+def keys_for(binding: Binding, keymap: dict[str, str]) -> str:
+    """The keys bound now: the fleet.yaml ``keymap`` entry for the binding's id, else its own."""
+    return keymap.get(binding.id or "", binding.key)
 
 
 def key_display(keys: str) -> str:

@@ -36,4 +36,5 @@ class RecordedFleet:
 
     def pane_rows(self, agent: str) -> list[str]:
         """The agent's pane as recorded (replay has no scrollback beyond the screen)."""
-        return list(self.state.agents[agent].screen)
+        state = self.state.agents.get(agent)
+        return list(state.screen) if state else []

@@ -13,13 +13,14 @@ import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.replay.cursor import ReplayCursor, change_speed
 from fleet_tui.replay.seek import SeekError, parse_seek
 from fleet_tui.ui import keys
-from fleet_tui.ui.app import REFRESH_HZ, FleetApp
+from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.dialogs import FilterScreen
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.replay_bar import ReplayBar
@@ -70,7 +71,6 @@ class ReplayApp(FleetApp):
         yield ReplayBar(self.fleet.cursor, id="replay-bar")
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REFRESH_HZ, self.play_tick)
         for warning in self.fleet.warnings:
             self.notify(warning, title="reading the log", severity="warning", timeout=10)
 
@@ -90,20 +90,21 @@ class ReplayApp(FleetApp):
     def bar(self) -> ReplayBar:
         return self.main.query_one(ReplayBar)
 
-    def play_tick(self) -> None:
+    def refresh_view(self) -> None:
+        """Play on by the time since the last frame (when playing), then draw as live does:
+        one timer, shared with the live app, draws both."""
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
-        bar = self.bar
+        try:
+            bar = self.bar
+        except NoMatches:  # closing
+            return
         if bar.playing:
             self.fleet.cursor.advance(elapsed, bar.speed, bar.skip_idle)
-            if self.fleet.cursor.at_end:
-                bar.playing = False
-            self._moved()
-
-    def _moved(self) -> None:
+            bar.playing = not self.fleet.cursor.at_end
         self.fleet.sync()
-        self.bar.refresh()
-        self.refresh_view()
+        bar.refresh()
+        super().refresh_view()
 
     def action_play(self) -> None:
         bar = self.bar
@@ -111,7 +112,7 @@ class ReplayApp(FleetApp):
             self.fleet.cursor.home()
         bar.playing = not bar.playing
         self._last_tick = time.monotonic()
-        self._moved()
+        self.refresh_view()
 
     def action_speed(self, steps: int) -> None:
         self.bar.speed = change_speed(self.bar.speed, steps)
@@ -123,19 +124,19 @@ class ReplayApp(FleetApp):
 
     def action_step(self, n: int) -> None:
         self.fleet.cursor.step(n)
-        self._moved()
+        self.refresh_view()
 
     def action_jump(self, seconds: float) -> None:
         self.fleet.cursor.jump_seconds(seconds)
-        self._moved()
+        self.refresh_view()
 
     def action_seek_home(self) -> None:
         self.fleet.cursor.home()
-        self._moved()
+        self.refresh_view()
 
     def action_seek_end(self) -> None:
         self.fleet.cursor.end()
-        self._moved()
+        self.refresh_view()
 
     def action_seek_prompt(self) -> None:
         def seek(text: str | None) -> None:
@@ -146,7 +147,7 @@ class ReplayApp(FleetApp):
             except SeekError as exc:
                 self.notify(str(exc), severity="error")
                 return
-            self._moved()
+            self.refresh_view()
 
         self.push_screen(FilterScreen("", label="Seek to: 12:30 (from the start), +90s, -10s, #SEQ"),
                          seek)
@@ -160,7 +161,7 @@ class ReplayApp(FleetApp):
             self.notify(f"no {'later' if direction > 0 else 'earlier'} event of {agent}")
             return
         self.fleet.cursor.seek_event(found)
-        self._moved()
+        self.refresh_view()
 
     def action_trouble(self) -> None:
         found = self.fleet.cursor.trouble_event()
@@ -168,4 +169,4 @@ class ReplayApp(FleetApp):
             self.notify("no error, stall or exit after this point")
             return
         self.fleet.cursor.seek_event(found)
-        self._moved()
+        self.refresh_view()
