@@ -15,7 +15,6 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 
-from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
@@ -25,7 +24,6 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import manual
-from fleet_tui.core.state import FleetState
 from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
@@ -33,6 +31,7 @@ from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
 from fleet_tui.ui.footer import KeyFooter
+from fleet_tui.ui.header import header_text
 from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
@@ -45,31 +44,6 @@ REFRESH_HZ = 8
 #: How often fleet.yaml is checked for a new theme or keymap.
 CONFIG_CHECK_SECONDS = 2.0
 AREAS = ("grid", "board", "timeline")
-
-STATUS_STYLE = {
-    "working": "bold green",
-    "idle": "cyan",
-    "waiting": "bold black on yellow",
-    "stalled": "bold white on red",
-    "paused": "magenta",
-    "exited": "dim",
-}
-
-
-def header_text(state: FleetState) -> Text:
-    counts = state.status_counts()
-    parts = [Text(f" {state.fleet or 'fleet'} ", style="bold reverse")]
-    for status, style in STATUS_STYLE.items():
-        count = counts.get(status, 0) + (counts.get("lost", 0) if status == "exited" else 0)
-        if count:
-            parts.append(Text(f" {count} {status}", style=style))
-    parts.append(Text(f"  {state.open_tasks()} open tasks"))
-    approvals = len(state.pending_approvals())
-    if approvals:
-        parts.append(Text(f"  ⚑ {approvals} to approve", style="bold yellow"))
-    parts.append(Text(f"  ${state.cost.usd:.2f}", style="bold"))
-    return Text.assemble(*parts)
-
 
 class AreaTabs(Tabs, can_focus=False):
     """The area tabs, shown for orientation; never focused, so arrows move between agents."""

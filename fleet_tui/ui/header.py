@@ -1,0 +1,31 @@
+"""The one-line header: fleet name, agents by status, open tasks, approvals waiting, cost."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from fleet_tui.core.state import FleetState
+
+STATUS_STYLE = {
+    "working": "bold green",
+    "idle": "cyan",
+    "waiting": "bold black on yellow",
+    "stalled": "bold white on red",
+    "paused": "magenta",
+    "exited": "dim",
+}
+
+
+def header_text(state: FleetState) -> Text:
+    counts = state.status_counts()
+    parts = [Text(f" {state.fleet or 'fleet'} ", style="bold reverse")]
+    for status, style in STATUS_STYLE.items():
+        count = counts.get(status, 0) + (counts.get("lost", 0) if status == "exited" else 0)
+        if count:
+            parts.append(Text(f" {count} {status}", style=style))
+    parts.append(Text(f"  {state.open_tasks()} open tasks"))
+    approvals = len(state.pending_approvals())
+    if approvals:
+        parts.append(Text(f"  ⚑ {approvals} to approve", style="bold yellow"))
+    parts.append(Text(f"  ${state.cost.usd:.2f}", style="bold"))
+    return Text.assemble(*parts)
