@@ -42,8 +42,16 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
     #: idempotent across restarts.
     ref: str = ""
 
+    #: The client (UI, command line, browser) through which a person caused this event; empty
+    #: for everything the daemon, agents and hooks cause.
+    client: str = ""
+
     #: Chatty events are group-committed; everything else is fsynced before append returns.
     chatty: ClassVar[bool] = False
+    #: What the event means to the rest of the system: whether the timeline keeps it, and
+    #: whether the rules react to it (pane contents do neither: they are not happenings).
+    in_timeline: ClassVar[bool] = True
+    reacts: ClassVar[bool] = True
 
     @property
     def type_name(self) -> str:
@@ -69,6 +77,13 @@ class ConfigLoaded(Event, tag="config.loaded"):
     agents: list[str] = []
     tasks: int = 0
     digest: str = ""
+
+
+class DaemonStopped(Event, tag="daemon.stopped"):
+    """The fleet's daemon stopped on purpose (a person asked); ``agents_killed`` says whether
+    the agents were stopped with it. A client seeing it does not start the daemon again."""
+
+    agents_killed: bool = False
 
 
 class Error(Event, tag="error"):
@@ -129,6 +144,8 @@ class AgentOutput(Event, tag="agent.output"):
     Text keeps the pane's ANSI SGR colour codes."""
 
     chatty: ClassVar[bool] = True
+    in_timeline: ClassVar[bool] = False
+    reacts: ClassVar[bool] = False
 
     agent: str
     changes: list[tuple[int, str]] = []
@@ -292,6 +309,7 @@ class CostReported(Event, tag="cost.reported"):
 EVENT_TYPES: tuple[type[Event], ...] = (
     LogHeader,
     ConfigLoaded,
+    DaemonStopped,
     Error,
     Alert,
     AgentSpawned,
@@ -318,8 +336,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 )
 
 #: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
-AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
-    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
+AnyEvent = LogHeader | ConfigLoaded | DaemonStopped | Error | Alert | AgentSpawned | AgentStarted | \
+    AgentOutput | AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
     AgentKilled | AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | \
     TaskNote | ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
 

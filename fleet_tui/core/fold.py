@@ -24,9 +24,6 @@ from fleet_tui.core.state import (
     TaskState,
 )
 
-#: Events the timeline does not keep (they are the pane contents, not happenings).
-_NOT_IN_TIMELINE = (ev.AgentOutput,)
-
 
 def _agent(state: FleetState, name: str | None) -> AgentState | None:
     if name is None:
@@ -61,6 +58,11 @@ def _on_header(state: FleetState, e: ev.LogHeader) -> None:
 def _on_config(state: FleetState, e: ev.ConfigLoaded) -> None:
     if e.fleet:
         state.fleet = e.fleet
+    state.stopped = False  # a daemon (re)started
+
+
+def _on_daemon_stopped(state: FleetState, e: ev.DaemonStopped) -> None:
+    state.stopped = True
 
 
 def _on_error(state: FleetState, e: ev.Error) -> None:
@@ -348,6 +350,7 @@ def _on_cost(state: FleetState, e: ev.CostReported) -> None:
 _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.LogHeader: _on_header,
     ev.ConfigLoaded: _on_config,
+    ev.DaemonStopped: _on_daemon_stopped,
     ev.Error: _on_error,
     ev.Alert: _on_alert,
     ev.AgentSpawned: _on_spawned,
@@ -385,7 +388,7 @@ def fold(state: FleetState, event: ev.Event | ev.UnknownEvent) -> FleetState:
     if not state.first_ts:
         state.first_ts = event.ts
     state.last_ts = event.ts
-    if not isinstance(event, _NOT_IN_TIMELINE):
+    if event.in_timeline:
         state.timeline.append(event)
     return state
 
@@ -407,7 +410,7 @@ def fold_all(events: Iterable[ev.Event | ev.UnknownEvent], state: FleetState | N
         last = event
         if not state.first_ts:
             state.first_ts = event.ts
-        if type(event) is not ev.AgentOutput:
+        if event.in_timeline:
             timeline_append(event)
     if last is not None:
         state.events += count

@@ -160,6 +160,8 @@ class FleetState(msgspec.Struct):
     first_ts: float = 0.0
     last_ts: float = 0.0
     errors: int = 0
+    #: The daemon was stopped on purpose and has not started again since.
+    stopped: bool = False
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""

@@ -15,6 +15,8 @@ def _short(text: str, limit: int = 80) -> str:
 _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.LogHeader: lambda e: f"session {e.session} of fleet {e.fleet} started on {e.host}",
     ev.ConfigLoaded: lambda e: f"loaded {e.path}: {len(e.agents)} agents, {e.tasks} tasks",
+    ev.DaemonStopped: lambda e: "the fleet was stopped" + (" with its agents" if e.agents_killed else
+                                                            ", its agents left running"),
     ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
     ev.Alert: lambda e: f"{e.kind}: {_short(e.message)}",
     ev.AgentSpawned: lambda e: ("adopted running session" if e.adopted
