@@ -18,7 +18,9 @@ from pathlib import Path
 import msgspec
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.control_socket import ControlError
 from fleet_tui.adapters.eventlog import EventLogError
+from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
 from fleet_tui.config.schema import FleetConfig
@@ -129,9 +131,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     from fleet_tui.adapters.inbox import drop_message, new_message_id
     from fleet_tui.core.inbox_rules import InboxMessage
 
-    inbox = args.inbox or os.environ.get("FLEET_INBOX")
-    if not inbox:
-        raise UserError("FLEET_INBOX is not set: run this inside a fleet agent, or pass --inbox DIR")
+    inbox = args.inbox or os.environ.get("FLEET_INBOX") or _running_inbox(args)
     data: dict[str, str] = {}
     for item in args.data:
         key, sep, value = item.partition("=")
@@ -150,6 +150,13 @@ def cmd_emit(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(str(exc)) from None
     return 0
+
+
+def _running_inbox(args: argparse.Namespace) -> str:
+    """The inbox of the fleet running for ``--config`` (emit from outside any agent)."""
+    from fleet_tui.cli_fleet import _info, _loaded
+
+    return str(paths.inbox_dir(_info(_loaded(args))["session"]))
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
@@ -201,9 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=cmd_run, no_spawn=False, skip_corrupt=False)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="open the fleet (the default when no command is given)")
+    run = sub.add_parser("run", help="open the fleet (the default when no command is given): "
+                         "starts its daemon if none runs, then shows it")
     run.add_argument("--no-spawn", action="store_true",
-                     help="start the UI without starting the fleet's agents")
+                     help="if the daemon has to be started, start no agents (adopt running ones)")
     run.add_argument("--skip-corrupt", action="store_true",
                      help="when reopening a session log, skip corrupt records (with a warning)")
     run.set_defaults(func=cmd_run)
@@ -261,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("tool", choices=["claude", "codex"])
     hook.add_argument("payload", nargs="*", help="codex passes its JSON as the last argument")
     hook.set_defaults(func=cmd_hook)
+    add_parsers(sub)
     return parser
 
 
@@ -284,9 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)  # already `file:line:col: path: message`
         return 1
-    except (EventLogError, UserError) as exc:
+    except (EventLogError, UserError, ControlError) as exc:
         print(f"fleet-tui: {exc}", file=sys.stderr)
         return 1
+    except NoFleet as exc:
+        print(f"fleet-tui: {exc}", file=sys.stderr)
+        return EXIT_NO_DAEMON
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
