@@ -347,7 +347,7 @@ def _on_cost(state: FleetState, e: ev.CostReported) -> None:
         task.cost.add(e.input_tokens, e.output_tokens, e.usd)
 
 
-_HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
+HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.LogHeader: _on_header,
     ev.ConfigLoaded: _on_config,
     ev.DaemonStopped: _on_daemon_stopped,
@@ -379,7 +379,7 @@ _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
 
 def fold(state: FleetState, event: ev.Event | ev.UnknownEvent) -> FleetState:
     """Apply one event to ``state`` (in place) and return it. Unknown events change nothing."""
-    handler = _HANDLERS.get(type(event))
+    handler = HANDLERS.get(type(event))
     if handler is None:
         return state
     handler(state, event)  # type: ignore[arg-type]
@@ -397,7 +397,7 @@ def fold_all(events: Iterable[ev.Event | ev.UnknownEvent], state: FleetState | N
     """Fold a sequence of events into ``state`` (a new FleetState when None)."""
     if state is None:
         state = FleetState()
-    handlers = _HANDLERS
+    handlers = HANDLERS
     timeline_append = state.timeline.append
     count = 0
     last = None

@@ -2,7 +2,8 @@
 
 ``python -m fleet_tui.daemon.respawn -- ARGV...`` runs the daemon (ARGV) and starts it again
 when it dies for a reason a restart can fix (a crash, SIGKILL), with a short backoff that grows
-while it keeps dying and resets once it has run for a while. It stops when the daemon stopped
+while it keeps crashing and resets once it has run for a while. A daemon killed by a signal
+(a person, the OOM killer) is started again at once: clients must not wait for it. It stops when the daemon stopped
 on purpose (exit 0), cannot run (exit 1: a bad config) or found another daemon (``EXIT_OWNED``).
 Signals that ask it to end are passed on to the daemon.
 """
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
         code = child.wait()
         if ending or code in FINAL:
             return code if code >= 0 else 0
-        if time.monotonic() - started > STEADY_AFTER:
+        if code < 0 or time.monotonic() - started > STEADY_AFTER:
             delay = FIRST_DELAY
         print(f"fleet-tui: the daemon ended ({code}); starting it again in {delay:g}s", flush=True)
         time.sleep(delay)
