@@ -21,6 +21,7 @@ from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
 
@@ -47,6 +48,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_config(find_config(args.file or args.config))
     agents = sum(max(1, a.replicas) for a in loaded.config.agents)
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
+    for line in describe_agents(loaded.config):
+        print(line)
     return 0
 
 

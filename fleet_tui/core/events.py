@@ -151,6 +151,26 @@ class AgentStatus(Event, tag="agent.status"):
     reason: str = ""
 
 
+class AgentSession(Event, tag="agent.session"):
+    """The agent CLI's own session, as its hooks report it: ``tool`` (``claude``, ``codex``),
+    its ``session_id``, the ``transcript`` file it writes (where its costs are read), and the
+    ``model`` it says it runs, when it says."""
+
+    agent: str
+    tool: str = ""
+    session_id: str = ""
+    transcript: str = ""
+    model: str = ""
+
+
+class AgentTouched(Event, tag="agent.touched"):
+    """The agent edited ``path`` (its CLI's hook saw a file-editing tool finish)."""
+
+    agent: str
+    path: str
+    tool: str = ""
+
+
 class AgentPaused(Event, tag="agent.paused"):
     agent: str
     reason: str = ""
@@ -281,12 +301,19 @@ class ApprovalDenied(Event, tag="approval.denied"):
 
 
 class CostReported(Event, tag="cost.reported"):
+    """Tokens spent and what they cost. ``input_tokens`` is fresh input; prompt-cache writes
+    and reads are counted apart. ``message`` names the model call in the agent's transcript
+    (one call may be reported in several parts as its usage grows)."""
+
     agent: str | None = None
     task: str | None = None
     model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     usd: float = 0.0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+    message: str = ""
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -298,6 +325,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AgentStarted,
     AgentOutput,
     AgentStatus,
+    AgentSession,
+    AgentTouched,
     AgentPaused,
     AgentResumed,
     AgentPrompted,
@@ -319,7 +348,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 
 #: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
 AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
-    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
+    AgentStatus | AgentSession | AgentTouched | AgentPaused | AgentResumed | AgentPrompted | \
+    AgentExited | AgentRestarting | \
     AgentKilled | AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | \
     TaskNote | ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
 
