@@ -126,14 +126,15 @@ class TranscriptFollower:
     def poll(self) -> list[ev.Event]:
         raise NotImplementedError
 
-    def _report(self, key: str, model: str, usage: Usage) -> ev.CostReported | None:
+    def _report(self, key: str, model: str, usage: Usage,
+                sidechain: bool = False) -> ev.CostReported | None:
         old = self.counted.get(key, Usage())
         added = usage.grown_from(old)
         self.counted[key] = old.most(usage)
         if not added:
             return None
         return cost_event(self.agent, model, added, self.prices, message=key,
-                          source=ev.hook_source(self.tool))
+                          source=ev.hook_source(self.tool), sidechain=sidechain)
 
 
 class ClaudeFollower(TranscriptFollower):
@@ -176,7 +177,7 @@ class ClaudeFollower(TranscriptFollower):
                       cache_read_tokens=_count(raw.get("cache_read_input_tokens")))
         ids = (message.get("id"), entry.get("uuid"))
         key = next((k for k in ids if isinstance(k, str) and k), f"line-{zlib.crc32(line):08x}")
-        return self._report(key[:200], model[:200], usage)
+        return self._report(key[:200], model[:200], usage, entry.get("isSidechain") is True)
 
 
 class CodexFollower(TranscriptFollower):

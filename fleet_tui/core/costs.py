@@ -103,13 +103,13 @@ def usd_for(usage: Usage, price: Price | None) -> float:
 
 
 def cost_event(agent: str, model: str, usage: Usage, prices: dict[str, Price] | None = None,
-               message: str = "", source: str = "") -> ev.CostReported:
+               message: str = "", source: str = "", sidechain: bool = False) -> ev.CostReported:
     """The ``cost.reported`` event for ``usage`` spent by ``agent`` on ``model``."""
     event = ev.CostReported(
         agent=agent, model=model, input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens, cache_creation_tokens=usage.cache_creation_tokens,
         cache_read_tokens=usage.cache_read_tokens, usd=usd_for(usage, price_for(model, prices)),
-        message=message,
+        message=message, sidechain=sidechain,
     )
     if source:
         event.source = source

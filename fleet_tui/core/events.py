@@ -303,7 +303,8 @@ class ApprovalDenied(Event, tag="approval.denied"):
 class CostReported(Event, tag="cost.reported"):
     """Tokens spent and what they cost. ``input_tokens`` is fresh input; prompt-cache writes
     and reads are counted apart. ``message`` names the model call in the agent's transcript
-    (one call may be reported in several parts as its usage grows)."""
+    (one call may be reported in several parts as its usage grows); ``sidechain`` calls were
+    made by one of the agent's sub-agents (so their model is not the agent's)."""
 
     agent: str | None = None
     task: str | None = None
@@ -314,6 +315,7 @@ class CostReported(Event, tag="cost.reported"):
     cache_creation_tokens: int = 0
     cache_read_tokens: int = 0
     message: str = ""
+    sidechain: bool = False
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (

@@ -363,7 +363,8 @@ def _on_cost(state: FleetState, e: ev.CostReported) -> None:
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.cost.add(e.input_tokens, e.output_tokens, e.usd)
-        agent.model_reported = e.model or agent.model_reported
+        if not e.sidechain:
+            agent.model_reported = e.model or agent.model_reported
     task = state.tasks.get(e.task) if e.task is not None else None
     if task is not None:
         task.cost.add(e.input_tokens, e.output_tokens, e.usd)
