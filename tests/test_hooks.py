@@ -219,3 +219,16 @@ def test_a_preset_that_is_set_wins_and_none_means_no_hooks() -> None:
                                                       model="opus")])
     launched = resolve_agent(config.agents[0], config, Path("/tmp"))
     assert launched.preset == "none" and launched.command == ["claude"]
+
+
+@pytest.mark.parametrize(("kind", "data", "why"), [
+    ("session", {"tool": "claude", "transcript": "../../etc/passwd"}, "absolute .jsonl"),
+    ("session", {"tool": "claude", "transcript": "/etc/passwd"}, "absolute .jsonl"),
+    ("touched", {"tool": "claude"}, "needs a path"),
+])
+def test_hook_messages_that_make_no_sense_are_refused(kind: str, data: dict[str, str],
+                                                      why: str) -> None:
+    from fleet_tui.core.inbox_rules import InboxRejected
+
+    with pytest.raises(InboxRejected, match=why):
+        message_to_events(InboxMessage(id="m1", type=kind, agent="a", hook="claude", data=data))

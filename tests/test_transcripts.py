@@ -201,3 +201,26 @@ def test_the_watcher_reports_lines_as_they_are_written(tmp_path: Path) -> None:
     finally:
         watcher.stop()
     assert [e.output_tokens for e in got] == [500, 1000]
+
+
+def test_the_watcher_follows_what_hooks_report_and_resumes_after_a_restart(tmp_path: Path) -> None:
+    got: list[ev.Event] = []
+    path = claude_session(tmp_path)
+    log: list[ev.Event] = [ev.AgentSpawned(agent="dev", model="sonnet"),
+                           ev.AgentSession(agent="dev", tool="claude", session_id=SESSION,
+                                           transcript=str(path))]
+    first = TranscriptWatcher(got.extend)
+    for event in log:
+        first.observe(event)
+    first.poll()
+    assert per_message(got) == CLAUDE_MESSAGES
+    log += got
+    got.clear()
+    second = TranscriptWatcher(got.extend)  # the daemon started again, on the same log
+    second.resume(fold_all(log), log)
+    second.poll()
+    assert got == []
+    with open(path.with_suffix("") / "subagents" / "agent-a1b2c3d.jsonl", "a") as f:
+        f.write((DATA / "claude_subagent.jsonl").read_text().replace("msg_01T", "msg_01U"))
+    second.poll()
+    assert per_message(got) == {"msg_01U": CLAUDE_MESSAGES["msg_01T"]}

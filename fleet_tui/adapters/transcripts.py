@@ -27,14 +27,15 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import watchfiles
 
 from fleet_tui.core import events as ev
-from fleet_tui.core.costs import Price, Usage, cost_event
+from fleet_tui.core.costs import Price, Usage, cost_event, counted_usage
+from fleet_tui.core.state import FleetState
 
 #: Most bytes read from one file per poll (the rest waits for the next).
 READ_LIMIT = 8 << 20
@@ -222,7 +223,8 @@ OnEvents = Callable[[list[ev.Event]], None]
 
 
 class TranscriptWatcher:
-    """Runs one follower per agent on a thread; ``on_events`` gets each poll's new events."""
+    """Runs one follower per agent on its own thread (followers are polled from it only);
+    ``on_events`` gets each poll's new events, on that thread."""
 
     def __init__(self, on_events: OnEvents, prices: dict[str, Price] | None = None,
                  every: float = 3.0) -> None:
@@ -250,6 +252,20 @@ class TranscriptWatcher:
             self._followers[agent] = cls(agent, target, self.prices, counted)
         self._rewatch.set()
         return True
+
+    def observe(self, event: ev.Event) -> None:
+        """A listener for the fleet's events: follow what a new ``agent.session`` names."""
+        if isinstance(event, ev.AgentSession) and event.transcript:
+            self.follow(event.agent, event.tool, event.transcript)
+
+    def resume(self, state: FleetState, events: Iterable[ev.Event | ev.UnknownEvent]) -> None:
+        """After reopening a session's log (``events``, folded into ``state``): follow each
+        agent's transcript again from where its reported costs end."""
+        history = list(events)
+        for name, agent in state.agents.items():
+            if agent.transcript:
+                self.follow(name, agent.session_tool, agent.transcript,
+                            counted=counted_usage(history, name))
 
     def forget(self, agent: str) -> None:
         with self._lock:

@@ -343,6 +343,7 @@ def _on_session(state: FleetState, e: ev.AgentSession) -> None:
     agent = _agent(state, e.agent)
     if agent is None:
         return
+    agent.session_tool = e.tool or agent.session_tool
     agent.session_id = e.session_id or agent.session_id
     agent.transcript = e.transcript or agent.transcript
     agent.model_reported = e.model or agent.model_reported

@@ -60,7 +60,9 @@ class AgentState(msgspec.Struct):
     model: str = ""
     #: The model the agent says it runs (its hooks, its transcript's latest call).
     model_reported: str = ""
-    #: The agent CLI's own session id and the transcript file its costs are read from.
+    #: The agent CLI's own session (``session_tool``: claude, codex) and the transcript file its
+    #: costs are read from.
+    session_tool: str = ""
     session_id: str = ""
     transcript: str = ""
     #: Files the agent edited, as its hooks report them: most recent last, each once.
