@@ -53,6 +53,8 @@ def hook_events(inbox: Path) -> list[ev.Event]:
     ("claude_permission_prompt.json", "waiting"),
     ("claude_idle_prompt.json", "idle"),
     ("claude_pre_tool_edit.json", "working"),
+    ("claude_stop_failure.json", "waiting"),  # captured from claude 2.1.197, not logged in
+    ("claude_session_start_2_1_197.json", "idle"),
 ])
 def test_claude_hook_payloads_become_explicit_statuses(tmp_path: Path, payload: str, status: str) -> None:
     out = run_hook("claude", tmp_path, stdin=(DATA / payload).read_text())
@@ -155,7 +157,7 @@ def test_hooks_command_prints_settings_and_where_they_go_safely() -> None:
                          capture_output=True, text=True, timeout=30)
     body = json.loads(out.stdout)
     assert set(body["hooks"]) == {"SessionStart", "UserPromptSubmit", "Notification", "Stop",
-                                  "PreToolUse", "PostToolUse"}
+                                  "StopFailure", "PreToolUse", "PostToolUse"}
     assert body["hooks"]["Stop"][0]["hooks"][0]["command"] == f"{HOOK} claude"
     assert body["hooks"]["PostToolUse"][0]["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
     assert ".claude/settings.local.json" in out.stderr
@@ -176,7 +178,7 @@ def test_a_claude_agent_is_spawned_with_its_model_and_fleet_tuis_hooks() -> None
     assert argv[3] == "--settings" and argv[5:] == ["--permission-mode", "plan"]
     hooks = json.loads(argv[4])["hooks"]
     assert set(hooks) == {"SessionStart", "UserPromptSubmit", "Notification", "Stop",
-                          "PreToolUse", "PostToolUse"}
+                          "StopFailure", "PreToolUse", "PostToolUse"}
     assert hooks["PreToolUse"][0]["hooks"][0] == {"type": "command", "command": f"{HOOK} claude",
                                                   "timeout": 10}
 

@@ -135,6 +135,11 @@ def test_a_restarted_follower_reports_only_what_is_new(tmp_path: Path) -> None:
         "msg_01C", 15, 0, 0)
 
 
+def test_a_turn_that_failed_costs_nothing() -> None:
+    """Lines of a real transcript (claude 2.1.197, not logged in): a synthetic reply."""
+    assert ClaudeFollower("dev", DATA / "claude_not_logged_in.jsonl").poll() == []
+
+
 def test_garbage_lines_cost_nothing(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text('\n'.join([

@@ -5,8 +5,9 @@ and both end up as ``fleet-tui hook claude|codex`` for the agent named by ``$FLE
 
 - Claude Code runs it on its hook events with a JSON payload on stdin (``session_id``,
   ``transcript_path``, ``cwd``, ``hook_event_name``, and per event: ``source`` and ``model`` on
-  ``SessionStart``, ``message`` and ``notification_type`` on ``Notification``, ``tool_name`` and
-  ``tool_input`` on ``PreToolUse``/``PostToolUse``). Each becomes an explicit status; a
+  ``SessionStart``, ``message`` and ``notification_type`` on ``Notification``, ``error`` and
+  ``last_assistant_message`` on ``StopFailure``, ``tool_name`` and ``tool_input`` on
+  ``PreToolUse``/``PostToolUse``). Each becomes an explicit status; a
   ``SessionStart`` also says where the session's transcript is (a ``session`` message, so
   its costs can be read), and a finished file edit says which file (``touched``).
 - Codex runs its ``notify`` program with one JSON argument (``type: agent-turn-complete``,
@@ -32,6 +33,7 @@ CLAUDE_STATUS = {
     "UserPromptSubmit": "working",
     "Notification": "waiting",
     "Stop": "idle",
+    "StopFailure": "waiting",
     "PreToolUse": "working",
     "PostToolUse": "working",
 }
@@ -63,6 +65,9 @@ def _claude_status(payload: dict[str, Any], event: str) -> tuple[str, str]:
         if kind not in ("", "permission_prompt", "elicitation_dialog"):
             return "", ""  # e.g. auth_success: says nothing about the agent's state
         return status, note or event
+    if event == "StopFailure":  # the turn ended on an API error: a person must look
+        error = _text(payload.get("error"), 80) or "error"
+        return status, f"turn failed ({error}): {_text(payload.get('last_assistant_message'), 300)}"
     if event in ("PreToolUse", "PostToolUse"):
         tool = _text(payload.get("tool_name"), 40)
         verb = "editing" if event == "PreToolUse" else "edited"

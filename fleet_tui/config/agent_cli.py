@@ -5,7 +5,8 @@ written.
 - ``model:`` becomes the CLI's ``--model`` option (claude, codex, aider, gemini, opencode),
   unless the command already sets one.
 - Claude Code gets ``--settings <json>`` whose ``hooks`` run ``fleet-tui hook claude`` on
-  ``SessionStart``, ``UserPromptSubmit``, ``Stop``, ``Notification`` and, for file edits,
+  ``SessionStart``, ``UserPromptSubmit``, ``Stop``, ``StopFailure`` (a turn ended by an API
+  error, e.g. not logged in), ``Notification`` and, for file edits,
   ``PreToolUse``/``PostToolUse``; Claude merges them with the user's own hooks. A command that
   passes its own ``--settings`` (or ``--bare``, which skips hooks) is left alone.
 - Codex gets ``-c notify=[..., "hook", "codex"]``, which it runs after each turn. Its newer
@@ -37,6 +38,7 @@ CLAUDE_HOOK_EVENTS: dict[str, str] = {
     "UserPromptSubmit": "",
     "Notification": "",
     "Stop": "",
+    "StopFailure": "",
     "PreToolUse": "Edit|Write|MultiEdit|NotebookEdit",
     "PostToolUse": "Edit|Write|MultiEdit|NotebookEdit",
 }
