@@ -165,6 +165,15 @@ def test_codex_rollout_totals_become_what_each_turn_added(tmp_path: Path) -> Non
     assert again.poll() == []
 
 
+def test_codex_0_171_turn_context_names_the_model(tmp_path: Path) -> None:
+    """A turn_context line as codex 0.171 writes it, then a turn's total."""
+    path = tmp_path / "rollout-2026-11-29T17-46-41-01a2286a-8e3b-7361-b82a-1c31a338119f.jsonl"
+    totals = (DATA / "codex_rollout.jsonl").read_text().splitlines(keepends=True)[6]
+    path.write_text((DATA / "codex_turn_context_0_171.jsonl").read_text() + totals)
+    [event] = CodexFollower("cx", path).poll()
+    assert isinstance(event, ev.CostReported) and event.model == "gpt-5-codex"
+
+
 def test_fleet_yaml_prices_override_the_defaults(tmp_path: Path) -> None:
     config = tmp_path / "fleet.yaml"
     config.write_text("fleet: f\nprices:\n  claude-sonnet-4-5: {input: 1, output: 2}\n"
