@@ -153,8 +153,13 @@ def test_garbage_lines_cost_nothing(tmp_path: Path) -> None:
 
 def test_codex_rollout_totals_become_what_each_turn_added(tmp_path: Path) -> None:
     path = tmp_path / "rollout-2026-11-29T17-40-02-0199a213-81c0-7800-8aa1-bbab2a035a53.jsonl"
-    shutil.copy(DATA / "codex_rollout.jsonl", path)
-    events = CodexFollower("cx", path).poll()
+    lines = (DATA / "codex_rollout.jsonl").read_text().splitlines(keepends=True)
+    follower = CodexFollower("cx", path)
+    events: list[ev.Event] = []
+    for part in (lines[:8], lines[8:]):  # the first turn (its total twice), then the second
+        with open(path, "a") as f:
+            f.writelines(part)
+        events += follower.poll()
     assert [(e.model, e.input_tokens, e.cache_read_tokens, e.output_tokens) for e in events] == [
         ("gpt-5-codex", 4000, 8000, 500),  # input_tokens includes the cached ones
         ("gpt-5-codex", 6000, 12000, 1000),  # the repeated total added nothing
@@ -163,6 +168,8 @@ def test_codex_rollout_totals_become_what_each_turn_added(tmp_path: Path) -> Non
     assert {e.message for e in events} == {path.name}
     again = CodexFollower("cx", path, counted=counted_usage(events, "cx"))
     assert again.poll() == []
+    [whole] = CodexFollower("cx", path).poll()  # read at once: one event for the session
+    assert (whole.input_tokens, whole.cache_read_tokens, whole.output_tokens) == (10000, 20000, 1500)
 
 
 def test_codex_0_171_turn_context_names_the_model(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ thread, polling them when watchfiles sees their folders change (and every few se
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import watchfiles
 
 from fleet_tui.core import events as ev
@@ -91,8 +91,8 @@ class JsonlTail:
 
 def _object(line: bytes) -> dict[str, Any] | None:
     try:
-        value = json.loads(line)
-    except ValueError:
+        value = msgspec.json.decode(line)
+    except msgspec.DecodeError:
         return None
     return value if isinstance(value, dict) else None
 
@@ -106,10 +106,10 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 class TranscriptFollower:
-    """Follows one agent CLI session's files; ``poll`` returns the new cost events.
-    ``counted`` is what earlier events already reported, by ``message`` (see
-    ``fleet_tui.core.costs.counted_usage``): a follower made again after a restart reports only
-    what goes beyond it."""
+    """Follows one agent CLI session's files; ``poll`` returns the new cost events, one per
+    message that grew since the last poll. ``counted`` is what earlier events already
+    reported, by ``message`` (see ``fleet_tui.core.costs.counted_usage``): a follower made
+    again after a restart reports only what goes beyond it."""
 
     tool = ""
 
@@ -119,23 +119,35 @@ class TranscriptFollower:
         self.path = path
         self.prices = prices or {}
         self.counted: dict[str, Usage] = dict(counted or {})
+        #: What this poll found, by message: its model, whether a sub-agent's, usage before.
+        self._grown: dict[str, tuple[str, bool, Usage]] = {}
 
     def folders(self) -> list[Path]:
         """The folders whose changes may mean new lines."""
         return [self.path.parent]
 
     def poll(self) -> list[ev.Event]:
+        self._read()
+        events: list[ev.Event] = []
+        for key, (model, sidechain, before) in self._grown.items():
+            added = self.counted[key].grown_from(before)
+            if added:
+                events.append(cost_event(self.agent, model, added, self.prices, message=key,
+                                         source=ev.hook_source(self.tool), sidechain=sidechain))
+        self._grown.clear()
+        return events
+
+    def _read(self) -> None:
+        """Read what was appended, calling ``_usage`` for each model call's usage seen."""
         raise NotImplementedError
 
-    def _report(self, key: str, model: str, usage: Usage,
-                sidechain: bool = False) -> ev.CostReported | None:
+    def _usage(self, key: str, model: str, usage: Usage, sidechain: bool = False) -> None:
         old = self.counted.get(key, Usage())
-        added = usage.grown_from(old)
+        if key not in self._grown:
+            self._grown[key] = (model, sidechain, old)
+        else:
+            self._grown[key] = (model or self._grown[key][0], sidechain, self._grown[key][2])
         self.counted[key] = old.most(usage)
-        if not added:
-            return None
-        return cost_event(self.agent, model, added, self.prices, message=key,
-                          source=ev.hook_source(self.tool), sidechain=sidechain)
 
 
 class ClaudeFollower(TranscriptFollower):
@@ -147,38 +159,33 @@ class ClaudeFollower(TranscriptFollower):
         self._tails = {path: JsonlTail(path)}
         self._subagents = path.with_suffix("") / "subagents"
 
-    def poll(self) -> list[ev.Event]:
+    def _read(self) -> None:
         try:
-            for sub in sorted(self._subagents.glob("*.jsonl")):
+            for sub in sorted(self._subagents.rglob("*.jsonl")):
                 self._tails.setdefault(sub, JsonlTail(sub))
         except OSError:
             pass
-        events: list[ev.Event] = []
         for tail in list(self._tails.values()):
             for line in tail.read_lines():
-                if b'"usage"' not in line:
-                    continue  # most lines: prompts, tool results
-                event = self._line(line)
-                if event is not None:
-                    events.append(event)
-        return events
+                if b'"usage"' in line:  # most lines (prompts, tool results) have none
+                    self._line(line)
 
-    def _line(self, line: bytes) -> ev.CostReported | None:
+    def _line(self, line: bytes) -> None:
         entry = _object(line)
         if entry is None or entry.get("type") != "assistant":
-            return None
+            return
         message = _dict(entry.get("message"))
         raw = _dict(message.get("usage"))
         model = message.get("model") if isinstance(message.get("model"), str) else ""
         if not raw or model == "<synthetic>":
-            return None
+            return
         usage = Usage(input_tokens=_count(raw.get("input_tokens")),
                       output_tokens=_count(raw.get("output_tokens")),
                       cache_creation_tokens=_count(raw.get("cache_creation_input_tokens")),
                       cache_read_tokens=_count(raw.get("cache_read_input_tokens")))
         ids = (message.get("id"), entry.get("uuid"))
-        key = next((k for k in ids if isinstance(k, str) and k), f"line-{zlib.crc32(line):08x}")
-        return self._report(key[:200], model[:200], usage, entry.get("isSidechain") is True)
+        key = next((k for k in ids if isinstance(k, str) and k), "") or f"line-{zlib.crc32(line):08x}"
+        self._usage(key[:200], model[:200], usage, entry.get("isSidechain") is True)
 
 
 class CodexFollower(TranscriptFollower):
@@ -190,8 +197,7 @@ class CodexFollower(TranscriptFollower):
         self._tail = JsonlTail(path)
         self.model = ""
 
-    def poll(self) -> list[ev.Event]:
-        events: list[ev.Event] = []
+    def _read(self) -> None:
         for line in self._tail.read_lines():
             if b"turn_context" not in line and b"token_count" not in line:
                 continue
@@ -204,16 +210,13 @@ class CodexFollower(TranscriptFollower):
             elif entry.get("type") == "event_msg" and payload.get("type") == "token_count":
                 total = _dict(_dict(payload.get("info")).get("total_token_usage"))
                 if total:
-                    event = self._total(total)
-                    if event is not None:
-                        events.append(event)
-        return events
+                    self._total(total)
 
-    def _total(self, total: dict[str, Any]) -> ev.CostReported | None:
+    def _total(self, total: dict[str, Any]) -> None:
         cached = _count(total.get("cached_input_tokens"))
         usage = Usage(input_tokens=max(0, _count(total.get("input_tokens")) - cached),
                       output_tokens=_count(total.get("output_tokens")), cache_read_tokens=cached)
-        return self._report(self.path.name, self.model, usage)
+        self._usage(self.path.name, self.model, usage)
 
 
 FOLLOWERS: dict[str, type[TranscriptFollower]] = {"claude": ClaudeFollower, "codex": CodexFollower}
