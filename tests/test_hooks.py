@@ -180,7 +180,9 @@ def test_a_claude_agent_is_spawned_with_its_model_and_fleet_tuis_hooks() -> None
     assert set(hooks) == {"SessionStart", "UserPromptSubmit", "Notification", "Stop",
                           "StopFailure", "PreToolUse", "PostToolUse"}
     assert hooks["PreToolUse"][0]["hooks"][0] == {"type": "command", "command": f"{HOOK} claude",
-                                                  "timeout": 10}
+                                                  "timeout": 10, "async": True}
+    assert hooks["Stop"][0]["hooks"][0] == {"type": "command", "command": f"{HOOK} claude",
+                                            "timeout": 10}  # in order, and not lost at exit
 
 
 def test_a_codex_agent_gets_its_model_and_notify_as_per_run_options() -> None:

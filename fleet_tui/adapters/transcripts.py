@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import watchfiles
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.costs import Price, Usage, cost_event, counted_usage
@@ -294,6 +293,8 @@ class TranscriptWatcher:
             self._thread.join(timeout=2)
 
     def _run(self) -> None:
+        import watchfiles  # here: `fleet-tui hook` imports this module and must start fast
+
         while not self._stop.is_set():
             self._rewatch.clear()
             self.poll()
@@ -303,9 +304,12 @@ class TranscriptWatcher:
             if not folders:
                 self._rewatch.wait(self.every)
                 continue
-            for _ in watchfiles.watch(
-                *folders, stop_event=self._rewatch, debounce=200, step=50,
-                rust_timeout=int(self.every * 1000), yield_on_timeout=True,
-                watch_filter=lambda _change, p: p.endswith(".jsonl"), raise_interrupt=False,
-            ):
-                self.poll()
+            try:
+                for _ in watchfiles.watch(
+                    *folders, stop_event=self._rewatch, debounce=200, step=50,
+                    rust_timeout=int(self.every * 1000), yield_on_timeout=True,
+                    watch_filter=lambda _change, p: p.endswith(".jsonl"), raise_interrupt=False,
+                ):
+                    self.poll()
+            except OSError:  # a folder went away while watching started
+                self._rewatch.wait(self.every)

@@ -14,6 +14,9 @@ written.
   it, so a per-run hook would never fire.
 
 The hook runs as the Python running fleet-tui (``hook_argv``), so it works without ``PATH``.
+The per-edit hooks run in the background (``async``), so no edit waits for fleet-tui; the
+once-a-turn ones run in the foreground: Claude kills background hooks when it exits (seen
+with claude 2.1.197 ``-p``), and their order matters.
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ def claude_settings(hook: list[str] | None = None) -> dict[str, Any]:
     command = shlex.join([*(hook or hook_argv()), "claude"])
     blocks: dict[str, Any] = {}
     for event, matcher in CLAUDE_HOOK_EVENTS.items():
-        block: dict[str, Any] = {"hooks": [{"type": "command", "command": command, "timeout": 10}]}
+        handler: dict[str, Any] = {"type": "command", "command": command, "timeout": 10}
+        if matcher:  # per tool call: in the background, so an edit never waits for fleet-tui
+            handler["async"] = True
+        block: dict[str, Any] = {"hooks": [handler]}
         if matcher:
             block = {"matcher": matcher, **block}
         blocks[event] = [block]
