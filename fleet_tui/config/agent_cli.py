@@ -77,6 +77,16 @@ def codex_notify(hook: list[str] | None = None) -> str:
     return json.dumps([*(hook or hook_argv()), "codex"])
 
 
+def hooks_added(preset: str, command: list[str]) -> bool:
+    """Whether fleet-tui adds its hooks to this command (its own ``--settings``, ``--bare``
+    or ``notify`` keep them out)."""
+    if preset == "claude":
+        return not has_option(command, ("--settings", "--bare"))
+    if preset == "codex":
+        return not any(a.replace(" ", "").startswith("notify=") for a in command)
+    return False
+
+
 def launch_argv(preset: str, command: list[str], model: str = "",
                 hook: list[str] | None = None) -> list[str]:
     """``command`` with the model option and hooks its preset's CLI takes, right after the
@@ -86,8 +96,8 @@ def launch_argv(preset: str, command: list[str], model: str = "",
     added: list[str] = []
     if model and preset in MODEL_OPTIONS and not has_option(command, MODEL_OPTIONS[preset]):
         added += [MODEL_OPTIONS[preset][0], model]
-    if preset == "claude" and not has_option(command, ("--settings", "--bare")):
+    if preset == "claude" and hooks_added(preset, command):
         added += ["--settings", json.dumps(claude_settings(hook), separators=(",", ":"))]
-    if preset == "codex" and not any(a.replace(" ", "").startswith("notify=") for a in command):
+    if preset == "codex" and hooks_added(preset, command):
         added += ["-c", f"notify={codex_notify(hook)}"]
     return [command[0], *added, *command[1:]]

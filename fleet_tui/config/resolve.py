@@ -13,7 +13,7 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.config.agent_cli import MODEL_OPTIONS, has_option, launch_argv
+from fleet_tui.config.agent_cli import MODEL_OPTIONS, has_option, hooks_added, launch_argv
 from fleet_tui.config.presets import infer_preset
 from fleet_tui.config.schema import (
     AgentSpec,
@@ -110,8 +110,8 @@ def resolve_agents(config: FleetConfig, base_dir: Path, autostart_only: bool = T
 
 
 def describe_agents(config: FleetConfig) -> list[str]:
-    """One line per agent entry: its preset (and whether it was inferred) and its model, and
-    how the model reaches the CLI."""
+    """One line per agent entry: its preset (and whether it was inferred), its model and how
+    the model reaches the CLI, and for claude and codex whether fleet-tui adds its hooks."""
     lines = []
     for spec in config.agents:
         preset = spec.preset or infer_preset(spec.command)
@@ -125,5 +125,9 @@ def describe_agents(config: FleetConfig) -> list[str]:
         else:
             model = f"model: {spec.model} ($FLEET_MODEL only)"
         count = f" x{spec.replicas}" if spec.replicas > 1 else ""
-        lines.append(f"  {spec.name}{count}: preset {preset} ({how}), {model}")
+        hooks = ""
+        if preset in ("claude", "codex"):
+            hooks = (", hooks: added at spawn" if hooks_added(preset, spec.command)
+                     else ", hooks: none (the command sets its own)")
+        lines.append(f"  {spec.name}{count}: preset {preset} ({how}), {model}{hooks}")
     return lines
