@@ -245,3 +245,16 @@ def test_the_watcher_follows_what_hooks_report_and_resumes_after_a_restart(tmp_p
         f.write((DATA / "claude_subagent.jsonl").read_text().replace("msg_01T", "msg_01U"))
     second.poll()
     assert per_message(got) == {"msg_01U": CLAUDE_MESSAGES["msg_01T"]}
+
+
+def test_a_real_transcripts_costs_pause_an_agent_over_budget(tmp_path: Path) -> None:
+    from fleet_tui.core.budgets import BudgetPolicy, Pause
+    from tests.world import World
+
+    w = World(budgets={"dev": BudgetPolicy(usd=0.04)})  # type: ignore[arg-type]
+    w.apply(ev.AgentSpawned(agent="dev", roles=["developer"]), ev.AgentStarted(agent="dev", pane="%1"))
+    for event in ClaudeFollower("dev", claude_session(tmp_path)).poll():
+        w.apply(event)  # one at a time, as the daemon submits them
+    assert w.state.agents["dev"].cost.usd > 0.04
+    [pause] = [c for c in w.commands if isinstance(c, Pause)]  # once, where it went over
+    assert pause.agent == "dev" and pause.reason.startswith("budget: usd ")
