@@ -18,7 +18,7 @@ from fleet_tui.adapters.transcripts import (
 )
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
-from fleet_tui.core.costs import Price, Usage, counted_usage, price_for, usd_for
+from fleet_tui.core.costs import Price, Usage, count_reported, price_for, usd_for
 from fleet_tui.core.fold import fold_all
 from tests.helpers import retry_until
 
@@ -124,7 +124,7 @@ def test_a_torn_last_line_waits_for_its_end(tmp_path: Path) -> None:
 def test_a_restarted_follower_reports_only_what_is_new(tmp_path: Path) -> None:
     path = claude_session(tmp_path)
     before = ClaudeFollower("dev", path).poll()
-    again = ClaudeFollower("dev", path, counted=counted_usage(before, "dev"))
+    again = ClaudeFollower("dev", path, counted=count_reported(before)["dev"])
     assert again.poll() == []
     with open(path, "a") as f:  # msg_01C's usage grows in a later line
         f.write((DATA / "claude_session.jsonl").read_text().splitlines()[-2]
@@ -166,7 +166,7 @@ def test_codex_rollout_totals_become_what_each_turn_added(tmp_path: Path) -> Non
     ]
     assert events[0].usd == pytest.approx((4000 * 1.25 + 8000 * 0.125 + 500 * 10) / 1e6)
     assert {e.message for e in events} == {path.name}
-    again = CodexFollower("cx", path, counted=counted_usage(events, "cx"))
+    again = CodexFollower("cx", path, counted=count_reported(events)["cx"])
     assert again.poll() == []
     [whole] = CodexFollower("cx", path).poll()  # read at once: one event for the session
     assert (whole.input_tokens, whole.cache_read_tokens, whole.output_tokens) == (10000, 20000, 1500)
@@ -238,7 +238,10 @@ def test_the_watcher_follows_what_hooks_report_and_resumes_after_a_restart(tmp_p
     log += got
     got.clear()
     second = TranscriptWatcher(got.extend)  # the daemon started again, on the same log
-    second.resume(fold_all(log), log)
+    counted: dict[str, dict[str, Usage]] = {}
+    for block in (log[:4], log[4:]):  # read block by block
+        count_reported(block, counted)
+    second.resume(fold_all(log), counted)
     second.poll()
     assert got == []
     with open(path.with_suffix("") / "subagents" / "agent-a1b2c3d.jsonl", "a") as f:

@@ -26,14 +26,14 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from fleet_tui.core import events as ev
-from fleet_tui.core.costs import Price, Usage, cost_event, counted_usage
+from fleet_tui.core.costs import Price, Usage, cost_event
 from fleet_tui.core.state import FleetState
 
 #: Most bytes read from one file per poll (the rest waits for the next).
@@ -107,7 +107,7 @@ def _dict(value: Any) -> dict[str, Any]:
 class TranscriptFollower:
     """Follows one agent CLI session's files; ``poll`` returns the new cost events, one per
     message that grew since the last poll. ``counted`` is what earlier events already
-    reported, by ``message`` (see ``fleet_tui.core.costs.counted_usage``): a follower made
+    reported, by ``message`` (see ``fleet_tui.core.costs.count_reported``): a follower made
     again after a restart reports only what goes beyond it."""
 
     tool = ""
@@ -260,14 +260,12 @@ class TranscriptWatcher:
         if isinstance(event, ev.AgentSession) and event.transcript:
             self.follow(event.agent, event.tool, event.transcript)
 
-    def resume(self, state: FleetState, events: Iterable[ev.Event | ev.UnknownEvent]) -> None:
-        """After reopening a session's log (``events``, folded into ``state``): follow each
-        agent's transcript again from where its reported costs end."""
-        history = list(events)
+    def resume(self, state: FleetState, counted: dict[str, dict[str, Usage]]) -> None:
+        """After reopening a session's log (folded into ``state``; its costs counted by
+        ``count_reported``): follow each agent's transcript again from where they end."""
         for name, agent in state.agents.items():
             if agent.transcript:
-                self.follow(name, agent.session_tool, agent.transcript,
-                            counted=counted_usage(history, name))
+                self.follow(name, agent.session_tool, agent.transcript, counted=counted.get(name))
 
     def forget(self, agent: str) -> None:
         with self._lock:

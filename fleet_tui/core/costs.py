@@ -116,14 +116,17 @@ def cost_event(agent: str, model: str, usage: Usage, prices: dict[str, Price] | 
     return event
 
 
-def counted_usage(events: Iterable[ev.Event | ev.UnknownEvent], agent: str) -> dict[str, Usage]:
-    """What ``cost.reported`` events already reported for ``agent``, by ``message``: where a
-    transcript follower made again (after a restart) starts from."""
-    counted: dict[str, Usage] = {}
+def count_reported(events: Iterable[ev.Event | ev.UnknownEvent],
+                   into: dict[str, dict[str, Usage]] | None = None) -> dict[str, dict[str, Usage]]:
+    """What ``cost.reported`` events reported, by agent and ``message``, added to ``into``
+    (so a log read block by block can be counted block by block): where transcript followers
+    made again after a restart start from."""
+    counted = {} if into is None else into
     for e in events:
-        if isinstance(e, ev.CostReported) and e.agent == agent and e.message:
-            old = counted.get(e.message, Usage())
-            counted[e.message] = Usage(
+        if isinstance(e, ev.CostReported) and e.agent and e.message:
+            mine = counted.setdefault(e.agent, {})
+            old = mine.get(e.message, Usage())
+            mine[e.message] = Usage(
                 input_tokens=old.input_tokens + e.input_tokens,
                 output_tokens=old.output_tokens + e.output_tokens,
                 cache_creation_tokens=old.cache_creation_tokens + e.cache_creation_tokens,
