@@ -23,6 +23,7 @@ from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
 
@@ -49,6 +50,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_config(find_config(args.file or args.config))
     agents = sum(max(1, a.replicas) for a in loaded.config.agents)
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
+    for line in describe_agents(loaded.config):
+        print(line)
     return 0
 
 
@@ -160,15 +163,18 @@ def _running_inbox(args: argparse.Namespace) -> str:
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
-    from fleet_tui.adapters.hooks import claude_settings, codex_settings
+    from fleet_tui.config.agent_cli import claude_settings, codex_notify
 
     if args.tool == "claude":
-        print("Merge this into ~/.claude/settings.json (or a project's .claude/settings.json):",
-              file=sys.stderr)
+        print("Agents in a fleet get these hooks by themselves. For a claude you start yourself "
+              "(with FLEET_INBOX and FLEET_AGENT set), merge this into the project's "
+              ".claude/settings.local.json (only you, only that project):", file=sys.stderr)
         print(json.dumps(claude_settings(), indent=2))
     else:
-        print("Add this line to ~/.codex/config.toml:", file=sys.stderr)
-        print(codex_settings())
+        print("Agents in a fleet get this by themselves. For a codex you start yourself, pass "
+              "it as `codex -c 'notify=...'`, or put the line at the top of ~/.codex/config.toml, "
+              "before any [table] (after one it would belong to that table):", file=sys.stderr)
+        print(f"notify = {codex_notify()}")
     return 0
 
 
@@ -176,22 +182,23 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
     import os
 
-    from fleet_tui.adapters.hooks import claude_message, codex_message, parse_payload
+    from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
     from fleet_tui.adapters.inbox import drop_message, new_message_id
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
     if not inbox or not agent:
         return 0  # not running under fleet-tui
-    if args.tool == "claude":
-        msg = claude_message(parse_payload(sys.stdin.read()), agent, new_message_id(), time.time())
-    else:
-        payload = parse_payload(args.payload[-1]) if args.payload else {}
-        msg = codex_message(payload, agent, new_message_id(), time.time())
-    if msg is not None:
-        try:
+    try:
+        if args.tool == "claude":
+            payload = parse_payload(sys.stdin.read())
+            messages = claude_messages(payload, agent, new_message_id, time.time())
+        else:
+            payload = parse_payload(args.payload[-1]) if args.payload else {}
+            messages = codex_messages(payload, agent, new_message_id, time.time())
+        for msg in messages:
             drop_message(Path(inbox), msg)
-        except OSError:
-            return 0
+    except Exception:  # a hook must never fail the agent's CLI
+        return 0
     return 0
 
 

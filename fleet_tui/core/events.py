@@ -13,7 +13,7 @@ is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not kno
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 import msgspec
 
@@ -168,6 +168,26 @@ class AgentStatus(Event, tag="agent.status"):
     reason: str = ""
 
 
+class AgentSession(Event, tag="agent.session"):
+    """The agent CLI's own session, as its hooks report it: ``tool`` (``claude``, ``codex``),
+    its ``session_id``, the ``transcript`` file it writes (where its costs are read), and the
+    ``model`` it says it runs, when it says."""
+
+    agent: str
+    tool: str = ""
+    session_id: str = ""
+    transcript: str = ""
+    model: str = ""
+
+
+class AgentTouched(Event, tag="agent.touched"):
+    """The agent edited ``path`` (its CLI's hook saw a file-editing tool finish)."""
+
+    agent: str
+    path: str
+    tool: str = ""
+
+
 class AgentPaused(Event, tag="agent.paused"):
     agent: str
     reason: str = ""
@@ -298,12 +318,21 @@ class ApprovalDenied(Event, tag="approval.denied"):
 
 
 class CostReported(Event, tag="cost.reported"):
+    """Tokens spent and what they cost. ``input_tokens`` is fresh input; prompt-cache writes
+    and reads are counted apart. ``message`` names the model call in the agent's transcript
+    (one call may be reported in several parts as its usage grows); ``sidechain`` calls were
+    made by one of the agent's sub-agents (so their model is not the agent's)."""
+
     agent: str | None = None
     task: str | None = None
     model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     usd: float = 0.0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+    message: str = ""
+    sidechain: bool = False
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -316,6 +345,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AgentStarted,
     AgentOutput,
     AgentStatus,
+    AgentSession,
+    AgentTouched,
     AgentPaused,
     AgentResumed,
     AgentPrompted,
@@ -335,11 +366,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CostReported,
 )
 
-#: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
-AnyEvent = LogHeader | ConfigLoaded | DaemonStopped | Error | Alert | AgentSpawned | AgentStarted | \
-    AgentOutput | AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
-    AgentKilled | AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | \
-    TaskNote | ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
+#: The tagged union of ``EVENT_TYPES`` (one list to keep), for ``msgspec.json.Decoder(AnyEvent)``.
+AnyEvent = Union[EVENT_TYPES]  # type: ignore[valid-type]  # noqa: UP007
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls for cls in EVENT_TYPES  # type: ignore[misc]

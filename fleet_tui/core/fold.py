@@ -337,11 +337,37 @@ def _on_approval_decided(state: FleetState, e: ev.ApprovalGranted | ev.ApprovalD
     task.updated_at = e.ts
 
 
+#: How many edited paths an agent remembers.
+TOUCHED_LIMIT = 200
+
+
+def _on_session(state: FleetState, e: ev.AgentSession) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.session_tool = e.tool or agent.session_tool
+    agent.session_id = e.session_id or agent.session_id
+    agent.transcript = e.transcript or agent.transcript
+    agent.model_reported = e.model or agent.model_reported
+
+
+def _on_touched(state: FleetState, e: ev.AgentTouched) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    if e.path in agent.touched:
+        agent.touched.remove(e.path)
+    agent.touched.append(e.path)
+    del agent.touched[:-TOUCHED_LIMIT]
+
+
 def _on_cost(state: FleetState, e: ev.CostReported) -> None:
     state.cost.add(e.input_tokens, e.output_tokens, e.usd)
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.cost.add(e.input_tokens, e.output_tokens, e.usd)
+        if not e.sidechain:
+            agent.model_reported = e.model or agent.model_reported
     task = state.tasks.get(e.task) if e.task is not None else None
     if task is not None:
         task.cost.add(e.input_tokens, e.output_tokens, e.usd)
@@ -357,6 +383,8 @@ HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.AgentStarted: _on_started,
     ev.AgentOutput: _on_output,
     ev.AgentStatus: _on_status,
+    ev.AgentSession: _on_session,
+    ev.AgentTouched: _on_touched,
     ev.AgentPaused: _on_paused,
     ev.AgentResumed: _on_resumed,
     ev.AgentPrompted: _on_prompted,

@@ -38,6 +38,8 @@ class EventPipeline:
         self.log: EventLogWriter | None = None
         #: Agents the user is stopping (kill, restart): their exit is not a failure.
         self.stopping: set[str] = set()
+        #: Told about every event recorded (under the lock: they must not block or submit).
+        self.listeners: list[Callable[[ev.Event], None]] = []
         self._on_commands = on_commands
 
     def submit(self, event: ev.Event) -> ev.Event:
@@ -60,3 +62,5 @@ class EventPipeline:
         assert self.log is not None
         self.log.append(event)
         fold(self.state, event)
+        for listener in self.listeners:
+            listener(event)

@@ -3,8 +3,9 @@
 ``python -m fleet_tui.daemon.respawn -- ARGV...`` runs the daemon (ARGV) and starts it again
 when it dies for a reason a restart can fix (a crash, SIGKILL), with a short backoff that grows
 while it keeps crashing and resets once it has run for a while. A daemon killed by a signal
-(a person, the OOM killer) is started again at once: clients must not wait for it. It stops when the daemon stopped
-on purpose (exit 0), cannot run (exit 1: a bad config) or found another daemon (``EXIT_OWNED``).
+(a person, the OOM killer) is started again at once: clients must not wait for it. It stops
+when the daemon stopped on purpose (exit 0), cannot run (exit 1: a bad config) or found another
+daemon (``EXIT_OWNED``).
 Signals that ask it to end are passed on to the daemon.
 """
 

@@ -17,6 +17,7 @@ from fleet_tui.adapters import paths
 from fleet_tui.adapters.inbox import InboxWatcher
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
+from fleet_tui.adapters.transcripts import TranscriptWatcher
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.presets import patterns_for
 from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
@@ -49,6 +50,8 @@ class FleetService:
         self._monitor_class = monitor_class
         self._monitor: PaneMonitor | None = None
         self._inbox: InboxWatcher | None = None
+        #: Follows what the agents' CLIs write about their spending (Claude, Codex).
+        self._transcripts = TranscriptWatcher(self._on_costs, prices=self.config.prices)
         #: Inbox message ids already applied (from the log), so a file is applied once.
         self._applied: set[str] = set()
         self.warnings: list[str] = []
@@ -91,14 +94,17 @@ class FleetService:
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
         self._configure()
         panes = self.driver.list_agent_panes()
-        resumed, self._applied, warnings = open_session(self.ops, panes, self.skip_corrupt)
-        self.warnings.extend(warnings)
+        opened = open_session(self.ops, panes, self.skip_corrupt)
+        self._applied = opened.applied
+        self.warnings.extend(opened.warnings)
+        self._transcripts.resume(self.state, opened.counted)
+        self.pipeline.listeners.append(self._transcripts.observe)
         on_open()
         self.submit(ev.ConfigLoaded(
             path=str(self.loaded.path), fleet=self.config.fleet,
             agents=list(self.launches), tasks=len(self.config.tasks),
         ))
-        if not resumed:
+        if not opened.resumed:
             for task in self.config.tasks:
                 self.submit(ev.TaskCreated(
                     task=task.id, title=task.title, description=task.description,
@@ -115,6 +121,7 @@ class FleetService:
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
                                    self._on_inbox_reject)
         self._inbox.start()
+        self._transcripts.start()
         self.runner.start()
 
     def stop(self, kill_agents: bool = False, stopped_by: str = "") -> None:
@@ -126,6 +133,7 @@ class FleetService:
                 if agent.alive:
                     self.ops.kill(name)
         self.runner.stop()
+        self._transcripts.stop()
         if stopped_by and self.pipeline.log is not None:
             self.submit(ev.DaemonStopped(agents_killed=kill_agents, source=ev.SOURCE_USER,
                                          client=stopped_by))
@@ -181,6 +189,17 @@ class FleetService:
             for event in events:
                 self.submit(event)
             self._applied.add(msg.id)
+
+    def _on_costs(self, events: list[ev.CostReported]) -> None:
+        """Costs read from transcripts (on the watcher's thread), charged to the agent's task;
+        one at a time, so budgets react before the next one."""
+        for event in events:
+            with self.pipeline.lock:
+                agent = self.state.agents.get(event.agent)
+                if agent is None:
+                    continue
+                event.task = agent.task
+                self.submit(event)
 
     def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
         self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),

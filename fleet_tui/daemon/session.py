@@ -12,33 +12,46 @@ import os
 import socket
 from pathlib import Path
 
+import msgspec
+
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import SESSION_OPTION
 from fleet_tui.adapters.eventlog import LogReader, open_log
 from fleet_tui.adapters.tmux import PaneInfo
 from fleet_tui.core import events as ev
+from fleet_tui.core.costs import Usage, count_reported
 from fleet_tui.core.fold import fold, fold_all
 from fleet_tui.daemon.agents import AgentOps
 
 
-def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool
-                 ) -> tuple[bool, set[str], list[str]]:
-    """Open (or reopen) the session's log into ``ops.pipeline``; returns whether it was resumed,
-    the inbox message ids already applied, and warnings met reading the log."""
+class Opened(msgspec.Struct):
+    """What opening a session found in its log."""
+
+    resumed: bool
+    #: Inbox message ids already applied.
+    applied: set[str]
+    #: Costs already reported, by agent and message (where transcript followers resume).
+    counted: dict[str, dict[str, Usage]]
+    #: Problems met reading the log, one line each.
+    warnings: list[str]
+
+
+def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool) -> Opened:
+    """Open (or reopen) the session's log into ``ops.pipeline``."""
     pipeline, driver = ops.pipeline, ops.driver
     session_id = driver.get_server_option(SESSION_OPTION) if driver.is_running() else ""
     resumed = bool(session_id) and paths.events_path(session_id).exists()
     ops.session_id = session_id or paths.new_session_id(pipeline.clock())
     paths.create_session_dir(ops.session_id)
-    applied: set[str] = set()
-    warnings: list[str] = []
+    opened = Opened(resumed=resumed, applied=set(), counted={}, warnings=[])
     log_path = paths.events_path(ops.session_id)
     if resumed:
         reader = LogReader(log_path, skip_corrupt=skip_corrupt)
         for block in reader.blocks():
             fold_all(block, pipeline.state)
-            applied.update(e.ref for e in block if getattr(e, "ref", ""))
-        warnings.extend(reader.warnings)
+            opened.applied.update(e.ref for e in block if getattr(e, "ref", ""))
+            count_reported(block, opened.counted)
+        opened.warnings.extend(reader.warnings)
     header = _header(ops, log_path)
     with pipeline.lock:
         pipeline.log = open_log(log_path, header)
@@ -46,7 +59,7 @@ def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool
             fold(pipeline.state, header)
     if panes or driver.is_running():
         driver.set_server_option(SESSION_OPTION, ops.session_id)
-    return resumed, applied, warnings
+    return opened
 
 
 def _header(ops: AgentOps, log_path: Path) -> ev.LogHeader:
