@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from fleet_tui.core.screen import strip_ansi
+from fleet_tui.core.sanitize import strip_ansi
 from fleet_tui.core.state import STATUSES, AgentState
 from fleet_tui.ui.ansi import AnsiRenderer
 
