@@ -69,7 +69,7 @@ _UNSAFE_IN_LINE = _char_class(_UNSAFE_RANGES)
 _UNSAFE_IN_TEXT = _char_class(_UNSAFE_RANGES, keep="\n\t")
 _JOINERS = dict.fromkeys((0x200C, 0x200D))
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\t]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _visible(match: re.Match[str]) -> str:
