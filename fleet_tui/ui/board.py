@@ -20,6 +20,9 @@ from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import BLOCKED, TaskState
 
 COLUMN_TITLES = {"in_progress": "in progress"}
+#: Longer titles are cut (with …): a row wraps in its column, and a title of any length must
+#: not fill the board.
+TITLE_LIMIT = 160
 
 
 class BoardColumn(OptionList):
@@ -36,7 +39,10 @@ class BoardColumn(OptionList):
 
 
 def task_row(task: TaskState) -> Text:
-    row = Text.assemble((safe_line(task.id), "bold"), " ", safe_line(task.title))
+    title = safe_line(task.title)
+    if len(title) > TITLE_LIMIT:
+        title = title[: TITLE_LIMIT - 1] + "…"
+    row = Text.assemble((safe_line(task.id)[:TITLE_LIMIT], "bold"), " ", title)
     if task.assignee:
         row.append(f" @{safe_line(task.assignee)}", style="cyan")
     if task.pending_approvals:
