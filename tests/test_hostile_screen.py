@@ -115,6 +115,12 @@ async def test_dialogs_zoom_and_notices_draw_hostile_text_safely() -> None:
         check(ui)
         await pilot.press("escape")
 
+        await pilot.press("ctrl+p")  # the palette lists the agents by name
+        await pilot.press(*"focus")
+        await pilot_until(pilot, lambda: "user\\u202etxt.exe" in screen_text(ui))
+        check(ui)
+        await pilot.press("escape")
+
         await pilot.press("1")
         grid.focus_neighbour(0, 0)
         for name in (AGENT, HOSTILE[6]):

@@ -460,7 +460,7 @@ class FleetApp(App[int]):
                 yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b, self.keymap))}"
                                     f"  ({b.id})", lambda action=b.action: self.run_action(action))
         for name in self.orchestrator.state.agents:
-            yield SystemCommand(f"focus agent {name}", "show its card in the grid",
+            yield SystemCommand(f"focus agent {safe_line(name)}", "show its card in the grid",
                                 lambda name=name: self.focus_agent(name))
         for theme in sorted(self.available_themes):
             yield SystemCommand(f"switch theme {theme}", "for this run (fleet.yaml theme: keeps it)",
