@@ -26,6 +26,7 @@ from fleet_tui.config.loader import find_config, load_config
 from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
+from fleet_tui.core.sanitize import safe_line, safe_text
 
 
 class UserError(Exception):
@@ -92,7 +93,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     for s in sessions:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.started)) if s.started else "?"
         live = "  (live)" if s.live else ""
-        print(f"{s.id:<22} {s.fleet[:14]:<14} {started:<19} {_duration(s.duration):>9} "
+        print(f"{s.id:<22} {safe_line(s.fleet)[:14]:<14} {started:<19} {_duration(s.duration):>9} "
               f"{s.agents:>6} {s.events:>9}{live}")
     return 0
 
@@ -118,13 +119,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                           skip_corrupt=args.skip_corrupt)
         sys.stdout.flush()
     except (ExportError, EventLogError) as exc:
-        print(f"fleet-tui: {exc}", file=sys.stderr)
+        print(f"fleet-tui: {safe_text(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `fleet-tui export ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     for warning in warnings:
-        print(f"fleet-tui: warning: {warning}", file=sys.stderr)
+        print(f"fleet-tui: warning: {safe_line(warning)}", file=sys.stderr)
     return 0
 
 
@@ -298,19 +299,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)  # already `file:line:col: path: message`
+        print(safe_text(str(exc)), file=sys.stderr)  # already `file:line:col: path: message`
         return 1
     except (EventLogError, UserError, ControlError) as exc:
-        print(f"fleet-tui: {exc}", file=sys.stderr)
+        print(f"fleet-tui: {safe_text(str(exc))}", file=sys.stderr)
         return 1
     except NoFleet as exc:
-        print(f"fleet-tui: {exc}", file=sys.stderr)
+        print(f"fleet-tui: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_NO_DAEMON
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         where = _report_crash(exc)
-        print(f"fleet-tui: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(f"fleet-tui: internal error: {type(exc).__name__}: {safe_text(str(exc))}{where}",
+              file=sys.stderr)
         return 70
 
 

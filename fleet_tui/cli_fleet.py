@@ -19,6 +19,7 @@ import msgspec
 
 from fleet_tui.adapters import control_socket as cs
 from fleet_tui.config.loader import LoadedConfig, find_config, load_config
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import FleetState
 from fleet_tui.core.summary import subject, summarize
 
@@ -110,7 +111,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
     print(f"{'AGENT':<16} {'STATUS':<9} {'TASK':<8} {'MODEL':<18} {'COST':>8} {'FOR':>6}")
     for r in rows:
         cost = f"${r['usd']:.2f}"
-        print(f"{r['agent'][:16]:<16} {r['status'][:9]:<9} {r['task'][:8]:<8} {r['model'][:18]:<18} "
+        agent, task, model = (safe_line(r[k]) for k in ("agent", "task", "model"))
+        print(f"{agent[:16]:<16} {r['status'][:9]:<9} {task[:8]:<8} {model[:18]:<18} "
               f"{cost:>8} {_ago(r['in_status']):>6}")
     return 0
 
@@ -126,7 +128,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     print(f"{'TASK':<6} {'COLUMN':<12} {'ASSIGNEE':<14} TITLE")
     for r in rows:
         gate = "  [approval waiting]" if r["approvals"] else ""
-        print(f"{r['task'][:6]:<6} {r['column'][:12]:<12} {r['assignee'][:14]:<14} {r['title']}{gate}")
+        task, column, assignee, title = (safe_line(r[k]) for k in ("task", "column", "assignee", "title"))
+        print(f"{task[:6]:<6} {column[:12]:<12} {assignee[:14]:<14} {title}{gate}")
     return 0
 
 
@@ -181,7 +184,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_spawn(args: argparse.Namespace) -> int:
     name = _request(args, "spawn", template=args.template, name=args.name or "", prompt=args.prompt or "")
-    print(name)
+    print(safe_line(name))
     return 0
 
 
@@ -195,7 +198,7 @@ def cmd_task(args: argparse.Namespace) -> int:
     if args.task_op == "add":
         task = _request(args, "task_add", title=args.title, role=args.role or "",
                         description=args.description or "", column=args.column or "")
-        print(task)
+        print(safe_line(task))
     elif args.task_op == "move":
         _request(args, "task_move", task=args.task, column=args.column)
     else:
@@ -207,7 +210,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     done = _request(args, args.op, task=args.task or "", approval=args.approval or "",
                     comment=args.comment or "")
     verb = "approved" if args.op == "approve" else "denied"
-    print(json.dumps(done) if args.json else f"{verb} {done['approval']} on {done['task']}")
+    print(json.dumps(done) if args.json else safe_line(f"{verb} {done['approval']} on {done['task']}"))
     return 0
 
 

@@ -199,6 +199,8 @@ def _keymap(config: FleetConfig) -> Problem | None:
             return ("keymap", action), f"unknown action '{action}' ({hint})", True
         if not key.strip():
             return ("keymap", action), "a key must not be empty", False
+        if not key.isprintable():  # it is drawn in the footer and help: nothing for the terminal
+            return ("keymap", action), "a key is a key name like ctrl+x, not control characters", False
     return None
 
 

@@ -1,4 +1,4 @@
-"""Pane screens as lists of rows: diffs between captures, the keyframe policy, ANSI stripping.
+"""Pane screens as lists of rows: diffs between captures, the keyframe policy, last lines.
 
 Pure: no I/O and no clock (times come in as arguments). A screen is a list of strings, one
 per row, each keeping the pane's ANSI SGR codes as ``capture-pane -e`` printed them.
@@ -7,27 +7,10 @@ per row, each keeping the pane's ANSI SGR codes as ``capture-pane -e`` printed t
 
 from __future__ import annotations
 
-import re
+from fleet_tui.core.sanitize import strip_ansi
 
 #: A full screen is sent at least this often per agent (seconds), even if only rows change.
 KEYFRAME_INTERVAL = 30.0
-
-# CSI sequences (colours, cursor moves), OSC strings (titles, hyperlinks), and two-byte ESC
-# sequences. Enough for what capture-pane -e emits and what agents print.
-_ANSI_RE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC / DCS / SOS / PM / APC ... BEL / ST
-    r"|.?)",  # any other ESC + one character
-    re.DOTALL,
-)
-
-
-def strip_ansi(text: str) -> str:
-    """Text without escape sequences."""
-    if "\x1b" not in text:
-        return text
-    return _ANSI_RE.sub("", text)
-
 
 def fit_screen(rows: list[str], height: int) -> list[str]:
     """Pad with blank rows (captures may drop trailing blank rows) or cut to ``height``."""

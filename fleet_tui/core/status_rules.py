@@ -27,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-from fleet_tui.core.screen import strip_ansi
+from fleet_tui.core.sanitize import strip_ansi
 from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
 
 #: How many non-blank rows from the bottom the patterns see.

@@ -1,10 +1,12 @@
-"""One-line, human summaries of events, for the timeline and for reports."""
+"""One-line, human summaries of events, for the timeline and for reports; safe to draw
+(``fleet_tui.core.sanitize.safe_line``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from fleet_tui.core import events as ev
+from fleet_tui.core.sanitize import safe_line
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -52,10 +54,10 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
 
 def summarize(event: ev.Event) -> str:
     render = _SUMMARIES.get(type(event))
-    return render(event) if render else event.type_name
+    return safe_line(render(event)) if render else event.type_name
 
 
 def subject(event: ev.Event) -> str:
     """The agent and/or task an event is about, e.g. ``dev-1 T3``."""
     parts = [getattr(event, "agent", None), getattr(event, "task", None)]
-    return " ".join(p for p in parts if p)
+    return safe_line(" ".join(p for p in parts if p))

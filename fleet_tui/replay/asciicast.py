@@ -3,8 +3,9 @@
 The pane is rebuilt by the fold itself (the agent's own events into a private state), so it is
 exactly the screen replay shows. Each change becomes an ``[time, "o", data]`` line: a full
 redraw (clear, then every row) for the first screen, keyframes and screens that shrank, else
-only the rows that changed, each placed with a cursor-position escape and cleared first. Times
-are seconds since the agent's first event, never decreasing.
+only the rows that changed, each placed with a cursor-position escape and cleared first. Rows
+keep only their SGR colour codes (``core.sanitize.pane_text``): a log's other escapes never reach
+the player's terminal. Times are seconds since the agent's first event, never decreasing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Iterable
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold
-from fleet_tui.core.screen import diff_screens, strip_ansi
+from fleet_tui.core.sanitize import pane_text, safe_line, strip_ansi
+from fleet_tui.core.screen import diff_screens
 from fleet_tui.core.state import FleetState
 
 DEFAULT_SIZE = (80, 24)
@@ -24,7 +26,7 @@ _HIDE_CURSOR = "\x1b[?25l"
 
 
 def _rows(changes: Iterable[tuple[int, str]]) -> str:
-    return "".join(f"\x1b[{row + 1};1H{_RESET}\x1b[2K{text}{_RESET}" for row, text in changes)
+    return "".join(f"\x1b[{row + 1};1H{_RESET}\x1b[2K{pane_text(text)}{_RESET}" for row, text in changes)
 
 
 def asciicast_lines(events: Iterable[ev.Event | ev.UnknownEvent], agent: str, *,
@@ -69,7 +71,7 @@ def asciicast_lines(events: Iterable[ev.Event | ev.UnknownEvent], agent: str, *,
         "width": width or DEFAULT_SIZE[0],
         "height": height or DEFAULT_SIZE[1],
         "timestamp": int(start),
-        "title": title or agent,
+        "title": safe_line(title or agent),
         "env": {"TERM": "xterm-256color"},
     }
     return [json.dumps(header), *(json.dumps([round(t, 6), "o", data]) for t, data in frames)]

@@ -1,6 +1,7 @@
 """A session as a Markdown audit report: the agents that ran (role, model, when spawned, how they
 ended), each task's history, approvals with who decided and when, costs per agent and task, and
-the errors and alerts. Times are UTC."""
+the errors and alerts. Times are UTC. Every text from the log is made safe to draw
+(``fleet_tui.core.sanitize``) and kept to one line."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import Cost, FleetState
 from fleet_tui.core.summary import summarize
 
@@ -21,8 +23,12 @@ def _time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) if ts else "?"
 
 
+def _md(value: object) -> str:
+    return " ".join(safe_line(str(value)).split())
+
+
 def _cell(value: object) -> str:
-    return " ".join(str(value).split()).replace("|", "\\|") or "-"
+    return _md(value).replace("|", "\\|") or "-"
 
 
 def _table(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> list[str]:
@@ -69,9 +75,9 @@ def markdown_report(events: Iterable[ev.Event | ev.UnknownEvent], *, log: str = 
         audit.add(e)
     state = audit.state
     lines = [
-        f"# Session {state.session or '?'} of fleet {state.fleet or '?'}",
+        f"# Session {_md(state.session) or '?'} of fleet {_md(state.fleet) or '?'}",
         "",
-        *([f"- Log: `{log}`"] if log else []),
+        *([f"- Log: `{_md(log)}`"] if log else []),
         f"- From {_time(state.first_ts)} to {_time(state.last_ts)} UTC "
         f"({max(0.0, state.last_ts - state.first_ts):.0f} s)",
         f"- {state.events} events, {len(state.agents)} agents, {len(state.tasks)} tasks, "
@@ -92,8 +98,8 @@ def markdown_report(events: Iterable[ev.Event | ev.UnknownEvent], *, log: str = 
     lines += _table(("Agent", "Role", "Model", "Spawned", "Restarts", "End", "Cost", "Tokens"), agents)
     lines += ["", "## Tasks", ""]
     for tid, task in state.tasks.items():
-        lines += [f"### {tid}: {_cell(task.title)}", "",
-                  f"Column **{task.column}**, assignee {task.assignee or 'none'}, "
+        lines += [f"### {_md(tid)}: {_cell(task.title)}", "",
+                  f"Column **{_md(task.column)}**, assignee {_md(task.assignee) or 'none'}, "
                   f"cost ${task.cost.usd:.4f}.", ""]
         lines += _table(("Time", "By", "Event", "Agent", "What"),
                         ((_time(e.ts), e.source, e.type_name, getattr(e, "agent", None) or "", summarize(e))

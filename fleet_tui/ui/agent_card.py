@@ -1,8 +1,9 @@
 """AgentCard: one agent's live tile in the grid (Line API widget with cached Strips).
 
 Owns how an agent looks: a title row (name, status badge, task, role and model, time in
-status) above the last rows of its pane in the agent's own colours. When the card is one row
-high (the grid's compact mode) that row is the title followed by the last line of output.
+status; made safe to draw) above the last rows of its pane in the agent's own colours. When
+the card is one row high (the grid's compact mode) that row is the title followed by the last
+line of output.
 
 ``update_agent`` compares what the card would show with what it shows and refreshes only
 the rows that changed (all of them when the pane scrolled); ``render_line`` returns Strips
@@ -18,7 +19,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from fleet_tui.core.screen import strip_ansi
+from fleet_tui.core.sanitize import safe_line, strip_ansi
 from fleet_tui.core.state import STATUSES, AgentState
 from fleet_tui.ui.ansi import AnsiRenderer
 
@@ -189,7 +190,7 @@ class AgentCard(Widget, can_focus=True):
     def _title_strip(self, width: int) -> Strip:
         if not self._title:
             return Strip([])
-        name, role, model, status, task, since = self._title
+        name, role, model, status, task, since = map(safe_line, self._title)
         compact = self.size.height <= 1
         if compact:  # names padded so the badges line up
             name = f"{name:<{COMPACT_NAME_WIDTH}}"

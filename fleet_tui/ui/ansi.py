@@ -8,13 +8,13 @@ Strip caches its own crops, so re-rendering unchanged rows costs a dictionary lo
 
 Handled SGR codes: 0, 1, 2, 3, 4, 7, 9, 22-24, 27, 29, 30-37, 90-97, 40-47, 100-107, 38/48 with
 ``5;n`` or ``2;r;g;b`` (semicolon or colon forms), 39, 49; others (58 with its arguments) are
-skipped. Other escape sequences (CSI, OSC, DCS, two-byte ESC) and control characters are
-dropped. Nothing here raises on garbage input.
+skipped. Other escape sequences (CSI, OSC, DCS, two-byte ESC), control characters and
+invisible format characters (bidi overrides) are dropped: the grammar and the character set
+are ``fleet_tui.core.sanitize``'s. Nothing here raises on garbage input.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -22,6 +22,8 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
+
+from fleet_tui.core.sanitize import ESCAPE, UNSAFE_CHARS, is_sgr
 
 #: SGR state: (foreground, background, attribute bits). A colour is ``DEFAULT_COLOR``, a palette
 #: index 0-255, or ``RGB | 0xRRGGBB``.
@@ -33,14 +35,6 @@ DEFAULT_STATE: SGRState = (DEFAULT_COLOR, DEFAULT_COLOR, 0)
 BOLD, DIM, ITALIC, UNDERLINE, REVERSE, STRIKE = 1, 2, 4, 8, 16, 32
 _SET = {1: BOLD, 2: DIM, 3: ITALIC, 4: UNDERLINE, 7: REVERSE, 9: STRIKE}
 _CLEAR = {22: BOLD | DIM, 23: ITALIC, 24: UNDERLINE, 27: REVERSE, 29: STRIKE}
-
-# One escape sequence: CSI (group 1 = parameters, group 2 = final byte), OSC / DCS / SOS / PM /
-# APC strings up to BEL or ST (or the end of the text), any other ESC + one character.
-_ESCAPE = re.compile(
-    r"\x1b(?:\[([0-?]*)[ -/]*([@-~])|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)",
-    re.DOTALL,
-)
-_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
 
 
 def _number(param: str) -> int:
@@ -137,15 +131,14 @@ def parse_line(line: str, state: SGRState = DEFAULT_STATE) -> tuple[Strip, SGRSt
     """One row to an uncropped Strip, and the SGR state at its end (not cached)."""
     segments: list[Segment] = []
     pos = 0
-    for match in _ESCAPE.finditer(line):
-        text = line[pos : match.start()].translate(_CONTROLS)
+    for match in ESCAPE.finditer(line):
+        text = line[pos : match.start()].translate(UNSAFE_CHARS)
         if text:
             segments.append(Segment(text, style_for(state)))
-        params = match.group(1)
-        if match.group(2) == "m" and not params.startswith(("<", "=", ">", "?")):
-            state = apply_sgr(params, state)
+        if is_sgr(match):
+            state = apply_sgr(match.group(1), state)
         pos = match.end()
-    text = line[pos:].translate(_CONTROLS)
+    text = line[pos:].translate(UNSAFE_CHARS)
     if text:
         segments.append(Segment(text, style_for(state)))
     return Strip(segments).simplify(), state

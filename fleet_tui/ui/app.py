@@ -19,15 +19,18 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
+from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
+from fleet_tui.core.sanitize import safe_line, safe_text
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
@@ -204,7 +207,13 @@ class FleetApp(App[int]):
             self.call_from_thread(self.set_status, note)
 
     def set_status(self, text: str) -> None:
-        self.main.query_one("#status-line", Static).update(text)
+        self.main.query_one("#status-line", Static).update(Text(safe_line(text)))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notices echo errors and event text: always plain text, safe to draw."""
+        super().notify(safe_text(message), title=safe_line(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def refresh_view(self) -> None:
         try:
@@ -472,7 +481,7 @@ class FleetApp(App[int]):
                 yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b, self.keymap))}"
                                     f"  ({b.id})", lambda action=b.action: self.run_action(action))
         for name in self.fleet.state.agents:
-            yield SystemCommand(f"focus agent {name}", "show its card in the grid",
+            yield SystemCommand(f"focus agent {safe_line(name)}", "show its card in the grid",
                                 lambda name=name: self.focus_agent(name))
         for theme in sorted(self.available_themes):
             yield SystemCommand(f"switch theme {theme}", "for this run (fleet.yaml theme: keeps it)",

@@ -1,8 +1,9 @@
 """The task board: one column per pipeline stage plus ``blocked``, a row per task.
 
 Each column is an OptionList (keyboard navigable, one highlighted task); a row shows the task
-id, title, assignee and a ``⚑`` when an approval is pending. ``sync`` rebuilds only the columns
-whose tasks changed; ``selected_task`` is the highlighted task of the focused column.
+id, title, assignee (made safe to draw) and a ``⚑`` when an approval is pending. ``sync``
+rebuilds only the columns whose tasks changed; ``selected_task`` is the highlighted task of the
+focused column.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from textual.containers import Horizontal
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import BLOCKED, TaskState
 
 COLUMN_TITLES = {"in_progress": "in progress"}
+#: Longer titles are cut (with …): a row wraps in its column, and a title of any length must
+#: not fill the board.
+TITLE_LIMIT = 160
 
 
 class BoardColumn(OptionList):
@@ -29,14 +34,17 @@ class BoardColumn(OptionList):
     def __init__(self, column: str) -> None:
         super().__init__(id=f"col-{column}")
         self.column = column
-        self.border_title = COLUMN_TITLES.get(column, column)
+        self.border_title = Text(COLUMN_TITLES.get(column, safe_line(column)))
         self._shown: tuple[object, ...] = ()
 
 
 def task_row(task: TaskState) -> Text:
-    row = Text.assemble((task.id, "bold"), " ", task.title)
+    title = safe_line(task.title)
+    if len(title) > TITLE_LIMIT:
+        title = title[: TITLE_LIMIT - 1] + "…"
+    row = Text.assemble((safe_line(task.id)[:TITLE_LIMIT], "bold"), " ", title)
     if task.assignee:
-        row.append(f" @{task.assignee}", style="cyan")
+        row.append(f" @{safe_line(task.assignee)}", style="cyan")
     if task.pending_approvals:
         row.append(" ⚑ approve?", style="bold yellow")
     return row

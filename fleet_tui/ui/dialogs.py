@@ -1,15 +1,19 @@
 """Modal dialogs: confirm, quit, send a prompt, filter the timeline.
 
-Each returns its answer through ``dismiss`` (None when cancelled with escape).
+Each returns its answer through ``dismiss`` (None when cancelled with escape). What they echo
+(agent names, task ids, questions) is shown as plain text made safe to draw, never as markup.
 """
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
+
+from fleet_tui.core.sanitize import safe_line
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -18,6 +22,11 @@ DIALOG_CSS = """
 {name} Horizontal {{ height: auto; margin-top: 1; }}
 {name} Button {{ margin-right: 1; }}
 """
+
+
+def plain(text: str) -> Text:
+    """A label's text, safe to draw and never read as markup."""
+    return Text(safe_line(text))
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -30,7 +39,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(plain(self.question))
             with Horizontal():
                 yield Button(self.yes, variant="error", id="yes")
                 yield Button("Cancel", id="no")
@@ -73,7 +82,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Prompt for {self.agent} (ctrl+d sends, escape cancels)")
+            yield Label(plain(f"Prompt for {self.agent} (ctrl+d sends, escape cancels)"))
             yield TextArea(id="text", soft_wrap=True)
             with Horizontal():
                 yield Button("Send", variant="primary", id="send")
@@ -105,7 +114,7 @@ class FilterScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.label)
+            yield Label(plain(self.label))
             yield Input(self.current, id="filter")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

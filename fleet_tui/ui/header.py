@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import FleetState
 
 STATUS_STYLE = {
@@ -18,7 +19,7 @@ STATUS_STYLE = {
 
 def header_text(state: FleetState) -> Text:
     counts = state.status_counts()
-    parts = [Text(f" {state.fleet or 'fleet'} ", style="bold reverse")]
+    parts = [Text(f" {safe_line(state.fleet) or 'fleet'} ", style="bold reverse")]
     for status, style in STATUS_STYLE.items():
         count = counts.get(status, 0) + (counts.get("lost", 0) if status == "exited" else 0)
         if count:

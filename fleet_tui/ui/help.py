@@ -1,10 +1,12 @@
 """The ``?`` help screen: every key binding with its keys (after fleet.yaml's ``keymap``), its
-id (the name ``keymap`` uses) and what it does."""
+id (the name ``keymap`` uses) and what it does. Keys come from fleet.yaml: drawn safe, never as
+markup."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.markup import escape
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.ui.keys import key_display, keys_for
 
 
@@ -21,7 +24,7 @@ def bindings_table(bindings: Iterable[Binding], keymap: dict[str, str], note: st
     table.add_column("does")
     table.add_column("keymap id", style="dim", no_wrap=True)
     for b in bindings:
-        table.add_row(key_display(keys_for(b, keymap)), b.description, b.id or "")
+        table.add_row(escape(safe_line(key_display(keys_for(b, keymap)))), b.description, b.id or "")
     if note:
         table.caption = note
     return table

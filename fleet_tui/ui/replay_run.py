@@ -12,6 +12,7 @@ from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import LoadedConfig, load_config
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.replay.cursor import ReplayCursor
 from fleet_tui.replay.export import resolve_log
 from fleet_tui.replay.index import ReplayIndex, open_index
@@ -29,7 +30,8 @@ def choose_session(sessions: list[SessionSummary]) -> str:
     shown = sorted(sessions, key=lambda s: s.started, reverse=True)[:20]
     for i, s in enumerate(shown, 1):
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started)) if s.started else "?"
-        print(f"{i:>3}  {s.id:<22} {s.fleet[:14]:<14} {started}  {s.events:>8} events", file=sys.stderr)
+        fleet = safe_line(s.fleet)[:14]
+        print(f"{i:>3}  {s.id:<22} {fleet:<14} {started}  {s.events:>8} events", file=sys.stderr)
     if not sys.stdin.isatty():
         raise ReplayError("name a session to replay: fleet-tui replay SESSION_ID (listed above)")
     answer = input(f"replay which session? [1-{len(shown)}, enter for 1] ").strip() or "1"
@@ -71,7 +73,7 @@ def run_replay(name: str | None, skip_corrupt: bool = False) -> int:
         session = header.session if isinstance(header, ev.LogHeader) and header.session else path.parent.name
         warnings = [*index.warnings, *notes]
         for warning in warnings:  # also shown in the app, as notices
-            print(f"fleet-tui: warning: {warning}", file=sys.stderr)
+            print(f"fleet-tui: warning: {safe_line(warning)}", file=sys.stderr)
         fleet = ReplayFleet(config, cursor, session_id=session, loaded=loaded, warnings=warnings)
         return ReplayApp(fleet).run() or 0
     finally:

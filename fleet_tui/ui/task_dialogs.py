@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
-from fleet_tui.ui.dialogs import DIALOG_CSS
+from fleet_tui.ui.dialogs import DIALOG_CSS, plain
 
 
 class NewTask(msgspec.Struct, frozen=True):
@@ -85,8 +85,10 @@ class MoveTaskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"move {self.task_id} from {self.current} to… (enter picks, escape cancels)")
-            yield OptionList(*(Option(c, id=c, disabled=c == self.current) for c in self.columns))
+            yield Label(plain(f"move {self.task_id} from {self.current} to… "
+                              "(enter picks, escape cancels)"))
+            yield OptionList(*(Option(plain(c), id=c, disabled=c == self.current)
+                               for c in self.columns))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from fleet_tui.core import events as ev
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.summary import subject, summarize
 
 TYPE_STYLE = {
@@ -109,7 +110,7 @@ class Timeline(ScrollView, can_focus=True):
         when = time.strftime("%H:%M:%S", time.localtime(event.ts)) if event.ts else "--:--:--"
         style = TYPE_STYLE.get(kind.split(".")[0], Style())
         base = self.rich_style
-        source = [Segment(f"{event.source[:14]:<14} ", base)] if width >= 110 else []
+        source = [Segment(f"{safe_line(event.source)[:14]:<14} ", base)] if width >= 110 else []
         segments = [
             Segment(f"{when} ", base + Style(dim=True)),
             *source,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from fleet_tui.core.sanitize import safe_line
 from fleet_tui.ui.ansi import AnsiRenderer
 
 REFRESH_SECONDS = 0.5
@@ -74,7 +76,8 @@ class ZoomScreen(ModalScreen[None]):
         self._title = title or agent
 
     def compose(self) -> ComposeResult:
-        yield Static(f" {self._title}  (PgUp/PgDn scroll, escape returns)", id="zoom-title")
+        yield Static(Text(f" {safe_line(self._title)}  (PgUp/PgDn scroll, escape returns)"),
+                     id="zoom-title")
         yield PaneView(id="pane")
 
     def on_mount(self) -> None:
