@@ -140,6 +140,17 @@ def test_pause_resume_and_exit() -> None:
     assert state.agents["a"].status == LOST
 
 
+def test_an_exit_reported_before_the_start_keeps_the_agent_exited() -> None:
+    state = fold_all([ev.AgentSpawned(agent="a", ts=1.0),
+                      ev.AgentExited(agent="a", code=3, pane="%4", ts=1.1),
+                      ev.AgentStarted(agent="a", pid=9, pane="%4", ts=1.2)])
+    a = state.agents["a"]
+    assert (a.status, a.alive, a.exit_code, a.pane) == (EXITED, False, 3, "%4")
+    fold(state, ev.AgentSpawned(agent="a", ts=2.0))  # a restart: a new pane starts normally
+    fold(state, ev.AgentStarted(agent="a", pid=10, pane="%5", ts=2.1))
+    assert state.agents["a"].alive and state.agents["a"].pane == "%5"
+
+
 def test_output_keyframes_and_diffs_rebuild_the_screen() -> None:
     state = _spawned()
     fold(state, ev.AgentOutput(agent="a", keyframe=True, height=3, width=10,

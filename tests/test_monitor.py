@@ -245,6 +245,31 @@ def test_restart_is_a_new_incarnation(driver, make_monitor, tmp_path) -> None:
     assert [e.code for e in mine[new_life:] if isinstance(e, ev.AgentExited)] == [5]
 
 
+def test_exits_in_the_first_milliseconds_are_reported_before_and_after_connecting(
+        driver, make_monitor, tmp_path) -> None:
+    def start(name: str, argv: list[str]) -> None:
+        driver.spawn(AgentLaunch(name=name, template=name, command=argv, cwd=str(tmp_path),
+                                 width=80, height=8), "test-session")
+
+    start("early", ["sh", "-c", "echo early; exit 3"])  # dead before the monitor looks
+    start("known", ["sh", "-c", "exit 4"])  # the same, but its owner has this exit already
+    retry_until(lambda: all((p := driver.pane(n)) and p.dead for n in ("early", "known")),
+                message="both dead")
+    monitor, events = make_monitor(exit_known=lambda agent, _pane: agent == "known")
+    assert monitor.wait_connected()
+    for i in range(5):
+        start(f"quick{i}", ["sh", "-c", f"echo quick{i}; exit {10 + i}"])
+    start("missing", ["no-such-program-xyz"])
+    names = ["early", "missing", *(f"quick{i}" for i in range(5))]
+    retry_until(lambda: all(events.of(ev.AgentExited, n) for n in names), timeout=20,
+                message="every exit")
+    codes = {n: [e.code for e in events.of(ev.AgentExited, n)] for n in names}
+    assert codes == {"early": [3], "missing": [127], **{f"quick{i}": [10 + i] for i in range(5)}}
+    assert events.of(ev.AgentExited, "early")[0].last_lines == ["early"]
+    assert "cannot run 'no-such-program-xyz'" in events.of(ev.AgentExited, "missing")[0].last_lines[0]
+    assert events.of(ev.AgentExited, "known") == []
+
+
 # --- survival -------------------------------------------------------------------------------
 
 

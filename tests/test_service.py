@@ -249,3 +249,43 @@ def test_a_stall_raises_one_alert_an_episode(make_service) -> None:
     events, _ = read_log(orch.log_path)
     between = events[events.index(alert):]
     assert any(isinstance(e, ev.AgentStatus) and e.status == "working" for e in between)
+
+
+def test_agents_that_die_at_once_or_cannot_start_are_seen_and_the_rest_runs(make_service) -> None:
+    quick = {"name": "quick", "roles": ["developer"], "command": ["sh", "-c", "echo boom; exit 3"]}
+    missing = {"name": "missing", "roles": ["developer"], "command": ["no-such-agent-xyz", "--go"]}
+    orch = make_service(fleet(quick, missing, DEV, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+
+    def exited(name: str) -> ev.AgentExited | None:
+        found = _log(orch, ev.AgentExited, name)
+        return found[0] if found else None
+
+    quick_exit = retry_until(lambda: exited("quick"), timeout=15, message="quick's exit")
+    missing_exit = retry_until(lambda: exited("missing"), timeout=15, message="missing's exit")
+    assert quick_exit.code == 3 and "boom" in quick_exit.last_lines
+    assert missing_exit.code == 127
+    assert any("no-such-agent-xyz" in line for line in missing_exit.last_lines)
+    assert orch.state.agents["quick"].status == orch.state.agents["missing"].status == "exited"
+    assert orch.state.agents["dev"].alive
+    assert _log(orch, ev.AgentLost) == []
+
+
+def test_a_spawn_failure_is_the_agents_exit_and_a_never_started_agent_is_not_lost(
+        make_service, tmp_path: Path) -> None:
+    nowhere = {"name": "nowhere", "roles": ["developer"], "command": ["sleep", "60"],
+               "cwd": str(tmp_path / "gone")}
+    orch = make_service(fleet(nowhere, DEV, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+    [exited] = _log(orch, ev.AgentExited, "nowhere")
+    assert "does not exist" in exited.last_lines[0]
+    assert [e.kind for e in _log(orch, ev.Error, "nowhere")] == ["spawn"]
+    orch.submit(ev.AgentSpawned(agent="ghost"))  # the fleet stopped before ghost started
+    orch.stop()
+
+    again = make_service()
+    again.start()
+    _started(again, "dev")
+    assert _log(again, ev.AgentLost) == []

@@ -158,15 +158,13 @@ def test_spawn_runs_argv_without_a_shell_with_the_fleet_environment(
                       "#{history_limit} #{remain-on-exit}").stdout.split() == ["50000", "on"]
 
 
-def test_spawn_refuses_bad_names_missing_commands_and_live_duplicates(
+def test_spawn_refuses_bad_names_missing_folders_and_live_duplicates(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
     from fleet_tui.adapters.tmux import TmuxError
 
     with pytest.raises(TmuxError, match="cannot name"):
         driver.spawn(launch("a.b", ["sleep", "60"], tmp_path), "S", {})
-    with pytest.raises(TmuxError, match="command not found"):
-        driver.spawn(launch("a", ["no-such-command-xyz"], tmp_path), "S", {})
     with pytest.raises(TmuxError, match="does not exist"):
         driver.spawn(launch("a", ["sleep", "60"], tmp_path / "nope"), "S", {})
     driver.spawn(launch("a", ["sleep", "60"], tmp_path), "S", {})
@@ -387,3 +385,11 @@ def test_spawn_30_agents(driver: TmuxDriver, tmp_path: Path) -> None:
     assert len(driver.list_agent_panes()) == 30
     linked = driver.run("list-windows", "-t", f"={MONITOR_SESSION}", "-F", "#{window_id}")
     assert len(linked.stdout.split()) == 31
+
+
+def test_a_missing_command_starts_and_exits_127_saying_why(driver: TmuxDriver, tmp_path: Path) -> None:
+    info = driver.spawn(launch("a", ["no-such-command-xyz", "--flag"], tmp_path), "S", {})
+    pane = retry_until(lambda: (p := driver.pane("a")) is not None and p.dead
+                       and p.dead_status is not None and p, timeout=10, message="a dead with a status")
+    assert pane.pane_id == info.pane_id and pane.dead_status == 127
+    assert any("cannot run 'no-such-command-xyz'" in row for row in driver.capture("a", lines=5))

@@ -132,7 +132,7 @@ class _Pane:
     dead_signal: str = ""
     dead_seen: float = 0.0  # monotonic, when the death was first seen
     poked: bool = False
-    finished: bool = False  # AgentExited emitted (or dead when first seen)
+    finished: bool = False  # AgentExited emitted (or the owner knew it dead)
     vanished_at: float = 0.0  # monotonic; 0 while listed
     final_rows: list[str] | None = None  # the final capture, with some history
 
@@ -159,6 +159,9 @@ class PaneMonitor:
     ``stall_after``: agent -> seconds (mapping, callable, or one number for all; None = never).
     ``holds_task(agent)``: whether the agent holds a task (stall detection needs one).
     ``on_reconnect()``: called after connecting again to a server once reported gone.
+    ``exit_known(agent, pane_id)``: whether the owner already knows that a pane the monitor
+    finds dead was dead (it adopted it so); those get no AgentExited. Every other death is
+    reported, also of a pane that died before the monitor first looked.
     ``clock``: the time put on events and used for status timing.
     """
 
@@ -172,6 +175,7 @@ class PaneMonitor:
         stall_after: StallArg = None,
         holds_task: Callable[[str], bool] | None = None,
         on_reconnect: Callable[[], None] | None = None,
+        exit_known: Callable[[str, str], bool] | None = None,
         working_for: float = WORKING_FOR,
         tick: float = 1.0,
         sweep: float = 5.0,
@@ -188,6 +192,7 @@ class PaneMonitor:
         self._stall_arg = stall_after
         self._holds_task = holds_task or (lambda _agent: False)
         self._on_reconnect = on_reconnect
+        self._exit_known = exit_known or (lambda _agent, _pane: False)
         self.working_for = working_for
         self.tick = tick
         self.sweep = sweep
@@ -206,7 +211,6 @@ class PaneMonitor:
         self._thread: threading.Thread | None = None
         self._client: ControlClient | None = None
         self._connected = threading.Event()
-        self._ever_connected = False
         self._lost_reported = False
 
         # Worker-thread state.
@@ -357,9 +361,7 @@ class PaneMonitor:
         self._client = client
         self.stats.connects += 1
         client.send([f"refresh-client -B '{DEAD_SUB}:%*:{_DEAD_FORMAT}'"])
-        first = not self._ever_connected
-        self._refresh(link=True, link_now=True, first=first)
-        self._ever_connected = True
+        self._refresh(link=True, link_now=True)
         came_back, self._lost_reported = self._lost_reported, False
         now = time.monotonic()
         self._next_tick = now + self.tick
@@ -503,12 +505,11 @@ class PaneMonitor:
         reply = client.run(command, timeout)
         return reply if reply.done else None
 
-    def _refresh(self, link: bool = False, link_now: bool = False, first: bool = False) -> None:
+    def _refresh(self, link: bool = False, link_now: bool = False) -> None:
         """Re-read the pane map (``list-panes -a`` on the control connection). With ``link``,
         link agent windows missing from the monitor session: at once with ``link_now`` (on
         connect), otherwise only windows seen unlinked by two sweeps in a row, so a window the
-        driver is about to link is never linked twice. ``first``: the first connection, when
-        panes already dead were reported by whoever adopted them (no AgentExited)."""
+        driver is about to link is never linked twice."""
         self._need_refresh = False
         self._last_refresh = time.monotonic()
         self.stats.refreshes += 1
@@ -548,8 +549,8 @@ class PaneMonitor:
                     # A new incarnation (restart): the old pane is history, reported or not.
                     self._panes[old].finished = True
                 self._by_agent[agent] = pane_id
-                if dead == "1" and first:
-                    pane.finished = True  # already exited before we looked: the owner knows
+                if dead == "1" and self._exit_known(agent, pane_id):
+                    pane.finished = True  # exited before we looked, and the owner knows
                 with self._cond:
                     if pane_id in self._unknown_dirty or not pane.finished:
                         self._dirty.add(pane_id)

@@ -348,7 +348,9 @@ class TmuxDriver:
               extra_env: dict[str, str] | None = None) -> PaneInfo:
         """Start one agent in a new detached session ``fleet_<name>`` and link its window into
         the monitor session. A leftover session of that name whose agent has exited is
-        removed first; a live one is an error. One tmux call in the common case."""
+        removed first; a live one is an error. One tmux call in the common case. A command
+        that cannot run is not an error here: the supervisor prints why and exits 127 (not
+        found) or 126, so the agent exits like any other and the monitor reports it."""
         name = launch.name
         if not name or any(c in name for c in ".:") or name != name.strip():
             raise TmuxError(f"agent name {name!r} cannot name a tmux session (no '.', ':', spaces)")
@@ -357,7 +359,6 @@ class TmuxDriver:
         if not os.path.isdir(launch.cwd):
             raise TmuxError(f"agent {name}: working directory {launch.cwd} does not exist")
         env = self.agent_env(launch, session_id, extra_env)
-        self._check_command(launch.command, launch.cwd, env["PATH"])
         new = ["new-session", "-d", "-s", session_name(name), "-x", str(max(2, launch.width)),
                "-y", str(max(2, launch.height)), "-c", launch.cwd, "-P", "-F", PANE_FORMAT]
         for key, value in env.items():
@@ -380,17 +381,6 @@ class TmuxDriver:
                 raise TmuxError(f"cannot start agent {name}: {why}")
             self._kill_window(old)
         raise AssertionError("unreachable")
-
-    @staticmethod
-    def _check_command(argv: list[str], cwd: str, path: str) -> None:
-        exe = argv[0]
-        if "/" in exe:
-            full = exe if os.path.isabs(exe) else os.path.join(cwd, exe)
-            ok = os.path.isfile(full) and os.access(full, os.X_OK)
-        else:
-            ok = shutil.which(exe, path=path) is not None
-        if not ok:
-            raise TmuxError(f"command not found: {exe}")
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -125,6 +125,8 @@ def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
     if agent is None:
         return
     agent.pid = e.pid
+    if e.pane and e.pane == agent.pane and not agent.alive:
+        return  # it exited so fast that the monitor reported the exit first
     agent.pane = e.pane
     agent.alive = True
     if not agent.running_since and not agent.paused:
@@ -199,6 +201,7 @@ def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
     if agent is None or not agent.is_current(e.pane):
         return
     _stop_running(agent, e.ts)
+    agent.pane = agent.pane or e.pane  # an exit reported before the start names the pane
     agent.alive = False
     agent.paused = False
     agent.exit_code = e.code

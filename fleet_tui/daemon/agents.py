@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import SESSION_OPTION
-from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.resolve import AgentLaunch, resolve_agent
 from fleet_tui.core import events as ev
@@ -66,9 +66,14 @@ class AgentOps:
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
         ))
-        info = self.driver.spawn(launch, self.session_id, extra_env={
-            "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
-        })
+        try:
+            info = self.driver.spawn(launch, self.session_id, extra_env={
+                "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+            })
+        except TmuxError as exc:  # this agent's failure, not the fleet's: the rules react
+            self.submit(ev.Error(kind="spawn", agent=launch.name, message=str(exc)))
+            self.submit(ev.AgentExited(agent=launch.name, code=None, last_lines=[str(exc)]))
+            return
         if not self.driver.get_server_option(SESSION_OPTION):
             self.driver.set_server_option(SESSION_OPTION, self.session_id)
         self.submit(ev.AgentStarted(agent=launch.name, pid=info.pid, pane=info.pane_id,

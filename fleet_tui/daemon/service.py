@@ -158,6 +158,7 @@ class FleetService:
             stall_after={n: lc.stall_after for n, lc in self.launches.items()},
             holds_task=self._holds_task,
             on_reconnect=self._on_reconnect,
+            exit_known=self._exit_known,
         )
         self._monitor.start()
 
@@ -171,6 +172,12 @@ class FleetService:
         with self.pipeline.lock:
             agent = self.state.agents.get(name)
             return agent is not None and bool(agent.tasks)
+
+    def _exit_known(self, name: str, pane: str) -> bool:
+        """For the monitor: whether the log already has this dead pane's exit (adoption)."""
+        with self.pipeline.lock:
+            agent = self.state.agents.get(name)
+            return agent is not None and agent.pane == pane and not agent.alive
 
     def _on_reconnect(self) -> None:
         """The monitor is back on a tmux server it had lost: adopt the agents there again."""

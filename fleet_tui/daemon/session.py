@@ -76,7 +76,7 @@ def adopt(ops: AgentOps, panes: list[PaneInfo]) -> None:
         state = ops.state
         live = {p.agent: p for p in panes}
         for name, agent in list(state.agents.items()):
-            if agent.alive and name not in live:
+            if agent.alive and agent.pane and name not in live:  # never started: not lost
                 ops.submit(ev.AgentLost(agent=name, reason="its tmux session is gone"))
         for pane in panes:
             known = state.agents.get(pane.agent)
