@@ -134,6 +134,18 @@ async def test_time_in_status_repaints_the_title_once_a_second() -> None:
         assert card.render_line(0).text.rstrip().endswith("3m13s")
 
 
+async def test_an_exited_agent_waiting_for_a_restart_says_when() -> None:
+    async with GridApp().run_test() as pilot:
+        grid = await start(pilot, (state := make_state(1)))
+        agent = state.agents["agent-00"]
+        agent.alive, agent.status, agent.restart_at = False, "exited", NOW + 7.5
+        card = grid.cards["agent-00"]
+        assert card.update_agent(agent, NOW)
+        assert card.render_line(0).text.rstrip().endswith("restart in 8s")
+        assert card.update_agent(agent, NOW + 7.6)  # due: the restart is under way
+        assert "restart in" not in card.render_line(0).text
+
+
 async def test_status_changes_move_the_class() -> None:
     state = make_state(1)
     agent = state.agents["agent-00"]

@@ -52,12 +52,13 @@ def test_on_failure_restarts_up_to_the_limit_then_alerts() -> None:
     t1 = w.state.tasks["T1"]
     assert t1.column == "blocked" and "code 3" in t1.notes[-1].text and "KeyError" in t1.notes[-1].text
     [restarting] = w.of(ev.AgentRestarting)
-    assert restarting.reason == "restart dev: on-failure, exit 3, attempt 1/2"
+    assert restarting.reason == "restart dev: on-failure, exit 3, attempt 1/2, in 1s"
     assert summarize(restarting) == restarting.reason
-    assert w.commands[-1] == Restart(agent="dev")
+    assert w.commands[-1] == Restart(agent="dev", delay=1.0)
     _respawn(w, "%2")
     w.apply(ev.AgentExited(agent="dev", signal="SIGKILL", pane="%2"))
-    assert w.of(ev.AgentRestarting)[-1].reason == "restart dev: on-failure, signal SIGKILL, attempt 2/2"
+    assert w.of(ev.AgentRestarting)[-1].reason == \
+        "restart dev: on-failure, signal SIGKILL, attempt 2/2, in 2s"
     _respawn(w, "%3")
     w.apply(ev.AgentExited(agent="dev", code=1, pane="%3"))
     assert len(w.of(ev.AgentRestarting)) == 2
@@ -67,7 +68,7 @@ def test_on_failure_restarts_up_to_the_limit_then_alerts() -> None:
     # the user starting it again begins a new count
     w.apply(ev.AgentSpawned(agent="dev", source=ev.SOURCE_USER), ev.AgentStarted(agent="dev", pane="%4"),
             ev.AgentExited(agent="dev", code=1, pane="%4"))
-    assert w.of(ev.AgentRestarting)[-1].reason == "restart dev: on-failure, exit 1, attempt 1/2"
+    assert w.of(ev.AgentRestarting)[-1].reason == "restart dev: on-failure, exit 1, attempt 1/2, in 1s"
 
 
 def test_which_exits_are_restarted() -> None:
@@ -80,7 +81,7 @@ def test_which_exits_are_restarted() -> None:
     assert [w.of(ev.AgentRestarting) for w in (clean, unknown, never)] == [[], [], []]
     always = _fleet(mode="always")
     always.apply(ev.AgentExited(agent="dev", code=0, pane="%1"))
-    assert always.of(ev.AgentRestarting)[0].reason == "restart dev: always, exit 0, attempt 1/2"
+    assert always.of(ev.AgentRestarting)[0].reason == "restart dev: always, exit 0, attempt 1/2, in 1s"
 
 
 def test_an_exit_the_user_caused_is_never_restarted_nor_alerted() -> None:
@@ -108,3 +109,35 @@ def test_late_reports_about_a_replaced_pane_are_ignored() -> None:
     assert w.of(ev.AgentRestarting) == [] and _alerts(w, ev.ALERT_EXIT) == []
     w.apply(ev.AgentExited(agent="dev", code=1, pane="%2"))
     assert not w.state.agents["dev"].alive and len(w.of(ev.AgentRestarting)) == 1
+
+
+def test_restarts_back_off_doubling_to_the_cap_and_reset_after_a_long_run() -> None:
+    policy = RestartPolicy(mode="always", limit=100, backoff=1.0, backoff_max=300.0, reset_after=60.0)
+    w = World(restarts={"dev": policy})
+    t = 1000.0
+    delays = []
+    for i in range(12):  # each incarnation fails 0.5 s after its spawn
+        w.apply(ev.AgentSpawned(agent="dev", ts=t), ev.AgentStarted(agent="dev", pane=f"%{i}", ts=t),
+                ev.AgentExited(agent="dev", code=1, pane=f"%{i}", ts=t + 0.5))
+        [*_, restarting] = w.of(ev.AgentRestarting)
+        delays.append(restarting.delay)
+        dev = w.state.agents["dev"]
+        assert dev.restart_at == restarting.ts + restarting.delay == restarting.ts + w.commands[-1].delay
+        t += 0.5 + restarting.delay
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]
+    assert w.of(ev.AgentRestarting)[3].reason.endswith("attempt 4/100, in 8s")
+    assert w.of(ev.AgentRestarting)[9].reason.endswith("in 5min")
+    # an incarnation that ran a minute starts the backoff over
+    w.apply(ev.AgentSpawned(agent="dev", ts=t), ev.AgentStarted(agent="dev", pane="%50", ts=t),
+            ev.AgentExited(agent="dev", code=1, pane="%50", ts=t + 60))
+    assert w.of(ev.AgentRestarting)[-1].delay == 1.0
+    # and so does the user starting it
+    w.apply(ev.AgentSpawned(agent="dev", ts=t + 61), ev.AgentStarted(agent="dev", pane="%51", ts=t + 61),
+            ev.AgentExited(agent="dev", code=1, pane="%51", ts=t + 61.5))
+    assert w.of(ev.AgentRestarting)[-1].delay == 2.0
+    w.apply(ev.AgentSpawned(agent="dev", source=ev.SOURCE_USER, ts=t + 70),
+            ev.AgentStarted(agent="dev", pane="%52", ts=t + 70),
+            ev.AgentExited(agent="dev", code=1, pane="%52", ts=t + 70.5))
+    assert w.of(ev.AgentRestarting)[-1].delay == 1.0
+    w.apply(ev.AgentKilled(agent="dev", source=ev.SOURCE_USER, ts=t + 71))
+    assert w.state.agents["dev"].restart_at == 0.0  # no restart pending once the user stopped it

@@ -163,7 +163,7 @@ def test_on_failure_restarts_with_reasons_up_to_the_limit(make_service) -> None:
     [alert] = _log(orch, ev.Alert, "dev")
     assert (alert.kind, alert.task) == (ev.ALERT_EXIT, "T1")
     [restarting] = _log(orch, ev.AgentRestarting)
-    assert restarting.reason == "restart dev: on-failure, exit 1, attempt 1/1"
+    assert restarting.reason == "restart dev: on-failure, exit 1, attempt 1/1, in 1s"
 
     def idle_again() -> bool:
         dev = orch.state.agents["dev"]
@@ -289,3 +289,22 @@ def test_a_spawn_failure_is_the_agents_exit_and_a_never_started_agent_is_not_los
     again.start()
     _started(again, "dev")
     assert _log(again, ev.AgentLost) == []
+
+
+def test_an_agent_failing_at_once_is_restarted_with_a_growing_delay(make_service) -> None:
+    failing = {"name": "flaky", "roles": ["developer"], "command": ["sh", "-c", "exit 1"],
+               "restart": "always", "max_restarts": 50}
+    orch = make_service(fleet(failing, DEV, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    retry_until(lambda: len(_log(orch, ev.AgentRestarting, "flaky")) >= 3, timeout=30,
+                message="three restarts")
+    events, _ = read_log(orch.log_path)
+    flaky = [e for e in events if getattr(e, "agent", None) == "flaky"]
+    restarts = [e for e in flaky if isinstance(e, ev.AgentRestarting)]
+    assert [r.delay for r in restarts[:3]] == [1.0, 2.0, 4.0]
+    spawns = [e.ts for e in flaky if isinstance(e, ev.AgentSpawned)]
+    for restarting, next_spawn in zip(restarts, spawns[1:], strict=False):
+        assert next_spawn - restarting.ts >= restarting.delay * 0.95  # it waited
+    assert len([t for t in spawns if t - spawns[0] < 10.0]) <= 4  # not once a second
+    assert orch.state.agents["flaky"].restart_at >= restarts[-1].ts
+    _started(orch, "dev")  # the rest of the fleet runs meanwhile

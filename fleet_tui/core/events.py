@@ -218,12 +218,13 @@ class AgentExited(Event, tag="agent.exited"):
 
 class AgentRestarting(Event, tag="agent.restarting"):
     """The decision to start an exited agent again (its ``restart:`` policy): ``attempt`` of
-    ``limit`` since the user last started it."""
+    ``limit`` since the user last started it, ``delay`` seconds after this event (backoff)."""
 
     agent: str
     reason: str = ""
     attempt: int = 0
     limit: int = 0
+    delay: float = 0.0
 
 
 class AgentKilled(Event, tag="agent.killed"):

@@ -11,6 +11,11 @@
   last started the agent: each is an ``agent.restarting`` with its reason (the spawn itself is
   I/O, a ``Restart`` command); the exit after the last one raises an ``alert`` of kind
   ``restart`` instead.
+- Restarts back off exponentially: the first after ``backoff`` seconds (1 s), each next one
+  after twice the last (at most ``backoff_max``, 5 min), back to ``backoff`` once the
+  incarnation that exited had run ``reset_after`` seconds (60 s, from its spawn to its exit:
+  times from events). The delay is on ``agent.restarting`` and on the ``Restart`` command; the
+  orchestrator waits for it without holding up other commands.
 - An exit the user caused (kill, restart, quitting with "kill all") is never restarted and
   raises no alert.
 """
@@ -34,12 +39,31 @@ class RestartPolicy(msgspec.Struct, frozen=True):
 
     mode: str = NEVER
     limit: int = 3
+    backoff: float = 1.0
+    backoff_max: float = 300.0
+    reset_after: float = 60.0
 
 
 class Restart(msgspec.Struct, frozen=True):
-    """A command: start ``agent`` again (its ``agent.restarting`` says why)."""
+    """A command: start ``agent`` again after ``delay`` seconds (its ``agent.restarting`` says
+    why)."""
 
     agent: str
+    delay: float = 0.0
+
+
+def restart_delay(policy: RestartPolicy, last_delay: float, ran_for: float) -> float:
+    """The wait before the next restart: ``backoff`` after a run of ``reset_after`` seconds or
+    more (or the first time), else twice ``last_delay``, at most ``backoff_max``."""
+    if last_delay <= 0 or ran_for >= policy.reset_after:
+        return min(policy.backoff, policy.backoff_max)
+    return min(last_delay * 2, policy.backoff_max)
+
+
+def _seconds(delay: float) -> str:
+    if delay < 60:
+        return f"{delay:g}s"
+    return f"{delay / 60:g}min" if delay % 60 == 0 else f"{delay:.0f}s"
 
 
 def on_stall(state: FleetState, event: ev.Event) -> list[ev.Event]:
@@ -84,7 +108,9 @@ def on_exit(state: FleetState, policies: Mapping[str, RestartPolicy], event: ev.
                     f"not restarting it again (max_restarts {policy.limit})",
         ))
         return events, []
-    reason = f"restart {agent.name}: {policy.mode}, {how}, attempt {attempt}/{policy.limit}"
+    delay = restart_delay(policy, agent.restart_delay, event.ts - agent.spawned_at)
+    reason = (f"restart {agent.name}: {policy.mode}, {how}, attempt {attempt}/{policy.limit}, "
+              f"in {_seconds(delay)}")
     events.append(ev.AgentRestarting(agent=agent.name, reason=reason, attempt=attempt,
-                                     limit=policy.limit))
-    return events, [Restart(agent=agent.name)]
+                                     limit=policy.limit, delay=delay))
+    return events, [Restart(agent=agent.name, delay=delay)]

@@ -107,7 +107,9 @@ def _on_spawned(state: FleetState, e: ev.AgentSpawned) -> None:
         agent.cost = old.cost
         agent.tasks = old.tasks
         agent.budget_alerts = old.budget_alerts
-        agent.restarts = 0 if e.source == ev.SOURCE_USER else old.restarts
+        by_user = e.source == ev.SOURCE_USER
+        agent.restarts = 0 if by_user else old.restarts
+        agent.restart_delay = 0.0 if by_user else old.restart_delay
         if e.adopted:
             agent.screen = old.screen
             agent.width, agent.height = old.width, old.height
@@ -214,6 +216,8 @@ def _on_restarting(state: FleetState, e: ev.AgentRestarting) -> None:
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.restarts = e.attempt
+        agent.restart_delay = e.delay
+        agent.restart_at = e.ts + e.delay
 
 
 def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
@@ -223,6 +227,7 @@ def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
     _stop_running(agent, e.ts)
     agent.alive = False
     agent.paused = False
+    agent.restart_at = 0.0  # the user's stop cancels a pending restart
     agent.status = EXITED
     agent.status_since = e.ts
 

@@ -90,6 +90,10 @@ class AgentState(msgspec.Struct):
     running_since: float = 0.0
     #: Automatic restarts since the user last started the agent.
     restarts: int = 0
+    #: The backoff of the last automatic restart (seconds; 0 when none since the user's start)
+    #: and when the pending one is due (0 when none is pending).
+    restart_delay: float = 0.0
+    restart_at: float = 0.0
     #: Budget dimensions already alerted (and paused for) this session: each happens once.
     budget_alerts: list[str] = []
     #: The current stall has been alerted.

@@ -50,6 +50,11 @@ class CommandRunner:
                 continue
             if command is None:
                 return
+            if isinstance(command, Restart) and command.delay > 0:  # backoff: queue it later
+                later = threading.Timer(command.delay, self._queue.put, [Restart(command.agent)])
+                later.daemon = True
+                later.start()
+                continue
             try:
                 self._carry_out(command)
             except Exception as exc:  # an agent gone meanwhile: say so, keep going
@@ -67,8 +72,8 @@ class CommandRunner:
         if isinstance(command, Pause):
             if agent is not None and agent.alive and not agent.paused:
                 ops.pause(command.agent, reason=command.reason, source=ev.SOURCE_ORCHESTRATOR)
-        elif agent is None or not agent.alive:  # unless the user started it again meanwhile
-            ops.spawn(ops.launch(command.agent))
+        elif (agent is None or not agent.alive) and command.agent not in ops.pipeline.stopping:
+            ops.spawn(ops.launch(command.agent))  # unless the user started or stopped it
 
     def _check_budgets(self) -> None:
         pipeline = self.ops.pipeline

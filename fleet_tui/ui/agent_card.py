@@ -109,6 +109,8 @@ class AgentCard(Widget, can_focus=True):
                 self.add_class(f"-{status}")
             self._status = status
         since = elapsed(now - agent.status_since) if agent.status_since else ""
+        if not agent.alive and agent.restart_at > now:  # a restart backing off
+            since = f"restart in {elapsed(agent.restart_at - now + 0.999)}"
         title = (agent.name, agent.role, agent.shown_model, status, agent.task or "", since)
         dirty: set[int] = set()
         if title != self._title:
