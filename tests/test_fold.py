@@ -33,7 +33,7 @@ event_strategy = st.one_of(
     st.builds(ev.AgentStarted, agent=agent_names, pid=st.integers(1, 99)),
     st.builds(ev.AgentOutput, agent=agent_names,
               changes=st.lists(st.tuples(st.integers(0, 30), text), max_size=4),
-              keyframe=st.booleans(), height=st.integers(0, 24)),
+              scroll=st.integers(0, 3), keyframe=st.booleans(), height=st.integers(0, 24)),
     st.builds(ev.AgentStatus, agent=agent_names,
               status=st.sampled_from([WORKING, IDLE, WAITING, STALLED]), explicit=st.booleans()),
     st.builds(ev.AgentPaused, agent=agent_names),

@@ -24,6 +24,7 @@ from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import MONITOR_SESSION, TmuxDriver, clean_env
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.core import events as ev
+from fleet_tui.core.screen import scroll_screen
 from tests.helpers import retry_until
 
 pytestmark = pytest.mark.tmux
@@ -80,6 +81,7 @@ def screen_of(outputs: list[ev.AgentOutput]) -> list[str]:
     for e in outputs:
         if e.keyframe:
             screen = [""] * e.height
+        screen = scroll_screen(screen, e.scroll)
         for row, text in e.changes:
             screen[row] = text
     return screen
@@ -153,6 +155,28 @@ def test_output_keyframe_then_changed_rows_with_colours(driver, make_monitor, tm
     assert not latest.keyframe
     assert latest.changes == [(2, "third")]  # only the row that changed
     assert events.threads == {"fleet-monitor"}
+
+
+def test_a_scrolling_agent_logs_its_new_lines_not_the_whole_screen(driver, make_monitor,
+                                                                   tmp_path) -> None:
+    printer = ("import sys, time\n"
+               "for i in range(40):\n"
+               "    print(f'\\x1b[32mline {i:02d}\\x1b[0m of the scrolling agent', flush=True)\n"
+               "    time.sleep(0.03)\n"
+               "open(sys.argv[1], 'w').close()\n"
+               "time.sleep(3600)\n")
+    done = tmp_path / "done"
+    driver.spawn(AgentLaunch(name="s", template="s", command=[PY, "-c", printer, str(done)],
+                             cwd=str(tmp_path), width=60, height=8), "test-session")
+    _monitor, events = make_monitor()
+    retry_until(done.exists, timeout=20, message="all lines printed")
+    expected = driver.capture("s", ansi=True)
+    retry_until(lambda: screen_of(events.of(ev.AgentOutput, "s")) == expected, timeout=10,
+                message="the replayed screen equal to the pane")
+    diffs = [e for e in events.of(ev.AgentOutput, "s") if not e.keyframe]
+    assert any(e.scroll for e in diffs)
+    rows = sum(len(e.changes) for e in diffs)
+    assert rows < 3 * 40, rows  # about a row a line, not a screen a line
 
 
 def test_identical_screen_emits_nothing(driver, make_monitor, tmp_path) -> None:

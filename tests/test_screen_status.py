@@ -4,6 +4,8 @@ status rules (core/status_rules.py)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleet_tui.core.screen import (
     diff_screens,
@@ -11,6 +13,8 @@ from fleet_tui.core.screen import (
     keyframe_changes,
     last_lines,
     needs_keyframe,
+    scroll_diff,
+    scroll_screen,
     strip_ansi,
 )
 from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
@@ -54,6 +58,58 @@ def test_diff_applied_to_old_gives_new() -> None:
     for row, text in diff_screens(old, new):
         patched[row] = text
     assert patched == new
+
+
+def _lines(*numbers: int) -> list[str]:
+    return [f"{RED}line {n}{RESET} some output" if n >= 0 else "" for n in numbers]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a full screen printing one more line: one row, not all of them
+        (_lines(0, 1, 2, 3), _lines(1, 2, 3, 4), (1, [(3, _lines(4)[0])])),
+        # three lines at once
+        (_lines(0, 1, 2, 3), _lines(3, 4, 5, 6), (3, list(enumerate(_lines(4, 5, 6), 1)))),
+        # output scrolling above a fixed status line: the line, and the status line again
+        ([*_lines(0, 1, 2), "status"], [*_lines(1, 2, 3), "status"],
+         (1, [(2, _lines(3)[0]), (3, "status")])),
+        # a screen filling up from the top does not scroll
+        (_lines(0, 1, -1, -1), _lines(0, 1, 2, -1), (0, [(2, _lines(2)[0])])),
+        # nothing in common: plain changes
+        (_lines(0, 1, 2), _lines(7, 8, 9), (0, list(enumerate(_lines(7, 8, 9))))),
+        # a different height is never a scroll
+        (_lines(0, 1, 2), _lines(1, 2, 3, 4), (0, [(0, _lines(1)[0]), (1, _lines(2)[0]),
+                                                   (2, _lines(3)[0]), (3, _lines(4)[0])])),
+    ],
+)
+def test_scroll_diff(old: list[str], new: list[str],
+                     expected: tuple[int, list[tuple[int, str]]]) -> None:
+    assert scroll_diff(old, new) == expected
+
+
+def test_scroll_screen() -> None:
+    assert scroll_screen(["a", "b", "c"], 2) == ["c", "", ""]
+    assert scroll_screen(["a", "b"], 5) == ["", ""]
+    assert scroll_screen(["a", "b"], 0) == ["a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "b", "c", "d", "e"]), min_size=1, max_size=12),
+       st.integers(0, 12), st.lists(st.sampled_from(["", "a", "x", "y"]), max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.sampled_from(["", "q", "a"])), max_size=3))
+def test_scroll_diff_applied_to_old_gives_new(old: list[str], shift: int, tail: list[str],
+                                             edits: list[tuple[int, str]]) -> None:
+    new = (old[shift:] + tail + [""] * len(old))[:len(old)]
+    for row, text in edits:
+        if row < len(new):
+            new[row] = text
+    scroll, changes = scroll_diff(old, new)
+    patched = scroll_screen(old, scroll)
+    for row, text in changes:
+        patched[row] = text
+    assert patched == new
+    assert len(changes) <= len(diff_screens(old, new))
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,10 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   failing command in a ``;`` list silently drops the rest), at most every ``batch_interval``
   (50 ms) and any one pane at most once per ``pane_interval`` (100 ms) on average (a token
   bucket allowing a burst of two). Nothing captures panes on a timer. A capture that changes
-  the screen is an AgentOutput with the changed rows; a keyframe (every row, width, height)
-  on an agent's first capture, on a size change and at least every 30 s; an identical
-  capture emits nothing.
+  the screen is an AgentOutput with the changed rows, after a scroll when the screen moved
+  up (``scroll_diff``: a new line costs that line, not every row again); a keyframe (every
+  row, width, height) on an agent's first capture, on a size change and at least every 30 s;
+  an identical capture emits nothing.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
   #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. tmux 3.3a
   sometimes misses the SIGCHLD of a pane's process, leaving the status empty: the monitor
@@ -64,11 +65,11 @@ from fleet_tui.adapters.tmux import (
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import (
     KEYFRAME_INTERVAL,
-    diff_screens,
     fit_screen,
     keyframe_changes,
     last_lines,
     needs_keyframe,
+    scroll_diff,
 )
 from fleet_tui.core.state import EXITED
 from fleet_tui.core.status_rules import (
@@ -696,9 +697,9 @@ class PaneMonitor:
                                       keyframe=True, width=pane.width, height=height, ts=now,
                                       pane=pane.pane_id))
         else:
-            self._emit(ev.AgentOutput(agent=pane.agent, changes=diff_screens(pane.screen or [],
-                                                                              screen),
-                                      ts=now, pane=pane.pane_id))
+            scroll, changes = scroll_diff(pane.screen or [], screen)
+            self._emit(ev.AgentOutput(agent=pane.agent, changes=changes, scroll=scroll, ts=now,
+                                      pane=pane.pane_id))
         self.stats.outputs += 1
         pane.screen = screen
         pane.screen_size = size

@@ -140,8 +140,9 @@ class AgentStarted(Event, tag="agent.started"):
 
 class AgentOutput(Event, tag="agent.output"):
     """What the agent's pane shows: ``changes`` are ``(row, text)`` pairs against the previous
-    screen; a ``keyframe`` replaces the whole screen (``height`` rows, missing rows blank).
-    Text keeps the pane's ANSI SGR colour codes."""
+    screen, after scrolling it up by ``scroll`` rows (the lines the agent printed pushed the
+    top ones out; blank rows come in at the bottom); a ``keyframe`` replaces the whole screen
+    (``height`` rows, missing rows blank). Text keeps the pane's ANSI SGR colour codes."""
 
     chatty: ClassVar[bool] = True
     in_timeline: ClassVar[bool] = False
@@ -149,6 +150,7 @@ class AgentOutput(Event, tag="agent.output"):
 
     agent: str
     changes: list[tuple[int, str]] = []
+    scroll: int = 0
     keyframe: bool = False
     width: int = 0
     height: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from fleet_tui.core import events as ev
+from fleet_tui.core.screen import scroll_screen
 from fleet_tui.core.state import (
     EXITED,
     LOST,
@@ -150,6 +151,8 @@ def _on_output(state: FleetState, e: ev.AgentOutput) -> None:
     elif e.height and e.height != len(screen):
         screen = (screen + [""] * e.height)[: e.height]
         agent.height = e.height
+    if e.scroll and not e.keyframe:
+        screen = scroll_screen(screen, e.scroll)
     for row, text in e.changes:
         if 0 <= row < len(screen):
             screen[row] = text
