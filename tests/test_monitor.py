@@ -10,6 +10,7 @@ Agents are steered with files (a ``go`` file they wait for), never with sleeps i
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -177,6 +178,38 @@ def test_a_scrolling_agent_logs_its_new_lines_not_the_whole_screen(driver, make_
     assert any(e.scroll for e in diffs)
     rows = sum(len(e.changes) for e in diffs)
     assert rows < 3 * 40, rows  # about a row a line, not a screen a line
+
+
+def test_past_the_output_cap_screens_are_sampled_with_one_alert(driver, make_monitor,
+                                                               tmp_path) -> None:
+    printer = ("import os, sys, time\n"
+               "i = 0\n"
+               "while not os.path.exists(sys.argv[1]):\n"
+               "    i += 1; print(f'line {i} of a chatty agent', flush=True); time.sleep(0.02)\n"
+               "sys.exit(7)\n")
+    stop = tmp_path / "stop"
+    driver.spawn(AgentLaunch(name="c", template="c", command=[PY, "-c", printer, str(stop)],
+                             cwd=str(tmp_path), width=60, height=8), "test-session")
+    _monitor, events = make_monitor(output_cap=2000, sample_every=0.5)
+    alert = retry_until(lambda: [a for a in events.of(ev.Alert) if a.kind == ev.ALERT_OUTPUT],
+                        timeout=20, message="the output alert")
+    with events.lock:
+        at = events.items.index(alert[0])
+
+    def sampled() -> int:
+        with events.lock:
+            return sum(isinstance(e, ev.AgentOutput) for e in events.items[at:])
+
+    retry_until(lambda: sampled() >= 4, timeout=20, message="sampled screens")
+    stop.touch()
+    retry_until(lambda: events.of(ev.AgentExited, "c"), timeout=15, message="the exit")
+    with events.lock:
+        later = [e.ts for e in events.items[at:] if isinstance(e, ev.AgentOutput)]
+    gaps = [b - a for a, b in itertools.pairwise(later)][:-1]  # the final capture aside
+    assert gaps and min(gaps) >= 0.45, gaps
+    assert len([a for a in events.of(ev.Alert) if a.kind == ev.ALERT_OUTPUT]) == 1
+    assert events.of(ev.AgentExited, "c")[0].code == 7
+    assert screen_of(events.of(ev.AgentOutput, "c"))  # the diffs still rebuild a screen
 
 
 def test_identical_screen_emits_nothing(driver, make_monitor, tmp_path) -> None:

@@ -23,6 +23,10 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   up (``scroll_diff``: a new line costs that line, not every row again); a keyframe (every
   row, width, height) on an agent's first capture, on a size change and at least every 30 s;
   an identical capture emits nothing.
+- Bounded log: once the text of the output events emitted this session (``output_used`` at
+  start, counted on) passes ``output_cap``, each pane is captured at most once per
+  ``sample_every`` seconds from then on (its diffs stay exact: they are against the last
+  emitted screen), and one ``alert`` of kind ``output`` says so. Exits are never held back.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
   #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. tmux 3.3a
   sometimes misses the SIGCHLD of a pane's process, leaving the status empty: the monitor
@@ -128,6 +132,7 @@ class _Pane:
     # shift every later capture of a periodic printer (the lag never recovers).
     tokens: float = 2.0
     tokens_at: float = 0.0  # monotonic
+    emitted_at: float = 0.0  # monotonic, the last AgentOutput
     dead: bool = False
     dead_code: int | None = None
     dead_signal: str = ""
@@ -164,6 +169,9 @@ class PaneMonitor:
     finds dead was dead (it adopted it so); those get no AgentExited. Every other death is
     reported, also of a pane that died before the monitor first looked.
     ``clock``: the time put on events and used for status timing.
+    ``output_cap``: characters of pane text this session may log before output is sampled
+    (None: never), ``output_used`` already logged, ``sample_every`` seconds between a sampled
+    pane's captures.
     """
 
     def __init__(
@@ -184,6 +192,9 @@ class PaneMonitor:
         pane_interval: float = 0.1,
         keyframe_interval: float = KEYFRAME_INTERVAL,
         reconnect_interval: float = 1.0,
+        output_cap: int | None = None,
+        output_used: int = 0,
+        sample_every: float = 5.0,
         tmux: str = "tmux",
     ) -> None:
         self.socket_name = socket_name
@@ -203,6 +214,11 @@ class PaneMonitor:
         self.reconnect_interval = reconnect_interval
         self.tmux = tmux
         self.stats = MonitorStats()
+        self.output_cap = output_cap
+        self.output_used = output_used
+        self.sample_every = sample_every
+        #: Output is sampled (the cap was reached, in this run or an earlier one).
+        self.sampling = output_cap is not None and output_used >= output_cap
 
         self._cond = threading.Condition()
         self._dirty: set[str] = set()
@@ -448,7 +464,10 @@ class PaneMonitor:
         if pane is None:
             return now
         tokens = min(PANE_BURST, pane.tokens + (now - pane.tokens_at) / self.pane_interval)
-        return now if tokens >= 1.0 else now + (1.0 - tokens) * self.pane_interval
+        due = now if tokens >= 1.0 else now + (1.0 - tokens) * self.pane_interval
+        if self.sampling and pane.screen is not None:
+            due = max(due, pane.emitted_at + self.sample_every)
+        return due
 
     def _capture_due(self, now: float) -> float:
         """When the next capture batch may run (called with the lock held)."""
@@ -693,19 +712,34 @@ class PaneMonitor:
                           old_size=pane.screen_size, new_size=size,
                           interval=self.keyframe_interval):
             pane.last_keyframe_at = now
-            self._emit(ev.AgentOutput(agent=pane.agent, changes=keyframe_changes(screen),
-                                      keyframe=True, width=pane.width, height=height, ts=now,
-                                      pane=pane.pane_id))
+            output = ev.AgentOutput(agent=pane.agent, changes=keyframe_changes(screen),
+                                    keyframe=True, width=pane.width, height=height, ts=now,
+                                    pane=pane.pane_id)
         else:
             scroll, changes = scroll_diff(pane.screen or [], screen)
-            self._emit(ev.AgentOutput(agent=pane.agent, changes=changes, scroll=scroll, ts=now,
-                                      pane=pane.pane_id))
+            output = ev.AgentOutput(agent=pane.agent, changes=changes, scroll=scroll, ts=now,
+                                    pane=pane.pane_id)
+        self._emit(output)
         self.stats.outputs += 1
+        pane.emitted_at = time.monotonic()
+        self._count_output(output)
         pane.screen = screen
         pane.screen_size = size
         pane.last_change = now
         pane.match = match_screen(screen, self._patterns(pane.agent))
         self._update_status(pane, now)
+
+    def _count_output(self, output: ev.AgentOutput) -> None:
+        """Count what ``output`` logged; start sampling (and say so, once) past the cap."""
+        self.output_used += sum(len(text) for _, text in output.changes)  # as the fold counts
+        if self.sampling or self.output_cap is None or self.output_used < self.output_cap:
+            return
+        self.sampling = True
+        self._emit(ev.Alert(
+            kind=ev.ALERT_OUTPUT, key="sampled",
+            message=f"pane output logged this session passed {self.output_cap / 1e6:g} MB: "
+                    f"each agent's screen is now logged every {self.sample_every:g}s",
+        ))
 
     # statuses and deaths ---------------------------------------------------------------------
 

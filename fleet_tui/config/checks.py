@@ -211,6 +211,10 @@ def _top(config: FleetConfig) -> Problem | None:
         return ("theme",), "the theme must not be empty", False
     if (p := _duration(config.defaults.stall_after, ("defaults", "stall_after"))) is not None:
         return p
+    if (p := _duration(config.log.sample_every, ("log", "sample_every"))) is not None:
+        return p
+    if not (math.isfinite(config.log.output_cap_mb) and config.log.output_cap_mb > 0):
+        return ("log", "output_cap_mb"), "output_cap_mb must be a number more than 0", False
     if (p := _budget(config.defaults.budget, ("defaults",))) is not None:
         return p
     return _counts(config.defaults, ("defaults",))

@@ -141,6 +141,16 @@ class Approval(Strict):
     name: str = ""
 
 
+class LogSettings(Strict):
+    """The session log. Once the pane output logged in one session passes ``output_cap_mb``
+    megabytes (of pane text), each agent's screen is logged at most once every
+    ``sample_every``, and an alert says so; lifecycle, task and approval events are always
+    logged."""
+
+    output_cap_mb: float = 200
+    sample_every: Duration = "5s"
+
+
 class FleetConfig(Strict):
     """A fleet: its agents, seed tasks, routing, approval gates and look. ``prices`` are US
     dollars per million tokens by model id prefix (``claude-sonnet-4-5: {input: 3, output:
@@ -152,6 +162,7 @@ class FleetConfig(Strict):
     tasks: list[TaskSpec] = []
     routing: Routing = msgspec.field(default_factory=Routing)
     approvals: list[Approval] = []
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
     theme: str = "fleet-dark"
     keymap: dict[str, str] = {}
     prices: dict[str, Price] = {}

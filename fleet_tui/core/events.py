@@ -102,12 +102,13 @@ ALERT_STALL = "stall"
 ALERT_EXIT = "exit"
 ALERT_RESTART = "restart"
 ALERT_DELIVERY = "delivery"
+ALERT_OUTPUT = "output"
 
 
 class Alert(Event, tag="alert"):
     """Something a person should look at: ``budget``, ``stall``, ``exit``, ``restart``,
-    ``delivery``. ``key`` says what within its kind (a budget's dimension: ``usd``), so a
-    rule can raise it once."""
+    ``delivery``, ``output`` (the session's pane output is being sampled). ``key`` says what
+    within its kind (a budget's dimension: ``usd``), so a rule can raise it once."""
 
     kind: str
     message: str

@@ -140,6 +140,8 @@ def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
 
 
 def _on_output(state: FleetState, e: ev.AgentOutput) -> None:
+    for _row, text in e.changes:
+        state.output_chars += len(text)
     agent = _agent(state, e.agent)
     if agent is None or not agent.is_current(e.pane):
         return

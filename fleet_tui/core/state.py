@@ -180,6 +180,9 @@ class FleetState(msgspec.Struct):
     errors: int = 0
     #: The daemon was stopped on purpose and has not started again since.
     stopped: bool = False
+    #: Characters of pane text logged this session (output events): what the log's output cap
+    #: counts.
+    output_chars: int = 0
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""

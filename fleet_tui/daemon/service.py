@@ -21,6 +21,7 @@ from fleet_tui.adapters.transcripts import TranscriptWatcher
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.presets import patterns_for
 from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
+from fleet_tui.config.schema import duration_seconds
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
 from fleet_tui.core.routing import RoutingPolicy
@@ -159,6 +160,8 @@ class FleetService:
             holds_task=self._holds_task,
             on_reconnect=self._on_reconnect,
             exit_known=self._exit_known,
+            output_cap=int(self.config.log.output_cap_mb * 1e6), output_used=self.state.output_chars,
+            sample_every=duration_seconds(self.config.log.sample_every),
         )
         self._monitor.start()
 
