@@ -50,11 +50,16 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def app(tmp_path: Path, tmux_socket: str) -> Iterator[FleetApp]:
+def daemons(tmp_path: Path, tmux_socket: str) -> Iterator[Daemons]:
     (tmp_path / "fleet.yaml").write_text(FLEET)
-    daemons = Daemons(tmp_path, tmux_socket)
-    yield live_app(daemons())
-    daemons.stop_all()
+    made = Daemons(tmp_path, tmux_socket)
+    yield made
+    made.stop_all()
+
+
+@pytest.fixture
+def app(daemons: Daemons) -> FleetApp:
+    return live_app(daemons())
 
 
 
@@ -66,7 +71,8 @@ async def _type(pilot, text: str) -> None:
     await pilot.press(*("space" if c == " " else c for c in text))
 
 
-async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, tmux_socket: str) -> None:
+async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, daemons: Daemons,
+                                                                 tmux_socket: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
         await pilot_until(pilot, lambda: set(grid.cards) == {"one", "two"})
@@ -75,11 +81,14 @@ async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, t
         config.write_text(config.read_text() + "theme: fleet-contrast\n")
         await pilot_until(pilot, lambda: app.theme == "fleet-contrast")
         header = str(app.query_one("#header").render())
-        assert "ui" in header and "open tasks" in header
+        assert "ui" in header and "open tasks" in header and "alert" not in header
+        daemons.made[0].service.submit(ev.Alert(kind=ev.ALERT_STALL, agent="one", message="one stalled"))
+        await pilot_until(pilot, lambda: "⚠ 1 alert" in str(app.query_one("#header").render()))
         await pilot.press("2")
         assert app.query_one("#areas").current == "board"
         await pilot.press("3")
         assert app.query_one("#areas").current == "timeline"
+        await pilot_until(pilot, lambda: "alert" not in str(app.query_one("#header").render()))
         await pilot.press("tab")
         assert app.query_one("#areas").current == "grid"
         await pilot.press("q")

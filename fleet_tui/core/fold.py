@@ -72,6 +72,7 @@ def _on_error(state: FleetState, e: ev.Error) -> None:
 
 def _on_alert(state: FleetState, e: ev.Alert) -> None:
     """Alerts the rules raise once are remembered on the agent (see ``core/rules.py``)."""
+    state.alerts += 1
     agent = _agent(state, e.agent)
     if agent is None:
         return

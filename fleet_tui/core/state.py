@@ -180,6 +180,8 @@ class FleetState(msgspec.Struct):
     errors: int = 0
     #: The daemon was stopped on purpose and has not started again since.
     stopped: bool = False
+    #: Alerts raised this session (the UI counts those not yet seen).
+    alerts: int = 0
     #: Characters of pane text logged this session (output events): what the log's output cap
     #: counts.
     output_chars: int = 0

@@ -87,6 +87,8 @@ class FleetApp(App[int]):
         self.read_only = fleet.read_only
         self.clock = clock
         self._shown_events = -1
+        #: Alerts the user has seen: as many as there were when the timeline was last shown.
+        self._alerts_seen = 0
         self._last_agent: str | None = None
         self._terminal = ""
         self._config_stamp: int | None = None
@@ -224,7 +226,9 @@ class FleetApp(App[int]):
         state = self.fleet.state
         now = self.clock()
         with self.batch_update():
-            header.update(header_text(state))
+            if self.main.query_one(ContentSwitcher).current == "timeline":
+                self._alerts_seen = state.alerts
+            header.update(header_text(state, unseen_alerts=state.alerts - self._alerts_seen))
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1

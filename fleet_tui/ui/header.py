@@ -1,4 +1,5 @@
-"""The one-line header: fleet name, agents by status, open tasks, approvals waiting, cost."""
+"""The one-line header: fleet name, agents by status (lost apart from exited), alerts not yet
+seen, open tasks, approvals waiting, cost."""
 
 from __future__ import annotations
 
@@ -14,16 +15,22 @@ STATUS_STYLE = {
     "stalled": "bold white on red",
     "paused": "magenta",
     "exited": "dim",
+    "lost": "bold red",
 }
 
 
-def header_text(state: FleetState) -> Text:
+def header_text(state: FleetState, unseen_alerts: int = 0) -> Text:
+    """``unseen_alerts``: alerts raised since the user last looked at the timeline (the UI
+    keeps that; see ``FleetApp.refresh_view``)."""
     counts = state.status_counts()
     parts = [Text(f" {safe_line(state.fleet) or 'fleet'} ", style="bold reverse")]
     for status, style in STATUS_STYLE.items():
-        count = counts.get(status, 0) + (counts.get("lost", 0) if status == "exited" else 0)
+        count = counts.get(status, 0)
         if count:
             parts.append(Text(f" {count} {status}", style=style))
+    if unseen_alerts > 0:
+        plural = "s" if unseen_alerts > 1 else ""
+        parts.append(Text(f"  ⚠ {unseen_alerts} alert{plural}", style="bold white on red"))
     parts.append(Text(f"  {state.open_tasks()} open tasks"))
     approvals = len(state.pending_approvals())
     if approvals:
