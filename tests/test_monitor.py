@@ -53,6 +53,24 @@ while True:
     time.sleep(1)
 """
 
+#: Prints a numbered coloured line every ``pause`` seconds: ``count`` of them, then creates the
+#: file ``flag`` and waits; or (``count`` 0) until ``flag`` exists, then exits 7.
+#: argv: flag, count, pause.
+PRINTER = """
+import os, sys, time
+flag, count, pause = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+i = 0
+while (i < count) if count else not os.path.exists(flag):
+    print(f"\\x1b[32mline {i:02d}\\x1b[0m of a chatty agent", flush=True)
+    i += 1
+    time.sleep(pause)
+if not count:
+    sys.exit(7)
+open(flag, "w").close()
+while True:
+    time.sleep(1)
+"""
+
 
 class Collected:
     """A thread-safe emit callback that keeps every event."""
@@ -121,9 +139,15 @@ def spawn(driver: TmuxDriver, tmp_path: Path, name: str, first: list[str], later
     argv = [PY, "-c", SCRIPT, str(go), str(code), *first]
     if later:
         argv += ["--", *later]
+    run(driver, tmp_path, name, argv, width, height)
+    return go
+
+
+def run(driver: TmuxDriver, tmp_path: Path, name: str, argv: list[str], width: int = 60,
+        height: int = 8) -> None:
+    """Start an agent running ``argv``."""
     driver.spawn(AgentLaunch(name=name, template=name, command=argv, cwd=str(tmp_path),
                              width=width, height=height), "test-session")
-    return go
 
 
 def tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -160,15 +184,8 @@ def test_output_keyframe_then_changed_rows_with_colours(driver, make_monitor, tm
 
 def test_a_scrolling_agent_logs_its_new_lines_not_the_whole_screen(driver, make_monitor,
                                                                    tmp_path) -> None:
-    printer = ("import sys, time\n"
-               "for i in range(40):\n"
-               "    print(f'\\x1b[32mline {i:02d}\\x1b[0m of the scrolling agent', flush=True)\n"
-               "    time.sleep(0.03)\n"
-               "open(sys.argv[1], 'w').close()\n"
-               "time.sleep(3600)\n")
     done = tmp_path / "done"
-    driver.spawn(AgentLaunch(name="s", template="s", command=[PY, "-c", printer, str(done)],
-                             cwd=str(tmp_path), width=60, height=8), "test-session")
+    run(driver, tmp_path, "s", [PY, "-c", PRINTER, str(done), "40", "0.03"])
     _monitor, events = make_monitor()
     retry_until(done.exists, timeout=20, message="all lines printed")
     expected = driver.capture("s", ansi=True)
@@ -182,14 +199,8 @@ def test_a_scrolling_agent_logs_its_new_lines_not_the_whole_screen(driver, make_
 
 def test_past_the_output_cap_screens_are_sampled_with_one_alert(driver, make_monitor,
                                                                tmp_path) -> None:
-    printer = ("import os, sys, time\n"
-               "i = 0\n"
-               "while not os.path.exists(sys.argv[1]):\n"
-               "    i += 1; print(f'line {i} of a chatty agent', flush=True); time.sleep(0.02)\n"
-               "sys.exit(7)\n")
     stop = tmp_path / "stop"
-    driver.spawn(AgentLaunch(name="c", template="c", command=[PY, "-c", printer, str(stop)],
-                             cwd=str(tmp_path), width=60, height=8), "test-session")
+    run(driver, tmp_path, "c", [PY, "-c", PRINTER, str(stop), "0", "0.02"])
     _monitor, events = make_monitor(output_cap=2000, sample_every=0.5)
     alert = retry_until(lambda: [a for a in events.of(ev.Alert) if a.kind == ev.ALERT_OUTPUT],
                         timeout=20, message="the output alert")
@@ -305,8 +316,7 @@ def test_restart_is_a_new_incarnation(driver, make_monitor, tmp_path) -> None:
 def test_exits_in_the_first_milliseconds_are_reported_before_and_after_connecting(
         driver, make_monitor, tmp_path) -> None:
     def start(name: str, argv: list[str]) -> None:
-        driver.spawn(AgentLaunch(name=name, template=name, command=argv, cwd=str(tmp_path),
-                                 width=80, height=8), "test-session")
+        run(driver, tmp_path, name, argv, width=80)
 
     start("early", ["sh", "-c", "echo early; exit 3"])  # dead before the monitor looks
     start("known", ["sh", "-c", "exit 4"])  # the same, but its owner has this exit already
