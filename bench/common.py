@@ -1,6 +1,6 @@
-"""Helpers shared by the bench scripts: process CPU from /proc, latency percentiles, a test
-agent that prints coloured lines, and a Textual driver that renders for a terminal but
-discards (and counts) the output.
+"""Helpers shared by the bench scripts: latency percentiles, a test agent that prints coloured
+lines, and a Textual driver that renders for a terminal but discards (and counts) the output.
+(Process CPU comes from ``fleet_tui.adapters.procs.cpu_seconds``.)
 
 Imported as ``common`` (the scripts are run as ``python bench/<name>.py``, so ``bench/`` is on
 ``sys.path``).
@@ -8,11 +8,7 @@ Imported as ``common`` (the scripts are run as ``python bench/<name>.py``, so ``
 
 from __future__ import annotations
 
-import os
-
 from textual.drivers.headless_driver import HeadlessDriver
-
-TICK = os.sysconf("SC_CLK_TCK")
 
 #: An agent: prints a prompt, then while ``active-<name>`` exists prints a coloured line with
 #: its timestamp every 100 ms. Run as ``python -c AGENT NAME FOLDER``.
@@ -28,20 +24,6 @@ while True:
         i += 1
         print(f"\n\x1b[3{i % 7 + 1}m{name} @{time.time():.6f} line {i}\x1b[0m", end="", flush=True)
 """
-
-
-def cpu_seconds(pid: int | str, children: bool = False) -> float:
-    """User + system CPU seconds of ``pid`` (``self``, a pid, or ``self/task/<tid>`` for one
-    thread), with its waited-for children's if ``children``; 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / TICK
 
 
 def ms_summary(seconds: list[float]) -> dict[str, float | int]:

@@ -33,10 +33,12 @@ import threading
 import time
 from pathlib import Path
 
-from common import AGENT, cpu_seconds, ms_summary
+from common import AGENT, ms_summary
 
 from fleet_tui.adapters.monitor import PaneMonitor
-from fleet_tui.adapters.tmux import TmuxDriver, clean_env
+from fleet_tui.adapters.procs import cpu_seconds
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import clean_env
 from fleet_tui.config.presets import PRESETS
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.core import events as ev

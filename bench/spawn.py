@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fleet_tui.adapters.tmux import TmuxDriver, read_proc
+from fleet_tui.adapters.procs import read_proc
+from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.resolve import AgentLaunch
 
 

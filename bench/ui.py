@@ -54,11 +54,12 @@ from pathlib import Path
 from statistics import mean
 
 import yaml
-from common import AGENT, DiscardingDriver, cpu_seconds, ms_summary
+from common import AGENT, DiscardingDriver, ms_summary
 from rich.cells import cell_len
 from textual import events
 from textual.strip import Strip
 
+from fleet_tui.adapters.procs import cpu_seconds
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import load_config
 from fleet_tui.core.state import AgentState

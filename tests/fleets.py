@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
 from fleet_tui.daemon.main import Daemon

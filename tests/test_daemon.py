@@ -19,7 +19,8 @@ import yaml
 
 from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters.eventlog import read_log
-from fleet_tui.adapters.tmux import TmuxDriver, read_proc
+from fleet_tui.adapters.procs import read_proc
+from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.client.launch import ensure_daemon, ping
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config

@@ -22,7 +22,8 @@ import pytest
 
 from fleet_tui.adapters.control import decode_output, quote
 from fleet_tui.adapters.monitor import PaneMonitor
-from fleet_tui.adapters.tmux import MONITOR_SESSION, TmuxDriver, clean_env
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import MONITOR_SESSION, clean_env
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import scroll_screen

@@ -19,19 +19,15 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from fleet_tui.adapters.tmux import (
+from fleet_tui.adapters.procs import descendants, is_alive, read_proc, signal_name
+from fleet_tui.adapters.tmux import SUPERVISOR_PATH, TmuxDriver, socket_name_for
+from fleet_tui.adapters.tmux_cli import (
     MONITOR_SESSION,
-    SUPERVISOR_PATH,
     PaneInfo,
-    TmuxDriver,
+    TmuxError,
     clean_env,
-    descendants,
     escape_arg,
-    is_alive,
     parse_panes,
-    read_proc,
-    signal_name,
-    socket_name_for,
 )
 from fleet_tui.config.resolve import AgentLaunch, resolve_agents
 from fleet_tui.config.schema import FleetConfig
@@ -161,8 +157,6 @@ def test_spawn_runs_argv_without_a_shell_with_the_fleet_environment(
 def test_spawn_refuses_bad_names_missing_folders_and_live_duplicates(
     driver: TmuxDriver, tmp_path: Path
 ) -> None:
-    from fleet_tui.adapters.tmux import TmuxError
-
     with pytest.raises(TmuxError, match="cannot name"):
         driver.spawn(launch("a.b", ["sleep", "60"], tmp_path), "S", {})
     with pytest.raises(TmuxError, match="does not exist"):

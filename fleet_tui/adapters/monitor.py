@@ -58,13 +58,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fleet_tui.adapters.control import ControlClient, ControlError, Reply
-from fleet_tui.adapters.tmux import (
+from fleet_tui.adapters.procs import signal_name, zombie_exit
+from fleet_tui.adapters.tmux_cli import (
     MONITOR_COMMAND,
     MONITOR_SESSION,
+    PANE_FORMAT,
     SESSION_PREFIX,
-    clean_env,
-    signal_name,
-    zombie_exit,
+    parse_listing,
+    run_tmux,
 )
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import (
@@ -95,9 +96,6 @@ StallArg = Mapping[str, float | None] | Callable[[str], float | None] | float | 
 #: Subscription used for deaths.
 DEAD_SUB = "fleet-dead"
 _DEAD_FORMAT = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
-_PANE_FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_signal",
-                "pane_width", "pane_height", "window_id", "session_name")
-_PANE_FORMAT = "\t".join(f"#{{{f}}}" for f in _PANE_FIELDS)
 #: A row of the final screen that tmux itself writes under ``remain-on-exit``.
 _DEAD_BANNER = ("Pane is dead",)
 #: How long to wait for tmux to learn a dead pane's exit status before giving up.
@@ -337,11 +335,7 @@ class PaneMonitor:
     # connection ------------------------------------------------------------------------------
 
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.tmux, "-L", self.socket_name, *args], capture_output=True, text=True,
-            encoding="utf-8", errors="replace", env=clean_env(), stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        return run_tmux(self.tmux, self.socket_name, *args)
 
     def _server_sessions(self) -> list[str] | None:
         """Session names on the server; None when no server answers."""
@@ -533,25 +527,16 @@ class PaneMonitor:
         self._need_refresh = False
         self._last_refresh = time.monotonic()
         self.stats.refreshes += 1
-        reply = self._command(f"list-panes -a -F '{_PANE_FORMAT}'")
+        reply = self._command(f"list-panes -a -F '{PANE_FORMAT}'")
         if reply is None or not reply.ok:
             return
-        rows = []
-        monitor_windows: set[str] = set()
-        for line in reply.text():
-            parts = line.split("\t", len(_PANE_FIELDS) - 1)
-            if len(parts) != len(_PANE_FIELDS):
-                continue
-            if parts[8] == MONITOR_SESSION:
-                monitor_windows.add(parts[7])
-            elif parts[8].startswith(SESSION_PREFIX):
-                rows.append(parts)
+        rows, monitor_windows = parse_listing("\n".join(reply.text()))
         now = time.monotonic()
         listed: set[str] = set()
         to_link: list[str] = []
         unlinked: set[str] = set()
-        for pane_id, pid, dead, status, sig, width, height, window_id, session in rows:
-            agent = session[len(SESSION_PREFIX):]
+        for row in rows:
+            agent, pane_id, window_id = row.agent, row.pane_id, row.window_id
             if pane_id in listed or (agent in self._by_agent
                                      and self._by_agent[agent] in listed):
                 continue  # one pane per agent: the first listed
@@ -569,25 +554,23 @@ class PaneMonitor:
                     # A new incarnation (restart): the old pane is history, reported or not.
                     self._panes[old].finished = True
                 self._by_agent[agent] = pane_id
-                if dead == "1" and self._exit_known(agent, pane_id):
+                if row.dead and self._exit_known(agent, pane_id):
                     pane.finished = True  # exited before we looked, and the owner knows
                 with self._cond:
                     if pane_id in self._unknown_dirty or not pane.finished:
                         self._dirty.add(pane_id)
                 self._unknown_dirty.discard(pane_id)
                 self._pattern_errors(agent)
-            pane.pid = int(pid or 0)
+            pane.pid = row.pid
             pane.window_id = window_id
             pane.vanished_at = 0.0
-            new_w, new_h = int(width or 0), int(height or 0)
-            if (new_w, new_h) != (pane.width, pane.height):
-                pane.width, pane.height = new_w, new_h
+            if (row.width, row.height) != (pane.width, pane.height):
+                pane.width, pane.height = row.width, row.height
                 if pane.screen is not None and not pane.finished:
                     with self._cond:
                         self._dirty.add(pane_id)
-            if dead == "1" and not pane.finished:
-                code = int(status) if status.strip().lstrip("-").isdigit() else None
-                self._mark_dead(pane, code, signal_name(sig) or "")
+            if row.dead and not pane.finished:
+                self._mark_dead(pane, row.dead_status, row.dead_signal or "")
         if link:
             self._unlinked_seen = unlinked
         for pane_id, pane in self._panes.items():

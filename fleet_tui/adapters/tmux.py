@@ -6,14 +6,12 @@ each, its window linked into ``_fleet_monitor`` for the monitor), pause and resu
 kill them gracefully, send them prompts, list their panes, capture their screens, and tell a
 UI how to attach a terminal. Lifecycle only: nothing here runs on a timer or a hot path.
 
-Rules kept here (see ``/work/shared/TMUX_NOTES.md`` for the measurements behind them):
+Rules kept here (see ``/work/shared/TMUX_NOTES.md`` for the measurements behind them;
+running tmux, names and the pane listing are ``tmux_cli.py``, processes ``procs.py``):
 
-- One private server per fleet, always addressed with ``-L <socket>`` (a socket in tmux's own
-  0700 directory), never the user's default server; ``TMUX``/``TMUX_PANE`` are removed from the
-  environment of every tmux command so nothing resolves against the user's own tmux.
-- argv lists only, never a shell string. An agent's command runs after ``--`` as separate
-  arguments, under the supervisor (``fleet_tui.supervisor``). tmux reads an argument ending
-  in ``;`` as a command separator, so every such argument is escaped (``\\;``).
+- One private server per fleet, always addressed with ``-L <socket>``, never the user's
+  default server. An agent's command runs after ``--`` as separate arguments, under the
+  supervisor (``fleet_tui.supervisor``).
 - ``remain-on-exit on``: an exited agent keeps its screen and its ``#{pane_dead_status}`` /
   ``#{pane_dead_signal}``. ``history-limit`` 50000. ``window-size latest``: the monitor's
   control client has no size and never shrinks a window; a human who attaches resizes it.
@@ -29,7 +27,6 @@ argv after ``--``, stdin, a clean environment or chaining go through ``TmuxDrive
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import os
 import re
@@ -37,57 +34,45 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import libtmux
 
+from fleet_tui.adapters.procs import (
+    Proc,
+    all_procs,
+    descendants,
+    is_alive,
+    read_proc,
+    reap,
+    send_signal,
+    wait_for,
+)
+from fleet_tui.adapters.tmux_cli import (
+    MONITOR_COMMAND,
+    MONITOR_SESSION,
+    PANE_FORMAT,
+    SESSION_PREFIX,
+    PaneInfo,
+    TmuxError,
+    escape_arg,
+    parse_panes,
+    run_tmux,
+    session_name,
+    with_exit_status,
+)
 from fleet_tui.config.resolve import AgentLaunch
 
-#: The hidden session every agent window is linked into, for the control-mode monitor.
-MONITOR_SESSION = "_fleet_monitor"
-#: Agent sessions are ``fleet_<agent name>``.
-SESSION_PREFIX = "fleet_"
 HISTORY_LIMIT = 50000
 #: The supervisor, run by file path with ``python -I -S``: no cwd, no PYTHON* env, no site.
 SUPERVISOR_PATH = Path(__file__).resolve().parent.parent / "supervisor.py"
-SUPERVISOR_MODULE = "fleet_tui.supervisor"
-MONITOR_COMMAND = ["sleep", "2147483647"]
-
-_FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_signal",
-           "pane_width", "pane_height", "window_id", "session_name")
-#: session_name last: it is the only field that could hold arbitrary text.
-PANE_FORMAT = "\t".join(f"#{{{f}}}" for f in _FIELDS)
 _GLOBAL_OPTIONS = [
     "set-option", "-g", "history-limit", str(HISTORY_LIMIT), ";",
     "set-option", "-gw", "remain-on-exit", "on", ";",
     "set-option", "-gw", "window-size", "latest", ";",
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
-
-
-class TmuxError(RuntimeError):
-    """A tmux command failed; the message carries tmux's own words."""
-
-
-@dataclass(frozen=True, slots=True)
-class PaneInfo:
-    """One agent pane, as ``list-panes`` reports it."""
-
-    agent: str
-    session: str
-    pane_id: str
-    pid: int
-    dead: bool
-    dead_status: int | None
-    #: ``"SIGTERM"`` style name (tmux reports a number; see ``signal_name``).
-    dead_signal: str | None
-    width: int
-    height: int
-    window_id: str = ""
 
 
 def socket_name_for(fleet_name: str, config_path: str | os.PathLike[str]) -> str:
@@ -98,160 +83,6 @@ def socket_name_for(fleet_name: str, config_path: str | os.PathLike[str]) -> str
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", fleet_name).strip("-")[:40] or "fleet"
     digest = hashlib.sha256(str(Path(config_path).expanduser().absolute()).encode()).hexdigest()
     return f"fleet-{slug}-{digest[:8]}"
-
-
-def session_name(agent: str) -> str:
-    return SESSION_PREFIX + agent
-
-
-def signal_name(raw: str) -> str | None:
-    """tmux's ``#{pane_dead_signal}`` (a number) as ``SIGTERM``; None when empty."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return signal.Signals(int(raw)).name
-    except ValueError:
-        return raw if raw.startswith("SIG") else f"SIG{raw}"
-
-
-def escape_arg(arg: str) -> str:
-    """Protect an argument from tmux's command parser: a trailing ``;`` separates commands."""
-    return arg[:-1] + "\\;" if arg.endswith(";") else arg
-
-
-def clean_env() -> dict[str, str]:
-    """This process's environment without ``TMUX``/``TMUX_PANE``: for tmux clients, and for
-    the terminal a UI attaches (tmux refuses a nested attach)."""
-    return {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-
-
-def parse_panes(output: str) -> list[PaneInfo]:
-    """Rows of ``PANE_FORMAT`` to PaneInfo, agent sessions only (the monitor's links skipped)."""
-    panes = []
-    for line in output.splitlines():
-        parts = line.split("\t", len(_FIELDS) - 1)
-        if len(parts) != len(_FIELDS):
-            continue
-        pane_id, pid, dead, status, sig, width, height, window_id, session = parts
-        if not session.startswith(SESSION_PREFIX):
-            continue
-        panes.append(PaneInfo(
-            agent=session[len(SESSION_PREFIX):], session=session, pane_id=pane_id,
-            pid=int(pid or 0), dead=dead == "1",
-            dead_status=int(status) if status.strip().lstrip("-").isdigit() else None,
-            dead_signal=signal_name(sig), width=int(width or 0), height=int(height or 0),
-            window_id=window_id,
-        ))
-    return panes
-
-
-# --- /proc ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Proc:
-    pid: int
-    ppid: int
-    pgrp: int
-    sid: int
-    tpgid: int
-    state: str
-    start: int  # start time in clock ticks since boot: tells a reused pid apart
-
-
-def read_proc(pid: int) -> Proc | None:
-    """``/proc/<pid>/stat`` parsed; None if the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read().decode(errors="replace")
-    except OSError:
-        return None
-    rest = data[data.rfind(")") + 2:].split()
-    # after "pid (comm) ": state ppid pgrp session tty_nr tpgid ... starttime is field 22
-    return Proc(pid=pid, ppid=int(rest[1]), pgrp=int(rest[2]), sid=int(rest[3]),
-                tpgid=int(rest[5]), state=rest[0], start=int(rest[19]))
-
-
-def zombie_exit(pid: int) -> tuple[int | None, str | None]:
-    """(exit code, signal name) of an unreaped ``pid``, from field 52 of ``/proc/<pid>/stat``.
-
-    tmux 3.3a sometimes misses the SIGCHLD of a pane's process: the pane shows dead with an
-    empty ``#{pane_dead_status}``/``#{pane_dead_signal}`` (and no ``pane-died`` hook) until
-    another child of the server exits. The process is still a zombie then, and the kernel
-    keeps its wait status here. (None, None) if it is not a zombie.
-    """
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read().decode(errors="replace")
-    except OSError:
-        return None, None
-    rest = data[data.rfind(")") + 2:].split()
-    if not rest or rest[0] != "Z" or len(rest) < 50:
-        return None, None
-    status = int(rest[49])
-    if os.WIFSIGNALED(status):
-        return None, signal_name(str(os.WTERMSIG(status)))
-    if os.WIFEXITED(status):
-        return os.WEXITSTATUS(status), None
-    return None, None
-
-
-def with_exit_status(pane: PaneInfo) -> PaneInfo:
-    """``pane`` with its exit status filled from /proc when tmux has not got it (see
-    ``zombie_exit``)."""
-    if not pane.dead or pane.dead_status is not None or pane.dead_signal is not None:
-        return pane
-    code, sig = zombie_exit(pane.pid)
-    if code is None and sig is None:
-        return pane
-    return dataclasses.replace(pane, dead_status=code, dead_signal=sig)
-
-
-def all_procs() -> dict[int, Proc]:
-    procs = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            proc = read_proc(int(entry))
-            if proc is not None:
-                procs[proc.pid] = proc
-    return procs
-
-
-def descendants(root: int, procs: dict[int, Proc] | None = None) -> list[Proc]:
-    """Every live process below ``root`` (not ``root`` itself), parents before children."""
-    procs = all_procs() if procs is None else procs
-    children: dict[int, list[Proc]] = {}
-    for proc in procs.values():
-        children.setdefault(proc.ppid, []).append(proc)
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(0), []):
-            if child.pid != root:
-                found.append(child)
-                todo.append(child.pid)
-    return found
-
-
-def is_alive(pid: int, start: int) -> bool:
-    """Running (not a zombie) and still the same process (start time unchanged)."""
-    proc = read_proc(pid)
-    return proc is not None and proc.start == start and proc.state not in ("Z", "X")
-
-
-def _signal(pid: int, sig: int, group: bool = False) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        (os.killpg if group else os.kill)(pid, sig)
-
-
-def _wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
 
 
 def _squash(text: str) -> str:
@@ -273,20 +104,9 @@ class TmuxDriver:
 
     def run(self, *args: str, input: str | None = None, check: bool = True,
             path: str | None = None) -> subprocess.CompletedProcess[str]:
-        """One ``tmux -L <socket> ARGS...`` (argv, no shell, no TMUX in the environment).
-        ``path``: the client's PATH (tmux gives a new pane the PATH of the client that asked
-        for it, over ``-e PATH=...``)."""
-        env = clean_env()
-        if path is not None:
-            env["PATH"] = path
-        proc = subprocess.run(
-            [self.tmux_bin, "-L", self.socket_name, *args], input=input, capture_output=True,
-            text=True, encoding="utf-8", errors="replace", env=env, check=False,
-            stdin=None if input is not None else subprocess.DEVNULL,
-        )
-        if check and proc.returncode != 0:
-            raise TmuxError(f"tmux {args[0] if args else ''}: {proc.stderr.strip() or 'failed'}")
-        return proc
+        """One ``tmux -L <socket> ARGS...`` (see ``tmux_cli.run_tmux``)."""
+        return run_tmux(self.tmux_bin, self.socket_name, *args, input=input, check=check,
+                        path=path)
 
     @staticmethod
     def target(name: str) -> str:
@@ -406,7 +226,7 @@ class TmuxDriver:
             return all((proc := read_proc(pid)) is None or proc.state in ("Z", "X")
                        for pid in waiting)
 
-        _wait_for(settled, timeout, 0.005)
+        wait_for(settled, timeout, 0.005)
         return any(read_proc(pid) is None for pid in waiting)
 
     def pane(self, name: str, _retry: bool = True) -> PaneInfo | None:
@@ -483,7 +303,7 @@ class TmuxDriver:
             if not todo - done:
                 break
             for kind, ident in sorted(todo - done):  # "g" before "p": groups first
-                _signal(ident, sig, group=kind == "g")
+                send_signal(ident, sig, group=kind == "g")
             done |= todo
         return list(seen.values())
 
@@ -545,19 +365,19 @@ class TmuxDriver:
             track()
             self._signal_agent(pane, signal.SIGCONT, rounds=1)  # a paused agent cannot react
             self.run("send-keys", "-t", pane.pane_id, "C-c", check=False)
-            if _wait_for(agent_gone, min(0.5, step)):
+            if wait_for(agent_gone, min(0.5, step)):
                 how = "interrupt"
             else:
                 self.run("send-keys", "-t", pane.pane_id, "C-c", check=False)
-                how = "interrupt" if _wait_for(agent_gone, max(0.0, step - 0.5)) else ""
+                how = "interrupt" if wait_for(agent_gone, max(0.0, step - 0.5)) else ""
             if not how:
                 track()
                 self._signal_agent(pane, signal.SIGTERM)
                 self._signal_agent(pane, signal.SIGCONT, rounds=1)
-                how = "term" if _wait_for(agent_gone, step) else "kill"
+                how = "term" if wait_for(agent_gone, step) else "kill"
         track()
         self._kill_window(pane)
-        self._reap(tracked)
+        reap(tracked)
         return how
 
     def _kill_window(self, pane: PaneInfo) -> None:
@@ -566,39 +386,6 @@ class TmuxDriver:
         target = pane.window_id or self.target(pane.agent)
         self.run("kill-window", "-t", target, check=False)
         self.run("kill-session", "-t", f"={pane.session}", check=False)
-
-    @staticmethod
-    def _reap(tracked: dict[int, Proc], grace: float = 0.5) -> None:
-        """Terminate what is left of an agent: every tracked process still alive, and every
-        process in one of their sessions or groups (orphans keep those ids)."""
-        sids = {p.sid for p in tracked.values()}
-        groups = {p.pgrp for p in tracked.values()}
-        me = os.getpid()
-
-        def survivors() -> list[Proc]:
-            out = []
-            for proc in all_procs().values():
-                if proc.pid == me or proc.state in ("Z", "X"):
-                    continue
-                old = tracked.get(proc.pid)
-                if (old is not None and old.start == proc.start) or (
-                    old is None and (proc.sid in sids or proc.pgrp in groups)
-                    and proc.sid != os.getsid(0)
-                ):
-                    out.append(proc)
-            return out
-
-        left = survivors()
-        if not left:
-            return
-        for proc in left:
-            _signal(proc.pid, signal.SIGTERM)
-            _signal(proc.pid, signal.SIGCONT)
-        if _wait_for(lambda: not survivors(), grace):
-            return
-        for proc in survivors():
-            _signal(proc.pid, signal.SIGKILL)
-        _wait_for(lambda: not survivors(), grace)
 
     def kill_server(self) -> None:
         """Kill the whole private server (every agent and the monitor session), then whatever
@@ -618,7 +405,7 @@ class TmuxDriver:
                 with contextlib.suppress(OSError):
                     os.unlink(socket_path)
         if tracked:
-            self._reap(tracked)
+            reap(tracked)
 
     # --- prompts ----------------------------------------------------------------------------
 
@@ -662,7 +449,7 @@ class TmuxDriver:
         for attempt in range(2):
             before = self.capture(name)
             self._type(target, clean)
-            if _wait_for(seen, timeout, 0.03):
+            if wait_for(seen, timeout, 0.03):
                 delivered = True
                 break
             if attempt or self.capture(name) != before:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fleet_tui.adapters import control_socket as cs
-from fleet_tui.adapters.tmux import TmuxDriver, clean_env, escape_arg, socket_name_for
+from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
+from fleet_tui.adapters.tmux_cli import clean_env, escape_arg
 from fleet_tui.config.loader import LoadedConfig
 
 DAEMON_SESSION = "_fleet_daemon"

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import SESSION_OPTION
-from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.resolve import AgentLaunch, resolve_agent
 from fleet_tui.core import events as ev

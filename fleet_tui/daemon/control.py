@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from fleet_tui.adapters import control_socket as cs
-from fleet_tui.adapters.tmux import read_proc
+from fleet_tui.adapters.procs import read_proc
 from fleet_tui.core import events as ev
 from fleet_tui.daemon.pipeline import ServiceError, acting_client
 from fleet_tui.daemon.service import FleetService
