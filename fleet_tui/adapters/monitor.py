@@ -18,20 +18,13 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 - Dirty panes are captured (``capture-pane -p -e``) all in one write, one command per line (a
   failing command in a ``;`` list silently drops the rest), at most every ``batch_interval``
   (50 ms) and any one pane at most once per ``pane_interval`` (100 ms) on average (a token
-  bucket allowing a burst of two). Nothing captures panes on a timer. A capture that changes
-  the screen is an AgentOutput with the changed rows, after a scroll when the screen moved
-  up (``scroll_diff``: a new line costs that line, not every row again); a keyframe (every
-  row, width, height) on an agent's first capture, on a size change and at least every 30 s;
-  an identical capture emits nothing.
-- Bounded log: once the text of the output events emitted this session (``output_used`` at
-  start, counted on) passes ``output_cap``, each pane is captured at most once per
-  ``sample_every`` seconds from then on (its diffs stay exact: they are against the last
-  emitted screen), and one ``alert`` of kind ``output`` says so. Exits are never held back.
+  bucket allowing a burst of two); once the session's output passed its cap, at most once
+  per ``sample_every``. Nothing captures panes on a timer. What a capture, a listing or a
+  death means (the events) is ``pane_map.py``'s.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
-  #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. tmux 3.3a
-  sometimes misses the SIGCHLD of a pane's process, leaving the status empty: the monitor
-  then reads it from the zombie (``/proc``), or pokes tmux's reaper with a ``run-shell -b``
-  and waits for the next report (up to 3 s) before giving up with ``code=None``.
+  #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. When tmux
+  3.3a missed the exit status and no zombie holds it, the monitor pokes tmux's reaper with a
+  ``run-shell -b`` and waits for the next report (up to 3 s).
 - A slow sweep (``list-panes -a``, every 5 s) re-checks the pane map and deaths.
 - The tmux server dying ends the client: every live agent gets ``AgentLost`` plus one
   ``Error(kind="tmux")``; the monitor then retries every second and resumes (keyframes for
@@ -53,12 +46,21 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fleet_tui.adapters.control import ControlClient, ControlError, Reply
-from fleet_tui.adapters.procs import signal_name, zombie_exit
+from fleet_tui.adapters.pane_map import (
+    EXIT_LINES,
+    AgentSettings,
+    Emit,
+    OutputCap,
+    PaneMap,
+    PaneRecord,
+    PatternsArg,
+    StallArg,
+)
 from fleet_tui.adapters.tmux_cli import (
     MONITOR_COMMAND,
     MONITOR_SESSION,
@@ -68,77 +70,14 @@ from fleet_tui.adapters.tmux_cli import (
     run_tmux,
 )
 from fleet_tui.core import events as ev
-from fleet_tui.core.screen import (
-    KEYFRAME_INTERVAL,
-    fit_screen,
-    keyframe_changes,
-    last_lines,
-    needs_keyframe,
-    scroll_diff,
-)
-from fleet_tui.core.state import EXITED
-from fleet_tui.core.status_rules import (
-    NO_MATCH,
-    WORKING_FOR,
-    CompiledPatterns,
-    ScreenMatch,
-    compile_from,
-    decide_status,
-    match_screen,
-)
+from fleet_tui.core.screen import KEYFRAME_INTERVAL
+from fleet_tui.core.status_rules import WORKING_FOR
 
 log = logging.getLogger(__name__)
-
-Emit = Callable[[ev.Event], None]
-PatternsArg = Mapping[str, Any] | Callable[[str], Any] | None
-StallArg = Mapping[str, float | None] | Callable[[str], float | None] | float | None
 
 #: Subscription used for deaths.
 DEAD_SUB = "fleet-dead"
 _DEAD_FORMAT = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
-#: A row of the final screen that tmux itself writes under ``remain-on-exit``.
-_DEAD_BANNER = ("Pane is dead",)
-#: How long to wait for tmux to learn a dead pane's exit status before giving up.
-DEATH_STATUS_WAIT = 3.0
-#: A pane that vanished without a seen death is reported exited after this long, unless a
-#: new pane for the same agent shows up (a restart) meanwhile.
-VANISH_GRACE = 1.0
-#: Lines of the final screen carried by AgentExited.
-EXIT_LINES = 10
-#: Captures a pane may have in a burst; over time it gets one per ``pane_interval``.
-PANE_BURST = 2.0
-
-
-@dataclass
-class _Pane:
-    """One agent incarnation: a pane id on the current server connection."""
-
-    agent: str
-    pane_id: str
-    pid: int = 0
-    width: int = 0
-    height: int = 0
-    window_id: str = ""
-    screen: list[str] | None = None
-    screen_size: tuple[int, int] = (0, 0)
-    last_keyframe_at: float = 0.0
-    last_change: float = 0.0
-    match: ScreenMatch = NO_MATCH
-    status: str = ""
-    # Per-pane capture budget: a token bucket (1 token per ``pane_interval``, at most
-    # ``PANE_BURST``). A strict minimum spacing would let a capture the batch gate delayed
-    # shift every later capture of a periodic printer (the lag never recovers).
-    tokens: float = 2.0
-    tokens_at: float = 0.0  # monotonic
-    emitted_at: float = 0.0  # monotonic, the last AgentOutput
-    dead: bool = False
-    dead_code: int | None = None
-    dead_signal: str = ""
-    dead_seen: float = 0.0  # monotonic, when the death was first seen
-    poked: bool = False
-    finished: bool = False  # AgentExited emitted (or the owner knew it dead)
-    vanished_at: float = 0.0  # monotonic; 0 while listed
-    final_rows: list[str] | None = None  # the final capture, with some history
 
 
 @dataclass
@@ -198,25 +137,15 @@ class PaneMonitor:
         self.socket_name = socket_name
         self._emit_cb = emit
         self.clock = clock
-        self._patterns_arg = patterns
-        self._stall_arg = stall_after
-        self._holds_task = holds_task or (lambda _agent: False)
         self._on_reconnect = on_reconnect
-        self._exit_known = exit_known or (lambda _agent, _pane: False)
-        self.working_for = working_for
         self.tick = tick
         self.sweep = sweep
         self.batch_interval = batch_interval
         self.pane_interval = pane_interval
-        self.keyframe_interval = keyframe_interval
         self.reconnect_interval = reconnect_interval
         self.tmux = tmux
         self.stats = MonitorStats()
-        self.output_cap = output_cap
-        self.output_used = output_used
-        self.sample_every = sample_every
-        #: Output is sampled (the cap was reached, in this run or an earlier one).
-        self.sampling = output_cap is not None and output_used >= output_cap
+        self.output = OutputCap(output_cap, output_used, sample_every)
 
         self._cond = threading.Condition()
         self._dirty: set[str] = set()
@@ -229,12 +158,12 @@ class PaneMonitor:
         self._lost_reported = False
 
         # Worker-thread state.
-        self._panes: dict[str, _Pane] = {}  # pane id -> pane
-        self._by_agent: dict[str, str] = {}  # agent -> current pane id
-        self._compiled: dict[str, CompiledPatterns] = {}
-        self._overrides: dict[str, tuple[Any, float | None]] = {}
-        self._unknown_dirty: set[str] = set()
-        self._unlinked_seen: set[str] = set()
+        self._map = PaneMap(
+            self._emit, clock, AgentSettings(patterns, stall_after), self.output,
+            holds_task=holds_task or (lambda _agent: False),
+            exit_known=exit_known or (lambda _agent, _pane: False),
+            working_for=working_for, keyframe_interval=keyframe_interval,
+        )
         self._need_refresh = False
         self._last_refresh = -1e9
         self._last_batch = -1e9
@@ -275,8 +204,7 @@ class PaneMonitor:
         """Set (or change) an agent's status patterns and stall time, and look for its pane
         now rather than at the next tmux notification. Safe from any thread."""
         with self._cond:
-            self._overrides[agent] = (patterns, stall_after)
-            self._compiled.pop(agent, None)
+            self._map.settings.override(agent, patterns, stall_after)
             self._need_refresh = True
             self._cond.notify()
 
@@ -378,7 +306,7 @@ class PaneMonitor:
         self._next_tick = now + self.tick
         self._next_sweep = now + self.sweep
         with self._cond:
-            self._dirty.update(p for p, st in self._panes.items() if not st.finished)
+            self._dirty.update(p for p, st in self._map.panes.items() if not st.finished)
         self._connected.set()
         if came_back and self._on_reconnect is not None:
             try:
@@ -401,19 +329,14 @@ class PaneMonitor:
                                      or any(s.startswith(SESSION_PREFIX) for s in sessions)):
             log.info("pane monitor: control client ended (%s); reconnecting", reason)
             return  # the run loop reconnects; pane ids are still valid
-        live = [p for p in self._panes.values() if not p.finished]
         if not self._lost_reported:
-            for pane in live:
-                self._emit(ev.AgentLost(agent=pane.agent, reason="the tmux server is gone"))
+            self._map.server_gone(lost=True)
             self._emit(ev.Error(
                 kind="tmux", message=f"tmux server {self.socket_name!r} is gone ({reason}); "
                                      "retrying every second",
             ))
             self._lost_reported = True
-        self._panes.clear()
-        self._by_agent.clear()
-        self._unknown_dirty.clear()
-        self._unlinked_seen.clear()
+        self._map.server_gone(lost=False)
 
     # one round of the loop -------------------------------------------------------------------
 
@@ -450,22 +373,12 @@ class PaneMonitor:
         now = time.monotonic()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
-            self._status_tick()
+            self._map.status_tick()
             self._check_deaths()
-
-    def _pane_due(self, pane: _Pane | None, now: float) -> float:
-        """When ``pane`` may be captured next (its token bucket has a whole token)."""
-        if pane is None:
-            return now
-        tokens = min(PANE_BURST, pane.tokens + (now - pane.tokens_at) / self.pane_interval)
-        due = now if tokens >= 1.0 else now + (1.0 - tokens) * self.pane_interval
-        if self.sampling and pane.screen is not None:
-            due = max(due, pane.emitted_at + self.sample_every)
-        return due
 
     def _capture_due(self, now: float) -> float:
         """When the next capture batch may run (called with the lock held)."""
-        earliest = min(self._pane_due(self._panes.get(p), now) for p in self._dirty)
+        earliest = min(self._map.due(p, now, self.pane_interval) for p in self._dirty)
         return max(earliest, self._last_batch + self.batch_interval)
 
     # notifications ---------------------------------------------------------------------------
@@ -489,25 +402,11 @@ class PaneMonitor:
             pass  # the reader reports the close when the stream ends
 
     def _on_dead_report(self, pane_id: str, value: str) -> None:
-        parts = [*value.split(" "), "", "", ""][:3]
-        pane = self._panes.get(pane_id)
-        if pane is None or pane.finished:
-            if pane is None and parts[0] == "1":
-                self._need_refresh = True
-            return
-        if parts[0] != "1":
-            return
-        code = int(parts[1]) if parts[1].strip().lstrip("-").isdigit() else None
-        sig = signal_name(parts[2]) or ""
-        self._mark_dead(pane, code, sig)
-        self._check_deaths()
-
-    def _mark_dead(self, pane: _Pane, code: int | None, sig: str) -> None:
-        if not pane.dead:
-            pane.dead = True
-            pane.dead_seen = time.monotonic()
-        if code is not None or sig:
-            pane.dead_code, pane.dead_signal = code, sig
+        what = self._map.on_dead_report(pane_id, value, time.monotonic())
+        if what == "refresh":
+            self._need_refresh = True
+        elif what == "deaths":
+            self._check_deaths()
 
     # the pane map ----------------------------------------------------------------------------
 
@@ -531,95 +430,17 @@ class PaneMonitor:
         if reply is None or not reply.ok:
             return
         rows, monitor_windows = parse_listing("\n".join(reply.text()))
-        now = time.monotonic()
-        listed: set[str] = set()
-        to_link: list[str] = []
-        unlinked: set[str] = set()
-        for row in rows:
-            agent, pane_id, window_id = row.agent, row.pane_id, row.window_id
-            if pane_id in listed or (agent in self._by_agent
-                                     and self._by_agent[agent] in listed):
-                continue  # one pane per agent: the first listed
-            listed.add(pane_id)
-            if window_id not in monitor_windows:
-                unlinked.add(window_id)
-                if link and (link_now or window_id in self._unlinked_seen):
-                    to_link.append(window_id)
-            pane = self._panes.get(pane_id)
-            if pane is None:
-                pane = _Pane(agent=agent, pane_id=pane_id)
-                self._panes[pane_id] = pane
-                old = self._by_agent.get(agent)
-                if old is not None and old != pane_id and old in self._panes:
-                    # A new incarnation (restart): the old pane is history, reported or not.
-                    self._panes[old].finished = True
-                self._by_agent[agent] = pane_id
-                if row.dead and self._exit_known(agent, pane_id):
-                    pane.finished = True  # exited before we looked, and the owner knows
-                with self._cond:
-                    if pane_id in self._unknown_dirty or not pane.finished:
-                        self._dirty.add(pane_id)
-                self._unknown_dirty.discard(pane_id)
-                self._pattern_errors(agent)
-            pane.pid = row.pid
-            pane.window_id = window_id
-            pane.vanished_at = 0.0
-            if (row.width, row.height) != (pane.width, pane.height):
-                pane.width, pane.height = row.width, row.height
-                if pane.screen is not None and not pane.finished:
-                    with self._cond:
-                        self._dirty.add(pane_id)
-            if row.dead and not pane.finished:
-                self._mark_dead(pane, row.dead_status, row.dead_signal or "")
-        if link:
-            self._unlinked_seen = unlinked
-        for pane_id, pane in self._panes.items():
-            if pane_id not in listed and not pane.finished and not pane.vanished_at:
-                pane.vanished_at = now
-        # Forget finished panes that are gone from tmux.
-        for pane_id in [p for p, st in self._panes.items() if st.finished and p not in listed]:
-            pane = self._panes.pop(pane_id)
-            if self._by_agent.get(pane.agent) == pane_id:
-                del self._by_agent[pane.agent]
+        to_link, dirty = self._map.apply_listing(rows, monitor_windows, link=link,
+                                                 link_now=link_now, mono=time.monotonic())
+        if dirty:
+            with self._cond:
+                self._dirty |= dirty
         if to_link and self._client is not None:
             cmds = [f"link-window -d -s {w} -t '={MONITOR_SESSION}:'" for w in to_link]
             self.stats.commands += len(cmds)
             self._client.send(cmds)
-        if any(p.dead and not p.finished for p in self._panes.values()):
+        if self._map.has_deaths():
             self._check_deaths()
-
-    # per-agent settings ----------------------------------------------------------------------
-
-    def _resolve(self, arg: Any, agent: str) -> Any:
-        if callable(arg):
-            return arg(agent)
-        if isinstance(arg, Mapping):
-            return arg.get(agent)
-        return arg
-
-    def _patterns(self, agent: str) -> CompiledPatterns:
-        compiled = self._compiled.get(agent)
-        if compiled is None:
-            override = self._overrides.get(agent)
-            spec = override[0] if override and override[0] is not None else \
-                self._resolve(self._patterns_arg, agent)
-            compiled = compile_from(spec)
-            self._compiled[agent] = compiled
-        return compiled
-
-    def _pattern_errors(self, agent: str) -> None:
-        compiled = self._patterns(agent)
-        if compiled.errors:
-            self._emit(ev.Error(kind="error", agent=agent,
-                                message=f"bad status pattern(s) for {agent}: "
-                                        + "; ".join(compiled.errors)))
-
-    def _stall_after(self, agent: str) -> float | None:
-        override = self._overrides.get(agent)
-        if override is not None and override[1] is not None:
-            return override[1]
-        value = self._resolve(self._stall_arg, agent)
-        return float(value) if value is not None else None
 
     # captures --------------------------------------------------------------------------------
 
@@ -627,34 +448,16 @@ class PaneMonitor:
         now = time.monotonic()
         if now - self._last_batch < self.batch_interval:
             return
-        ready: list[_Pane] = []
-        unknown = False
         with self._cond:
-            if not self._dirty:
-                return
-            for pane_id in list(self._dirty):
-                pane = self._panes.get(pane_id)
-                if pane is None:
-                    self._dirty.discard(pane_id)
-                    self._unknown_dirty.add(pane_id)
-                    unknown = True
-                elif pane.finished or pane.dead or pane.vanished_at:
-                    self._dirty.discard(pane_id)
-                elif self._pane_due(pane, now) <= now:
-                    self._dirty.discard(pane_id)
-                    ready.append(pane)
+            ready, unknown = self._map.take_ready(self._dirty, now, self.pane_interval)
         if unknown:
             self._need_refresh = True
         if not ready:
             return
         self._last_batch = now
-        for pane in ready:
-            pane.tokens = min(PANE_BURST, pane.tokens + (now - pane.tokens_at) / self.pane_interval)
-            pane.tokens -= 1.0
-            pane.tokens_at = now
         self._capture(ready)
 
-    def _capture(self, panes: list[_Pane], wait: float = 5.0, final: bool = False) -> None:
+    def _capture(self, panes: list[PaneRecord], wait: float = 5.0, final: bool = False) -> None:
         """Capture ``panes`` in one write. ``final``: dead panes, with a few rows of history
         too (tmux's "Pane is dead" banner scrolls the screen up by a row)."""
         client = self._client
@@ -678,110 +481,18 @@ class PaneMonitor:
             if final:
                 pane.final_rows = rows
                 rows = rows[-pane.height:] if pane.height else rows
-            self._apply_capture(pane, rows)
+            emitted, stale = self._map.apply_capture(pane, rows, time.monotonic())
+            self.stats.outputs += emitted
+            self._need_refresh = self._need_refresh or stale  # resized since the listing
 
-    def _apply_capture(self, pane: _Pane, rows: list[str]) -> None:
-        height = pane.height or len(rows)
-        if rows and len(rows) != height:
-            self._need_refresh = True  # resized since the last list-panes
-            height = len(rows)
-        screen = fit_screen(rows, height)
-        if screen == pane.screen:
-            return
-        now = self.clock()
-        size = (pane.width, height)
-        if needs_keyframe(has_previous=pane.screen is not None,
-                          last_keyframe_at=pane.last_keyframe_at, now=now,
-                          old_size=pane.screen_size, new_size=size,
-                          interval=self.keyframe_interval):
-            pane.last_keyframe_at = now
-            output = ev.AgentOutput(agent=pane.agent, changes=keyframe_changes(screen),
-                                    keyframe=True, width=pane.width, height=height, ts=now,
-                                    pane=pane.pane_id)
-        else:
-            scroll, changes = scroll_diff(pane.screen or [], screen)
-            output = ev.AgentOutput(agent=pane.agent, changes=changes, scroll=scroll, ts=now,
-                                    pane=pane.pane_id)
-        self._emit(output)
-        self.stats.outputs += 1
-        pane.emitted_at = time.monotonic()
-        self._count_output(output)
-        pane.screen = screen
-        pane.screen_size = size
-        pane.last_change = now
-        pane.match = match_screen(screen, self._patterns(pane.agent))
-        self._update_status(pane, now)
-
-    def _count_output(self, output: ev.AgentOutput) -> None:
-        """Count what ``output`` logged; start sampling (and say so, once) past the cap."""
-        self.output_used += sum(len(text) for _, text in output.changes)  # as the fold counts
-        if self.sampling or self.output_cap is None or self.output_used < self.output_cap:
-            return
-        self.sampling = True
-        self._emit(ev.Alert(
-            kind=ev.ALERT_OUTPUT, key="sampled",
-            message=f"pane output logged this session passed {self.output_cap / 1e6:g} MB: "
-                    f"each agent's screen is now logged every {self.sample_every:g}s",
-        ))
-
-    # statuses and deaths ---------------------------------------------------------------------
-
-    def _update_status(self, pane: _Pane, now: float) -> None:
-        if pane.finished or pane.dead or pane.screen is None:
-            return
-        status, reason = decide_status(
-            pane.match, now=now, last_change=pane.last_change, alive=True,
-            holds_task=bool(self._holds_task(pane.agent)),
-            stall_after=self._stall_after(pane.agent), working_for=self.working_for,
-        )
-        if status != pane.status:
-            pane.status = status
-            self._emit(ev.AgentStatus(agent=pane.agent, status=status, explicit=False,
-                                      reason=reason, ts=now))
-
-    def _status_tick(self) -> None:
-        now = self.clock()
-        for pane in list(self._panes.values()):
-            self._update_status(pane, now)
+    # deaths ----------------------------------------------------------------------------------
 
     def _check_deaths(self) -> None:
-        mono = time.monotonic()
-        finals: list[_Pane] = []
-        for pane in list(self._panes.values()):
-            if pane.finished:
-                continue
-            if pane.vanished_at:
-                if mono - pane.vanished_at >= VANISH_GRACE and \
-                        self._by_agent.get(pane.agent) == pane.pane_id:
-                    self._finish(pane)
-                elif self._by_agent.get(pane.agent) != pane.pane_id:
-                    pane.finished = True
-                continue
-            if not pane.dead:
-                continue
-            if pane.dead_code is None and not pane.dead_signal:
-                code, sig = zombie_exit(pane.pid) if pane.pid else (None, None)
-                if code is not None or sig:
-                    pane.dead_code, pane.dead_signal = code, sig or ""
-                elif mono - pane.dead_seen < DEATH_STATUS_WAIT:
-                    if not pane.poked and self._client is not None:
-                        # tmux 3.3a can miss a pane's SIGCHLD; any other child exiting makes
-                        # it reap (and record) the lost one.
-                        pane.poked = True
-                        self.stats.commands += 1
-                        self._client.send(["run-shell -b true"])
-                    continue
-            finals.append(pane)
+        finals, poke = self._map.deaths(time.monotonic())
+        if poke and self._client is not None:
+            self.stats.commands += 1
+            self._client.send(["run-shell -b true"])  # makes tmux reap a pane it missed
         if finals:
             self._capture(finals, final=True)  # the final screen (continuing them is harmless)
             for pane in finals:
-                self._finish(pane)
-
-    def _finish(self, pane: _Pane) -> None:
-        pane.finished = True
-        pane.status = EXITED
-        self._emit(ev.AgentExited(
-            agent=pane.agent, pane=pane.pane_id, code=pane.dead_code, signal=pane.dead_signal,
-            last_lines=last_lines(pane.final_rows or pane.screen or [], EXIT_LINES,
-                                  skip=_DEAD_BANNER),
-        ))
+                self._map.finish(pane)
