@@ -24,7 +24,7 @@ from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
 from tests.helpers import pilot_until
 from tests.hostile import AGENT, HOSTILE, T0, assert_safe, hostile_events
-from tests.test_app import app  # noqa: F401  (the live app over real tmux, a fixture)
+from tests.test_app import app, daemons  # noqa: F401  (the live app over real tmux, fixtures)
 
 pytestmark = pytest.mark.anyio
 
