@@ -66,6 +66,8 @@ _GLOBAL_OPTIONS = [
     "set-option", "-gw", "remain-on-exit", "on", ";",
     "set-option", "-gw", "window-size", "latest", ";",
 ]
+#: Named keys ``press`` sends (answering an agent's menu or question from its card).
+REPLY_KEYS = ("Enter", "Escape", "Up", "Down")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
 
@@ -687,6 +689,16 @@ class TmuxDriver:
         buffer = f"fleet-{uuid.uuid4().hex[:12]}"
         self.run("load-buffer", "-b", buffer, "-", ";",
                  "paste-buffer", "-p", "-d", "-b", buffer, "-t", target, input=text)
+
+    def press(self, name: str, key: str) -> None:
+        """One key to the agent, as a person would press it: ``Enter``/``Escape``/``Up``/``Down``
+        by name, anything else one printable character typed literally."""
+        if key in REPLY_KEYS:
+            self.run("send-keys", "-t", self.target(name), key)
+        elif len(key) == 1 and key.isprintable():
+            self.run("send-keys", "-t", self.target(name), "-l", "--", escape_arg(key))
+        else:
+            raise TmuxError(f"not a key to send: {key!r}")
 
     def resize(self, name: str, width: int, height: int) -> None:
         """Set the agent window's size (tmux then keeps it: window-size becomes manual)."""

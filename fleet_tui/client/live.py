@@ -133,6 +133,9 @@ class LiveFleet:
     def prompt(self, agent: str, text: str) -> bool:
         return self.call("prompt", name=agent, text=text)
 
+    def reply(self, agent: str, key: str) -> None:
+        self.call("reply", name=agent, key=key)
+
     def decide(self, task: str, approval: str, grant: bool, comment: str = "") -> None:
         self.call("approve" if grant else "deny", task=task, approval=approval, comment=comment)
 

@@ -151,6 +151,13 @@ class AgentOps:
                                  message=f"prompt to {name} did not show up in its pane"))
         return delivered
 
+    def reply(self, name: str, key: str) -> None:
+        """A person answers an agent's question or menu from its card: one key, recorded."""
+        self._running(name)
+        self.driver.press(name, key)
+        self.submit(ev.AgentPrompted(agent=name, text=key, reason="reply from the card",
+                                     source=ev.SOURCE_USER))
+
     # --- tasks and gates ----------------------------------------------------------------------
 
     def decide(self, task: str, approval: str, grant: bool, comment: str = "") -> None:

@@ -77,6 +77,7 @@ class ControlServer:
             "kill": ops.kill,
             "restart": ops.restart,
             "prompt": ops.prompt,
+            "reply": ops.reply,
             "approve": lambda task="", approval="", comment="": self._decide(task, approval, True, comment),
             "deny": lambda task="", approval="", comment="": self._decide(task, approval, False, comment),
             "task_add": ops.task_add,
