@@ -20,9 +20,9 @@ def _laughs(levels: int, first: str) -> str:
 
 
 def _command_bomb() -> str:
-    """The bomb's last level is an agent's command."""
-    text = _laughs(8, "fleet: x\n")
-    return text + "agents:\n  - name: a\n    command: [" + ", ".join(["*x7"] * 10) + "]\n"
+    """The same bomb built inside an agent's command."""
+    levels = [f"[{', '.join(['lol'] * 10)}]"] + [f"[{', '.join([f'*x{i - 1}'] * 10)}]" for i in range(1, 10)]
+    return BASE.replace("[sh]", "") + "".join(f"      - &x{i} {level}\n" for i, level in enumerate(levels))
 
 
 def _padding(lines: int) -> str:
@@ -53,13 +53,16 @@ HOSTILE: dict[str, bytes] = {
     "nul-escape": (BASE + '    model: "a\\0b"\n').encode(),
     "control-in-name": b'fleet: x\nagents:\n  - name: "a\\n\\e]52;c;eA==\\a"\n    command: [sh]\n',
     "env-key-equals": (BASE + '    env: {"A=B": c}\n').encode(),
+    "patterns-too-long": (BASE + "    status_patterns:\n      idle:\n"
+                          + "".join(f"        - '{i}{'a' * 990}'\n" for i in range(21))).encode(),
     "task-chain-cycle": ("fleet: x\ntasks:\n" + "".join(
         f"  - {{id: t{i}, title: t, blocked_by: [t{(i + 1) % 3000}]}}\n" for i in range(3000))).encode(),
 }
 
 EXPECTED: dict[str, str] = {
-    "billion-laughs": "billion-laughs.yaml:6:45: x4[7]: more than 100000 values once aliases are expanded",
-    "command-bomb": "command-bomb.yaml:6:45: x4[7]: more than 100000 values once aliases are expanded",
+    "billion-laughs": "billion-laughs.yaml:6:25: x4[3]: more than 50000 values once aliases are expanded",
+    "command-bomb": "command-bomb.yaml:9:29: agents[0].command[4][3]: "
+                    "more than 50000 values once aliases are expanded",
     "nested-2000": "nested-2000.yaml:5:1007: YAML syntax error: nested more than 50 levels deep",
     "nested-block": "nested-block.yaml:51:50: k0.k1.k2: nested more than 50 levels deep",
     "two-mb": "two-mb.yaml:15654:47: the file goes on past 1 MB, the most fleet.yaml may hold",
@@ -85,6 +88,8 @@ EXPECTED: dict[str, str] = {
                        "agent name (letters, digits, '_', '-'; starting with a letter or digit)",
     "env-key-equals": "env-key-equals.yaml:5:11: agents[0].env.A=B: "
                       "'A=B' cannot name an environment variable",
+    "patterns-too-long": "patterns-too-long.yaml:27:11: agents[0].status_patterns.idle[20]: "
+                         "the fleet's status patterns pass 20000 characters",
     "task-chain-cycle": "task-chain-cycle.yaml:3:37: tasks[0].blocked_by[0]: "
                         "a dependency cycle: t0 -> t1 -> t2 -> ... (2996 more) -> t2999 -> t0",
 }

@@ -19,7 +19,13 @@ from typing import Any
 import msgspec
 
 from fleet_tui.config.actions import KNOWN_ACTIONS
-from fleet_tui.config.limits import BUDGET_MAXIMUMS, COUNT_RANGES, MAX_AGENTS, MAX_DURATION
+from fleet_tui.config.limits import (
+    BUDGET_MAXIMUMS,
+    COUNT_RANGES,
+    MAX_AGENTS,
+    MAX_DURATION,
+    MAX_PATTERN_TEXT,
+)
 from fleet_tui.config.resolve import agent_names
 from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
 from fleet_tui.core.events import EVENTS_BY_TYPE
@@ -114,14 +120,25 @@ def _agent_details(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
         return p
     if (p := _budget(spec.budget, at)) is not None:
         return p
-    if spec.status_patterns is not None:
-        for kind in ("waiting", "working", "idle", "done"):
+    return _subscriptions(spec, at)
+
+
+def _patterns(config: FleetConfig) -> Problem | None:
+    """Every status pattern compiles, and all of them together are at most
+    ``MAX_PATTERN_TEXT`` characters (compiling costs up to ~7 us a character)."""
+    total = 0
+    for i, spec in enumerate(config.agents):
+        for kind in ("waiting", "working", "idle", "done") if spec.status_patterns else ():
             for j, pattern in enumerate(getattr(spec.status_patterns, kind)):
+                at = ("agents", i, "status_patterns", kind, j)
+                total += len(pattern) + 1
+                if total > MAX_PATTERN_TEXT:
+                    return at, f"the fleet's status patterns pass {MAX_PATTERN_TEXT} characters", False
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    return (*at, "status_patterns", kind, j), f"invalid regular expression: {exc}", False
-    return _subscriptions(spec, at)
+                    return at, f"invalid regular expression: {exc}", False
+    return None
 
 
 def _subscriptions(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
@@ -284,9 +301,9 @@ def _top(config: FleetConfig) -> Problem | None:
 def check_config(config: FleetConfig) -> Problem | None:
     roles = {r for spec in config.agents for r in spec.roles}
     stages = {s.name for s in config.routing.stages}
-    for check in (lambda: _top(config), lambda: _agents(config), lambda: _routing(config, roles),
-                  lambda: _approvals(config, stages), lambda: _tasks(config, roles, stages),
-                  lambda: _keymap(config)):
+    for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
+                  lambda: _routing(config, roles), lambda: _approvals(config, stages),
+                  lambda: _tasks(config, roles, stages), lambda: _keymap(config)):
         if (problem := check()) is not None:
             return problem
     return None

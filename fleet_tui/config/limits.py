@@ -15,7 +15,11 @@ MAX_DEPTH = 50
 
 #: Values (scalars, lists, mappings) in the document once every alias is expanded: bounds the
 #: work and memory of "billion laughs" alias bombs while they are being composed.
-MAX_NODES = 100_000
+MAX_NODES = 50_000
+
+#: Characters of status patterns (regular expressions) in the whole fleet, each counted with
+#: one more: compiling costs up to ~7 us a character, so 20,000 take at most ~0.15 s.
+MAX_PATTERN_TEXT = 20_000
 
 #: Agents a fleet may start, replicas included.
 MAX_AGENTS = 200

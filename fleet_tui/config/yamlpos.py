@@ -39,6 +39,7 @@ from fleet_tui.config.limits import MAX_DEPTH, MAX_NODES
 Path = tuple[str | int, ...]
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlProblem(Exception):
@@ -84,16 +85,16 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.pos.values[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
         with self.visiting(node, path):
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self.scalar(node, path)
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def scalar(self, node: yaml.Node, path: Path) -> Any:
         try:
-            value = self.loader.construct_object(node, deep=True)
+            value = node.value if node.tag == STR_TAG else self.loader.construct_object(node, deep=True)
         except ValueError:  # e.g. an integer of more than 4300 digits
             raise YamlProblem(*_mark(node), path, "a number too long to read") from None
         if isinstance(value, str) and "\0" in value:
@@ -128,6 +129,12 @@ def _merge_sources(node: yaml.Node, path: Path) -> list[yaml.MappingNode]:
     if not all(isinstance(item, yaml.MappingNode) for item in items):
         raise YamlProblem(*_mark(node), path, "'<<' needs a mapping or a list of mappings")
     return items
+
+
+_NODE_KINDS: dict[type, type[yaml.Node]] = {
+    ScalarEvent: yaml.ScalarNode, SequenceStartEvent: yaml.SequenceNode,
+    MappingStartEvent: yaml.MappingNode,
+}
 
 
 class _Composer:
@@ -197,9 +204,7 @@ class _Composer:
         return node
 
     def new_node(self, event: Any) -> yaml.Node:
-        kinds = {ScalarEvent: yaml.ScalarNode, SequenceStartEvent: yaml.SequenceNode,
-                 MappingStartEvent: yaml.MappingNode}
-        kind = kinds[type(event)]
+        kind = _NODE_KINDS[type(event)]
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(kind, event.value if kind is yaml.ScalarNode else None,
