@@ -19,6 +19,7 @@ import msgspec
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import ControlError
+from fleet_tui.adapters.crashlog import write_crash_report
 from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
@@ -62,9 +63,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.path)
     if target.is_dir():
         target = target / "fleet.yaml"
-    if target.exists():
-        raise UserError(f"{target} already exists; not overwriting it")
-    target.write_text(STARTER_YAML)
+    try:
+        paths.write_new_private(target, STARTER_YAML)
+    except FileExistsError:
+        raise UserError(f"{target} already exists; not overwriting it") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target}: edit it, then run `fleet-tui validate {target}` and `fleet-tui`")
     return 0
 
@@ -275,11 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report_crash(exc: BaseException) -> str:
     try:
-        home = paths.ensure_private_dir(paths.fleet_home())
-        log = home / "crash.log"
-        with open(log, "a") as f:
-            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n")
-            f.write("".join(traceback.format_exception(exc)))
+        log = write_crash_report(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n"
+                                 + "".join(traceback.format_exception(exc)))
         return f" (traceback in {log})"
     except OSError:
         return ""
