@@ -24,6 +24,7 @@ from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.programs import missing_programs
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
 
@@ -50,6 +51,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_config(find_config(args.file or args.config))
     agents = sum(max(1, a.replicas) for a in loaded.config.agents)
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
+    for warning in missing_programs(loaded.config, loaded.base_dir):
+        print(f"fleet-tui: warning: {warning}", file=sys.stderr)
     return 0
 
 
