@@ -117,3 +117,20 @@ def test_one_line_escapes_controls_and_bidi_and_cuts_long_text() -> None:
     assert one_line("a\nb\x1b[2J\u202ec\td") == "a\\nb\\x1b[2J\\u202ec\\td"
     long = one_line("x" * 5000)
     assert len(long) == 1000 and long.endswith("…")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("!!timestamp soon", "cannot read this as timestamp"),
+    ("!!int x1", "cannot read this as int"),
+    ("!!float x", "cannot read this as float"),
+])
+def test_a_value_that_does_not_fit_its_explicit_tag_is_positioned(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config_text(f"fleet: x\ntheme: {value}\n")
+    assert (info.value.line, info.value.col, info.value.path, info.value.message) == (2, 8, "theme", message)
+
+
+def test_format_characters_in_a_quoted_value_are_shown_escaped() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config_text('fleet: "ti\\uFEFFny\\u200B"\n')
+    assert str(info.value).startswith("fleet.yaml:1:8: fleet: 'ti\\ufeffny\\u200b' is not a valid fleet name")

@@ -4,29 +4,29 @@
 0 when the problem has no place in the file (unreadable, not found); ``path`` is the dotted path
 into the YAML (``agents[2].command``), empty for the file as a whole. Empty parts are left out.
 
-Each part may quote the file's own text, so each is kept to one safe line: control, line-break
-and bidi characters are shown escaped (``\\n``, ``\\x1b``, ``\\u202e``) and a part is cut at
-``LONGEST`` characters.
+Each part may quote the file's own text, so each is kept to one safe line: every character
+Python does not call printable (controls, line breaks, bidi and other format characters) is
+shown escaped (``\\n``, ``\\x1b``, ``\\u202e``) and a part is cut at ``LONGEST`` characters.
 """
 
 from __future__ import annotations
 
-import re
-
 LONGEST = 1000
-
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _escape(char: str) -> str:
     code = ord(char)
+    if char.isprintable():
+        return char
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
-        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 def one_line(text: str) -> str:
     """``text`` escaped to one printable line of at most ``LONGEST`` characters."""
-    text = _UNSAFE.sub(lambda m: _escape(m.group()), text[: LONGEST * 4])
+    text = text[: LONGEST * 4]
+    if not text.isprintable():
+        text = "".join(map(_escape, text))
     return text if len(text) <= LONGEST else text[: LONGEST - 1] + "…"
 
 

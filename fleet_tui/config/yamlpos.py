@@ -13,12 +13,13 @@
 - the document is composed here from the parser's events (libyaml's when it is installed,
   which is ~30x faster than PyYAML's own), refusing, as soon as they are reached, nesting
   deeper than ``MAX_DEPTH`` and more than ``MAX_NODES`` values counting each alias as the
-  values it stands for (alias bombs); a number too long to read and a NUL in a string are
-  errors at their place rather than exceptions.
+  values it stands for (alias bombs); a number too long to read, a value that does not fit its
+  explicit tag (``!!int x``) and a NUL in a string are errors at their place, not exceptions.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -95,8 +96,14 @@ class _Builder:
     def scalar(self, node: yaml.Node, path: Path) -> Any:
         try:
             value = node.value if node.tag == STR_TAG else self.loader.construct_object(node, deep=True)
-        except ValueError:  # e.g. an integer of more than 4300 digits
-            raise YamlProblem(*_mark(node), path, "a number too long to read") from None
+        except yaml.YAMLError:  # an unknown tag: reported by the loader
+            raise
+        except Exception:  # PyYAML's constructors fail in many ways on text that does not
+            # fit an explicit tag (``!!timestamp x``, ``!!int x``), and on 4300+ digit integers
+            kind = node.tag.rsplit(":", 1)[-1]
+            too_long = kind == "int" and len(node.value) > sys.get_int_max_str_digits()
+            message = "a number too long to read" if too_long else f"cannot read this as {kind}"
+            raise YamlProblem(*_mark(node), path, message) from None
         if isinstance(value, str) and "\0" in value:
             raise YamlProblem(*_mark(node), path, "a NUL character (\\0) in a string") from None
         return value
