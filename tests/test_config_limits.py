@@ -134,3 +134,15 @@ def test_format_characters_in_a_quoted_value_are_shown_escaped() -> None:
     with pytest.raises(ConfigError) as info:
         load_config_text('fleet: "ti\\uFEFFny\\u200B"\n')
     assert str(info.value).startswith("fleet.yaml:1:8: fleet: 'ti\\ufeffny\\u200b' is not a valid fleet name")
+
+
+@pytest.mark.parametrize("name", ["billion-laughs", "latin-1", "nested-2000"])
+def test_theme_files_are_read_within_the_same_limits(name: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from fleet_tui.ui.themes import ThemeError, load_theme_file
+
+    write_all(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ThemeError) as info:
+        load_theme_file(Path(f"{name}.yaml"))
+    assert str(info.value) == EXPECTED[name]

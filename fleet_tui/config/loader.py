@@ -97,6 +97,12 @@ def load_config_text(text: str, filename: str = CONFIG_NAME) -> FleetConfig:
     return config
 
 
+def load_yaml_file(path: Path | str) -> Any:
+    """The data of any other YAML file fleet-tui reads (theme files), within the same limits;
+    a ConfigError for every problem."""
+    return _parse(read_text(path), str(path))[0]
+
+
 def _parse(text: str, filename: str) -> tuple[Any, Positions]:
     try:
         return load_with_positions(text)
