@@ -111,3 +111,12 @@ def test_init_writes_a_private_file_and_reports_a_missing_folder(
     err = capsys.readouterr().err.splitlines()
     assert err == [f"fleet-tui: {target} already exists; not overwriting it",
                    f"fleet-tui: cannot write {tmp_path / 'nope' / 'fleet.yaml'}: No such file or directory"]
+
+
+def test_replace_private_writes_0600_even_over_a_wide_leftover(tmp_path: Path) -> None:
+    target = tmp_path / "seen"
+    leftover = tmp_path / f"seen.{os.getpid()}.tmp"
+    leftover.write_text("old")
+    leftover.chmod(0o666)
+    paths.replace_private(target, b"42\n")
+    assert (target.read_bytes(), mode(target), leftover.exists()) == (b"42\n", 0o600, False)

@@ -51,6 +51,21 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def replace_private(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically: a 0600 temporary file beside it, renamed over it. OSError if
+    it cannot (the temporary file is removed)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, 0o600)  # a leftover temporary file keeps its own mode
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_new_private(path: Path, text: str) -> None:
     """Create the file ``path`` (0600) holding ``text``; FileExistsError if it is there."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
