@@ -64,7 +64,7 @@ EXPECTED: dict[str, str] = {
     "command-bomb": "command-bomb.yaml:9:29: agents[0].command[4][3]: "
                     "more than 50000 values once aliases are expanded",
     "nested-2000": "nested-2000.yaml:5:1007: YAML syntax error: nested more than 50 levels deep",
-    "nested-block": "nested-block.yaml:51:50: k0.k1.k2: nested more than 50 levels deep",
+    "nested-block": "nested-block.yaml:52:51: k0.k1.k2: nested more than 50 levels deep",
     "two-mb": "two-mb.yaml:15654:47: the file goes on past 1 MB, the most fleet.yaml may hold",
     "replicas-huge": "replicas-huge.yaml:5:15: agents[0].replicas: replicas must be 100 or less",
     "too-many-agents": "too-many-agents.yaml:5:41: agents[2].replicas: "

@@ -10,11 +10,12 @@
 - merge keys (``<<: *base``) work, explicit keys winning, and the merged values keep the
   position of the anchored text they came from;
 - an alias inside the node it refers to is an error instead of endless recursion;
-- the document is composed here from the parser's events (libyaml's when it is installed,
-  which is ~30x faster than PyYAML's own), refusing, as soon as they are reached, nesting
-  deeper than ``MAX_DEPTH`` and more than ``MAX_NODES`` values counting each alias as the
-  values it stands for (alias bombs); a number too long to read, a value that does not fit its
-  explicit tag (``!!int x``) and a NUL in a string are errors at their place, not exceptions.
+- the parser's events (libyaml's when it is installed, ~30x faster than PyYAML's own) are
+  first walked once, flat, refusing nesting deeper than ``MAX_DEPTH`` and more than
+  ``MAX_NODES`` values counting each alias as the values it stands for (alias bombs), before
+  anything is composed (by libyaml's composer, then); a number too long to read, a value that
+  does not fit its explicit tag (``!!int x``) and a NUL in a string are errors at their
+  place, not exceptions.
 """
 
 from __future__ import annotations
@@ -138,88 +139,62 @@ def _merge_sources(node: yaml.Node, path: Path) -> list[yaml.MappingNode]:
     return items
 
 
-_NODE_KINDS: dict[type, type[yaml.Node]] = {
-    ScalarEvent: yaml.ScalarNode, SequenceStartEvent: yaml.SequenceNode,
-    MappingStartEvent: yaml.MappingNode,
-}
+def _check_shape(loader: yaml.SafeLoader) -> None:
+    """One flat pass over the parser's events, before anything is composed: nesting depth, and
+    the values the document holds once each alias is expanded (an alias counts the values of
+    its anchor; one to an anchor still open, a cycle the builder reports, counts 1). Raises
+    YamlProblem at the first value past a limit, or the parser's own error."""
+    sizes: dict[str, int] = {}
+    #: One per open collection: [first value's count, anchor, is mapping, children, last key].
+    frames: list[list[Any]] = []
+    total = 0
+    get_event = loader.get_event
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is SequenceEndEvent or kind is MappingEndEvent:
+            start, anchor, *_ = frames.pop()
+            if anchor is not None:
+                sizes[anchor] = total - start
+            if frames:
+                _advance(frames[-1], "?")
+            continue
+        if kind is StreamEndEvent:
+            return
+        if kind not in _NODE_EVENTS:
+            continue  # the stream's and documents' starts and ends
+        total += sizes.get(event.anchor, 1) if kind is AliasEvent else 1
+        if total > MAX_NODES:
+            raise _problem(event, frames, f"more than {MAX_NODES} values once aliases are expanded")
+        if kind is ScalarEvent or kind is AliasEvent:
+            if frames:
+                _advance(frames[-1], event.value if kind is ScalarEvent else "?")
+            continue
+        if len(frames) >= MAX_DEPTH:
+            raise _problem(event, frames[:3], f"nested more than {MAX_DEPTH} levels deep")
+        frames.append([total, event.anchor, kind is MappingStartEvent, 0, None])
 
 
-class _Composer:
-    """PyYAML's Composer over the parser's events, with the depth and node budget checked."""
+_NODE_EVENTS = (ScalarEvent, AliasEvent, SequenceStartEvent, MappingStartEvent)
 
-    def __init__(self, loader: yaml.SafeLoader) -> None:
-        self.loader = loader
-        self.anchors: dict[str, yaml.Node] = {}
-        #: Values each finished anchored node stands for; an alias to an unfinished one (which
-        #: the builder reports as a cycle) counts 1.
-        self.sizes: dict[int, int] = {}
-        self.total = 0
 
-    def single_document(self) -> yaml.Node | None:
-        loader = self.loader
-        loader.get_event()  # StreamStartEvent
-        node = None
-        if not loader.check_event(StreamEndEvent):
-            loader.get_event()  # DocumentStartEvent
-            node = self.node((), 0)
-            loader.get_event()  # DocumentEndEvent
-        if not loader.check_event(StreamEndEvent):
-            event = loader.get_event()
-            raise yaml.composer.ComposerError("expected a single document in the stream", None,
-                                              "but found another document", event.start_mark)
-        return node
+def _advance(frame: list[Any], key: str) -> None:
+    """A child of ``frame`` is done; in a mapping, every other one is a key."""
+    if frame[2] and frame[3] % 2 == 0:
+        frame[4] = key
+    frame[3] += 1
 
-    def count(self, size: int, event: Any, path: Path) -> None:
-        self.total += size
-        if self.total > MAX_NODES:
-            mark = event.start_mark
-            raise YamlProblem(mark.line + 1, mark.column + 1, path,
-                              f"more than {MAX_NODES} values once aliases are expanded")
 
-    def node(self, path: Path, depth: int) -> yaml.Node:
-        event = self.loader.get_event()
-        if isinstance(event, AliasEvent):
-            target = self.anchors.get(event.anchor)
-            if target is None:
-                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
-                                                  event.start_mark)
-            self.count(self.sizes.get(id(target), 1), event, path)
-            return target
-        if depth >= MAX_DEPTH:
-            raise YamlProblem(event.start_mark.line + 1, event.start_mark.column + 1, path[:3],
-                              f"nested more than {MAX_DEPTH} levels deep")
-        start = self.total
-        self.count(1, event, path)
-        node = self.new_node(event)
-        if event.anchor is not None:
-            if event.anchor in self.anchors:
-                raise yaml.composer.ComposerError(
-                    f"found duplicate anchor {event.anchor!r}; first occurrence",
-                    self.anchors[event.anchor].start_mark, "second occurrence", event.start_mark)
-            self.anchors[event.anchor] = node
-        if isinstance(node, yaml.SequenceNode):
-            while not self.loader.check_event(SequenceEndEvent):
-                node.value.append(self.node((*path, len(node.value)), depth + 1))
-        elif isinstance(node, yaml.MappingNode):
-            while not self.loader.check_event(MappingEndEvent):
-                key = self.node(path, depth + 1)
-                step = key.value if isinstance(key, yaml.ScalarNode) else "?"
-                node.value.append((key, self.node((*path, step), depth + 1)))
-        if not isinstance(node, yaml.ScalarNode):
-            node.end_mark = self.loader.get_event().end_mark
-        self.sizes[id(node)] = self.total - start
-        return node
-
-    def new_node(self, event: Any) -> yaml.Node:
-        kind = _NODE_KINDS[type(event)]
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(kind, event.value if kind is yaml.ScalarNode else None,
-                                      event.implicit)
-        if kind is yaml.ScalarNode:
-            return yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
-                                   style=event.style)
-        return kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+def _problem(event: Any, frames: list[list[Any]], message: str) -> YamlProblem:
+    """At ``event``, with the path the open ``frames`` lead to."""
+    path: list[str | int] = []
+    for _, _, is_mapping, children, key in frames:
+        if not is_mapping:
+            path.append(children)
+        elif children % 2:
+            path.append(key)
+    mark = event.start_mark
+    return YamlProblem(mark.line + 1, mark.column + 1, tuple(path), message)
 
 
 #: libyaml's parser when PyYAML was built with it; the same events, ~30x faster.
@@ -228,9 +203,14 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def load_with_positions(text: str) -> tuple[Any, Positions]:
     """Parse one YAML document. Raises ``yaml.YAMLError`` or ``YamlProblem``."""
+    shape = _Loader(text)
+    try:
+        _check_shape(shape)
+    finally:
+        shape.dispose()
     loader = _Loader(text)
     try:
-        node = _Composer(loader).single_document()
+        node = loader.get_single_node()
         builder = _Builder(loader)
         data = None if node is None else builder.build(node, ())
     finally:
