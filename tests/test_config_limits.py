@@ -44,18 +44,14 @@ def test_validate_refuses_hostile_config_in_one_line(name: str, tmp_path: Path) 
     assert not (tmp_path / "home" / "crash.log").exists()
 
 
-def _agent(extra: str) -> str:
-    return BASE + extra
-
-
 @pytest.mark.parametrize("field", sorted(set(COUNT_RANGES) - {"history_limit"}))
 def test_counts_at_their_limits_load(field: str) -> None:
     least, most = COUNT_RANGES[field]
     for value in (least, most):
-        config = load_config_text(_agent(f"    {field}: {value}\n"))
+        config = load_config_text(BASE + f"    {field}: {value}\n")
         assert getattr(config.agents[0], field) == value
     with pytest.raises(ConfigError, match=f"{field} must be {most} or less$"):
-        load_config_text(_agent(f"    {field}: {most + 1}\n"))
+        load_config_text(BASE + f"    {field}: {most + 1}\n")
 
 
 def test_history_limit_is_bounded_in_the_defaults() -> None:
@@ -95,9 +91,9 @@ def test_a_file_just_under_the_size_limit_loads(tmp_path: Path) -> None:
 def test_nesting_up_to_the_limit_loads() -> None:
     env = "[" * (MAX_DEPTH - 3) + "]" * (MAX_DEPTH - 3)  # fleet > agents > [0] > env > ...
     with pytest.raises(ConfigError, match="expected a mapping of strings to strings, got a list"):
-        load_config_text(_agent(f"    env: {env}\n"))
+        load_config_text(BASE + f"    env: {env}\n")
     with pytest.raises(ConfigError, match="nested more than 50 levels deep"):
-        load_config_text(_agent(f"    env: [{env}]\n"))
+        load_config_text(BASE + f"    env: [{env}]\n")
 
 
 def test_aliases_within_the_budget_still_work() -> None:
