@@ -142,3 +142,9 @@ def test_theme_files_are_read_within_the_same_limits(name: str, tmp_path: Path,
     with pytest.raises(ThemeError) as info:
         load_theme_file(Path(f"{name}.yaml"))
     assert str(info.value) == EXPECTED[name]
+
+
+def test_an_anchor_defined_twice_names_the_first() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config_text("fleet: &a x\ntheme: &a y\n")
+    assert str(info.value) == "fleet.yaml:2:8: YAML syntax error: an anchor defined again (first at line 1)"

@@ -129,6 +129,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError, at: str) -> str:
         return "a tab character; YAML is indented with spaces"
     if "maximum nesting depth" in problem:  # libyaml's own limit, for flow collections
         return f"nested more than {MAX_DEPTH} levels deep"
+    if "duplicate anchor" in str(exc.context) and exc.context_mark is not None:
+        return f"an anchor defined again (first at line {exc.context_mark.line + 1})"
     return f"{problem} ({exc.context})" if exc.context else problem
 
 
