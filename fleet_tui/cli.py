@@ -19,10 +19,12 @@ import msgspec
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import ControlError
+from fleet_tui.adapters.crashlog import write_crash_report
 from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.programs import missing_programs
 from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
@@ -53,6 +55,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
     for line in describe_agents(loaded.config):
         print(line)
+    for warning in missing_programs(loaded.config, loaded.base_dir):
+        print(f"fleet-tui: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -66,9 +70,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.path)
     if target.is_dir():
         target = target / "fleet.yaml"
-    if target.exists():
-        raise UserError(f"{target} already exists; not overwriting it")
-    target.write_text(STARTER_YAML)
+    try:
+        paths.write_new_private(target, STARTER_YAML)
+    except FileExistsError:
+        raise UserError(f"{target} already exists; not overwriting it") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target}: edit it, then run `fleet-tui validate {target}` and `fleet-tui`")
     return 0
 
@@ -283,11 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report_crash(exc: BaseException) -> str:
     try:
-        home = paths.ensure_private_dir(paths.fleet_home())
-        log = home / "crash.log"
-        with open(log, "a") as f:
-            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n")
-            f.write("".join(traceback.format_exception(exc)))
+        log = write_crash_report(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n"
+                                 + "".join(traceback.format_exception(exc)))
         return f" (traceback in {log})"
     except OSError:
         return ""

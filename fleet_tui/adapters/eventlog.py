@@ -24,6 +24,7 @@ from pathlib import Path
 
 import msgspec
 
+from fleet_tui.adapters.paths import make_private_dirs
 from fleet_tui.core.events import EVENTS_BY_TYPE, AnyEvent, Event, LogHeader, UnknownEvent
 
 FILE_MODE = 0o600
@@ -139,7 +140,7 @@ class EventLogWriter:
         self._lock = threading.Lock()
         self._dirty = False  # bytes written or buffered since the last fsync
         self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(self.path.parent)
         self._lock_fd = self._take_lock()
         try:
             existed = self.path.exists() and self.path.stat().st_size > 0

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import libtmux
 
+from fleet_tui.config.programs import find_program, spawn_path
 from fleet_tui.config.resolve import AgentLaunch
 
 #: The hidden session every agent window is linked into, for the control-mode monitor.
@@ -336,9 +337,7 @@ class TmuxDriver:
         if launch.model:
             env.setdefault("FLEET_MODEL", launch.model)
         env.update(extra_env or {})
-        # `python` and `fleet-tui` in agent commands and hooks mean fleet-tui's own environment.
-        base_path = env.get("PATH") or os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
-        env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+        env["PATH"] = spawn_path(env)
         return env
 
     @staticmethod
@@ -385,14 +384,8 @@ class TmuxDriver:
 
     @staticmethod
     def _check_command(argv: list[str], cwd: str, path: str) -> None:
-        exe = argv[0]
-        if "/" in exe:
-            full = exe if os.path.isabs(exe) else os.path.join(cwd, exe)
-            ok = os.path.isfile(full) and os.access(full, os.X_OK)
-        else:
-            ok = shutil.which(exe, path=path) is not None
-        if not ok:
-            raise TmuxError(f"command not found: {exe}")
+        if find_program(argv[0], cwd, path) is None:
+            raise TmuxError(f"command not found: {argv[0]}")
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -104,11 +104,7 @@ class LiveFleet:
 
     def _write_seen(self) -> None:
         with contextlib.suppress(OSError):
-            path = self._seen_path()
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(f"{self.state.last_seq}\n")
-            tmp.chmod(0o600)
-            tmp.replace(path)
+            paths.replace_private(self._seen_path(), f"{self.state.last_seq}\n".encode())
 
     # --- commands (each a request to the daemon) ---------------------------------------------
 
