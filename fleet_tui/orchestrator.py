@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import EventLogWriter, LogReader, open_log
+from fleet_tui.adapters.eventlog import EventLogWriter, EventRefused, LogReader, open_log
 from fleet_tui.adapters.inbox import InboxWatcher
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import PaneInfo, TmuxDriver, socket_name_for
@@ -101,7 +101,7 @@ class Orchestrator:
         with self._lock:
             if self._log is None:
                 raise OrchestratorError("the fleet is not started")
-            self._record(event)
+            event = self._record(event)
             if not self._reacting and type(event) is not ev.AgentOutput:
                 self._reacting = True
                 try:
@@ -110,14 +110,19 @@ class Orchestrator:
                     self._reacting = False
         return event
 
-    def _record(self, event: ev.Event) -> None:
+    def _record(self, event: ev.Event) -> ev.Event:
+        """Log, fold and announce ``event``; one the log refuses becomes an error in its place."""
         if not event.ts:
             event.ts = self.clock()
         assert self._log is not None
-        self._log.append(event)
+        try:
+            self._log.append(event)
+        except EventRefused as exc:
+            event = self._log.append(ev.Error(message=str(exc)))
         fold(self.state, event)
         for listener in self._listeners:
             listener(event)
+        return event
 
     def _react(self, first: ev.Event) -> None:
         """Apply the rules' reactions until nothing more follows; queue the commands."""
@@ -129,8 +134,7 @@ class Orchestrator:
                 reactions, prompts = assign_ready(self.state, self.policy)
                 commands = commands + prompts
             for reaction in reactions:
-                self._record(reaction)
-                pending.append(reaction)
+                pending.append(self._record(reaction))
             for command in commands:
                 self._commands.put(command)
 
@@ -229,7 +233,7 @@ class Orchestrator:
                 self._applied.update(e.ref for e in block if getattr(e, "ref", ""))
             self.warnings.extend(reader.warnings)
         header = self._header()
-        self._log = open_log(self.log_path, header)
+        self._log = open_log(self.log_path, header, on_problem=self._on_log_problem)
         if self._log.is_new:
             fold(self.state, header)
         self.submit(ev.ConfigLoaded(
@@ -272,6 +276,13 @@ class Orchestrator:
     def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
         self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),
                              message=f"inbox file {path.name} rejected: {reason}"))
+
+    def _on_log_problem(self, problem: str | None) -> None:
+        """The log cannot be written (disk full...) or can again (on the log's flusher thread)."""
+        dropped = self._log.dropped if self._log is not None else 0
+        self.submit(ev.Alert(kind=ev.ALERT_LOG, key="problem" if problem else "cleared",
+                             message=problem or f"the event log is written again ({dropped} "
+                             "output events were dropped meanwhile)"))
 
     def _header(self) -> ev.LogHeader:
         now = self.clock()

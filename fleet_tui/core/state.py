@@ -160,6 +160,8 @@ class FleetState(msgspec.Struct):
     first_ts: float = 0.0
     last_ts: float = 0.0
     errors: int = 0
+    #: Why the event log cannot be written now (e.g. disk full), or "".
+    log_problem: str = ""
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
