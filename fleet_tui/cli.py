@@ -124,14 +124,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
+    """The message carries the agent's token: fleet-tui takes messages only from its agents."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.inbox import drop_message, new_message_id
     from fleet_tui.core.inbox_rules import InboxMessage
 
     inbox = args.inbox or os.environ.get("FLEET_INBOX")
     if not inbox:
         raise UserError("FLEET_INBOX is not set: run this inside a fleet agent, or pass --inbox DIR")
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise UserError(f"{TOKEN_ENV} is not set: fleet-tui takes messages only from its agents "
+                        "(run this in the agent's pane)")
     data: dict[str, str] = {}
     for item in args.data:
         key, sep, value = item.partition("=")
@@ -143,7 +149,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     msg = InboxMessage(
         id=new_message_id(), type=args.type, agent=args.agent or os.environ.get("FLEET_AGENT", ""),
         task=args.task or os.environ.get("FLEET_TASK") or None, note=args.note or "", data=data,
-        ts=time.time(), hook=args.hook or "",
+        ts=time.time(), hook=args.hook or "", token=token,
     )
     try:
         drop_message(Path(inbox), msg)
@@ -169,11 +175,13 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.hooks import claude_message, codex_message, parse_payload
     from fleet_tui.adapters.inbox import drop_message, new_message_id
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
-    if not inbox or not agent:
+    token = os.environ.get(TOKEN_ENV, "")
+    if not inbox or not agent or not token:
         return 0  # not running under fleet-tui
     if args.tool == "claude":
         msg = claude_message(parse_payload(sys.stdin.read()), agent, new_message_id(), time.time())
@@ -181,6 +189,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
         payload = parse_payload(args.payload[-1]) if args.payload else {}
         msg = codex_message(payload, agent, new_message_id(), time.time())
     if msg is not None:
+        msg.token = token
         try:
             drop_message(Path(inbox), msg)
         except OSError:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.adapters.eventlog import EventLogWriter, EventRefused, LogReader, open_log
 from fleet_tui.adapters.inbox import InboxWatcher
 from fleet_tui.adapters.monitor import PaneMonitor
@@ -80,6 +81,7 @@ class Orchestrator:
         self._log: EventLogWriter | None = None
         self._monitor: PaneMonitor | None = None
         self._inbox: InboxWatcher | None = None
+        self._tokens: AgentTokens | None = None  # the session's, from start()
         #: Inbox message ids already applied (from the log), so a file is applied once.
         self._applied: set[str] = set()
         self.warnings: list[str] = []
@@ -225,7 +227,7 @@ class Orchestrator:
         resumed = bool(self.session_id) and paths.events_path(self.session_id).exists()
         if not resumed:
             self.session_id = self.session_id or paths.new_session_id(self.clock())
-        paths.create_session_dir(self.session_id)
+        self._tokens = AgentTokens.for_session(paths.create_session_dir(self.session_id))
         if resumed:
             reader = LogReader(self.log_path, skip_corrupt=self.skip_corrupt)
             for block in reader.blocks():
@@ -254,7 +256,7 @@ class Orchestrator:
                     self.spawn(launch)
         self._start_monitor()
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
-                                   self._on_inbox_reject)
+                                   self._on_inbox_reject, self._tokens, self._on_inbox_error)
         self._inbox.start()
         self._worker = threading.Thread(target=self._work, name="fleet-commands", daemon=True)
         self._worker.start()
@@ -272,6 +274,9 @@ class Orchestrator:
             for event in events:
                 self.submit(event)
             self._applied.add(msg.id)
+
+    def _on_inbox_error(self, message: str) -> None:
+        self.submit(ev.Error(kind="inbox", message=message))
 
     def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
         self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),
@@ -383,8 +388,10 @@ class Orchestrator:
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
         ))
+        assert self._tokens is not None, "spawn before start"
         info = self.driver.spawn(launch, self.session_id, extra_env={
             "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+            TOKEN_ENV: self._tokens.token(launch.name),
         })
         if self._log is not None and not self.driver.get_server_option(SESSION_OPTION):
             self.driver.set_server_option(SESSION_OPTION, self.session_id)

@@ -9,8 +9,12 @@ from typing import Any
 
 import yaml
 
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import AgentTokens
+from fleet_tui.adapters.inbox import drop_message
 from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
 from fleet_tui.config.loader import load_config
+from fleet_tui.core.inbox_rules import InboxMessage
 from fleet_tui.orchestrator import Orchestrator
 
 PIPELINE = [{"name": "backlog"}, {"name": "ready"}, {"name": "in_progress", "roles": ["developer"]},
@@ -77,3 +81,14 @@ def answer_questions(orch: Orchestrator) -> None:
             continue  # not started yet, or gone meanwhile
         if rows and rows[-1].endswith(QUESTION):
             orch.driver.send_prompt(name, "y")
+
+
+def agent_token(orch: Orchestrator, agent: str) -> str:
+    """The token ``agent`` of ``orch``'s session was given (``$FLEET_AGENT_TOKEN``)."""
+    return AgentTokens.for_session(paths.session_dir(orch.session_id)).token(agent)
+
+
+def drop_from_agent(orch: Orchestrator, msg: InboxMessage) -> None:
+    """Drop ``msg`` into ``orch``'s inbox as its agent would: with the agent's token."""
+    msg.token = agent_token(orch, msg.agent)
+    drop_message(paths.inbox_dir(orch.session_id), msg)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage, message_to_events
 
@@ -18,7 +19,7 @@ DATA = Path(__file__).parent / "data" / "hooks"
 
 def run_hook(tool: str, inbox: Path, stdin: str = "", args: tuple[str, ...] = (),
              agent: str = "claude-1") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": agent}
+    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": agent, TOKEN_ENV: f"token-of-{agent}"}
     return subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", tool, *args], input=stdin,
                           env=env, capture_output=True, text=True, timeout=30)
 
@@ -41,6 +42,7 @@ def test_claude_hook_payloads_become_explicit_statuses(tmp_path: Path, payload: 
     out = run_hook("claude", tmp_path, stdin=(DATA / payload).read_text())
     assert out.returncode == 0, out.stderr
     msg = only_message(tmp_path)
+    assert msg.token == "token-of-claude-1"
     [event] = message_to_events(msg)
     assert isinstance(event, ev.AgentStatus)
     assert (event.agent, event.status, event.explicit, event.source) == (
@@ -64,6 +66,11 @@ def test_hooks_never_break_the_cli(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", "claude"], input="{}",
                          env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and out.stderr == ""
+    env = {**os.environ, "FLEET_INBOX": str(tmp_path), "FLEET_AGENT": "claude-1"}  # no token
+    out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", "claude"], env=env,
+                         input=(DATA / "claude_stop.json").read_text(), capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0 and list(tmp_path.iterdir()) == []  # not from a fleet agent
 
 
 def test_hooks_command_prints_settings() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.adapters.inbox import REJECTED, InboxWatcher, drop_message, new_message_id
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
@@ -54,6 +55,16 @@ def test_hook_messages_have_a_hook_source() -> None:
     (msg("cost", data={"input_tokens": "many"}), "whole number", False),
     (msg("launch.missiles"), "unknown message type", False),
     (msg("status", agent="", data={"status": "idle"}), "names no agent", False),
+    (msg("cost", data={"usd": "nan"}), r"usd must be a finite number within 0\.\.1000000\.0, got 'nan'",
+     False),
+    (msg("cost", data={"usd": "inf"}), "usd must be a finite number", False),
+    (msg("cost", data={"usd": "1e400"}), "usd must be a finite number", False),
+    (msg("cost", data={"usd": "-100"}), "usd must be a finite number", False),
+    (msg("cost", data={"usd": "1e7"}), "usd must be a finite number", False),
+    (msg("cost", data={"input_tokens": "-5"}), r"input_tokens must be within 0\.\.", False),
+    (msg("cost", data={"output_tokens": "9" * 30}), r"output_tokens must be within 0\.\.", False),
+    (msg("cost", data={"output_tokens": "9" * 5000}), "whole number", False),
+    (msg("status", ts=float("nan"), data={"status": "idle"}), "ts must be a finite time", False),
 ])
 def test_bad_messages_are_rejected(message: InboxMessage, reason: str, security: bool) -> None:
     with pytest.raises(InboxRejected, match=reason) as info:
@@ -66,28 +77,45 @@ class Collector:
         self.messages: list[InboxMessage] = []
         self.rejected: list[tuple[str, str, bool]] = []
 
+        self.errors: list[str] = []
+
     def on_message(self, m: InboxMessage) -> None:
-        if m.type.startswith("approval."):
-            raise InboxRejected("nope", security=True)
+        message_to_events(m)  # the real rules: raises InboxRejected
         self.messages.append(m)
 
     def on_reject(self, path: Path, reason: str, security: bool) -> None:
         self.rejected.append((path.name, reason, security))
 
+    def on_error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def watcher(self, inbox: Path) -> InboxWatcher:
+        return InboxWatcher(inbox, self.on_message, self.on_reject, tokens(inbox), self.on_error)
+
+
+def tokens(inbox: Path) -> AgentTokens:
+    """The session's tokens (the session folder is the inbox's parent, as in a real session)."""
+    return AgentTokens.for_session(inbox.parent)
+
+
+def signed(inbox: Path, message: InboxMessage) -> InboxMessage:
+    message.token = tokens(inbox).token(message.agent)
+    return message
+
 
 def test_watcher_takes_old_and_new_files_and_rejects_bad_ones(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    drop_message(inbox, msg("status", id="m1", data={"status": "idle"}))  # dropped while "down"
+    drop_message(inbox, signed(inbox, msg("status", id="m1", data={"status": "idle"})))  # while "down"
     got = Collector()
-    watcher = InboxWatcher(inbox, got.on_message, got.on_reject)
+    watcher = got.watcher(inbox)
     watcher.start()
     try:
         retry_until(lambda: [m.id for m in got.messages] == ["m1"], message="start-up scan")
-        drop_message(inbox, msg("task.note", id="m2", task="T1", note="n"))
+        drop_message(inbox, signed(inbox, msg("task.note", id="m2", task="T1", note="n")))
         retry_until(lambda: [m.id for m in got.messages] == ["m1", "m2"], message="live file")
         (inbox / "garbage.json").write_text("{not json")
-        drop_message(inbox, msg("approval.granted", id="m3", task="T1"))
+        drop_message(inbox, signed(inbox, msg("approval.granted", id="m3", task="T1")))
         retry_until(lambda: len(got.rejected) == 2, message="rejections")
     finally:
         watcher.stop()
@@ -99,9 +127,9 @@ def test_watcher_takes_old_and_new_files_and_rejects_bad_ones(tmp_path: Path) ->
 def test_a_file_seen_twice_is_handled_once(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    path = drop_message(inbox, msg("status", id="m1", data={"status": "idle"}))
+    path = drop_message(inbox, signed(inbox, msg("status", id="m1", data={"status": "idle"})))
     got = Collector()
-    watcher = InboxWatcher(inbox, got.on_message, got.on_reject)
+    watcher = got.watcher(inbox)
     threads = [threading.Thread(target=watcher.handle, args=(path,)) for _ in range(4)]
     for t in threads:
         t.start()
@@ -113,7 +141,8 @@ def test_a_file_seen_twice_is_handled_once(tmp_path: Path) -> None:
 def test_emit_writes_one_message_and_returns_without_a_running_fleet(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": "dev"}
+    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": "dev",
+           TOKEN_ENV: tokens(inbox).token("dev")}
     out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", "task.done", "--task", "T1",
                           "--note", "ready for review", "--data", "kind=handoff"],
                          env=env, capture_output=True, text=True, timeout=30)
@@ -121,7 +150,7 @@ def test_emit_writes_one_message_and_returns_without_a_running_fleet(tmp_path: P
     [path] = list(inbox.iterdir())
     assert path.suffix == ".json" and path.stat().st_mode & 0o777 == 0o600
     got = Collector()
-    InboxWatcher(inbox, got.on_message, got.on_reject).handle(path)
+    got.watcher(inbox).handle(path)
     [m] = got.messages
     assert (m.type, m.agent, m.task, m.note, m.data) == (
         "task.done", "dev", "T1", "ready for review", {"kind": "handoff"})
