@@ -164,3 +164,16 @@ def test_a_full_disk_keeps_events_in_memory_and_writes_them_when_space_returns(
     assert warnings == []
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[1:] == acked  # every acknowledged event, in order, nothing torn between
+
+
+def test_the_logs_trouble_is_on_the_fleet_and_in_the_header_until_it_clears() -> None:
+    from fleet_tui.core.fold import fold
+    from fleet_tui.core.state import FleetState
+    from fleet_tui.ui.header import header_text
+
+    state = FleetState()
+    fold(state, ev.Alert(kind=ev.ALERT_LOG, key="problem", message="disk full: cannot write /x"))
+    assert state.log_problem.startswith("disk full") and "disk full: log not written" in \
+        header_text(state).plain
+    fold(state, ev.Alert(kind=ev.ALERT_LOG, key="cleared", message="the event log is written again"))
+    assert state.log_problem == "" and "log not written" not in header_text(state).plain

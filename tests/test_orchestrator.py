@@ -116,6 +116,35 @@ def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_orchestr
     assert list((inbox / "rejected").iterdir())
 
 
+def test_agents_cannot_speak_for_each_other_nor_poison_the_log(make_orchestrator) -> None:
+    orch = make_orchestrator()
+    orch.start()
+    inbox = paths.inbox_dir(orch.session_id)
+
+    def emit(*args: str) -> None:
+        out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", *args, "--inbox", str(inbox)],
+                             env={**os.environ, TOKEN_ENV: agent_token(orch, "dev"), "FLEET_AGENT": "dev"},
+                             capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+
+    def errors() -> list[str]:
+        return [f"{e.kind}: {e.message}" for e in orch.state.timeline if isinstance(e, ev.Error)]
+
+    emit("status", "waiting", "--agent", "rev")  # dev's token, rev's name
+    emit("cost", "--data", "usd=nan")
+    emit("cost", "--data", "usd=-100")
+    retry_until(lambda: len(errors()) == 3, message="three refusals")
+    assert "its token is not agent 'rev''s" in errors()[0] and errors()[0].startswith("security: ")
+    assert all("usd must be a finite number" in e for e in errors()[1:])
+    assert orch.state.cost.usd == 0 and orch.state.agents["rev"].status != "waiting"
+    refused = orch.submit(ev.TaskNote(task="T1", text="half a pair \ud800"))  # a bug in the service
+    assert isinstance(refused, ev.Error) and "refused a task.note event" in refused.message
+    emit("cost", "--data", "usd=0.25")
+    retry_until(lambda: orch.state.cost.usd == 0.25, message="a good cost after all that")
+    events, warnings = read_log(orch.log_path)  # no --skip-corrupt needed
+    assert warnings == [] and not any(isinstance(e, ev.TaskNote) for e in events)
+
+
 def _log(orch: Orchestrator, kind: type[ev.Event], agent: str | None = None) -> list:
     events, _ = read_log(orch.log_path)
     return [e for e in events if isinstance(e, kind) and (agent is None or e.agent == agent)]
