@@ -15,9 +15,16 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import EventRefused, open_log, read_log
 from fleet_tui.core import events as ev
+from tests.fleets import DEV, Orchestrators, fleet
 from tests.helpers import retry_until
+
+#: One developer and a task it never gets (no routing), as in test_orchestrator.py.
+SOLO = {"stages": [{"name": "backlog"}, {"name": "in_progress", "roles": ["developer"]}],
+        "approvals": []}
+IDLE_TASK = {"id": "T1", "title": "Login form", "column": "backlog"}
 
 #: Strings no terminal or JSON codec should be trusted with.
 NASTY = ["", "\x00", "\x1b]52;c;aGk=\x07", "\u2028\u2029", "\U0001f600 ok", '"\\', "é" * 3000,
@@ -177,3 +184,35 @@ def test_the_logs_trouble_is_on_the_fleet_and_in_the_header_until_it_clears() ->
         header_text(state).plain
     fold(state, ev.Alert(kind=ev.ALERT_LOG, key="cleared", message="the event log is written again"))
     assert state.log_problem == "" and "log not written" not in header_text(state).plain
+
+
+def test_a_running_fleet_says_disk_full_at_once_and_logs_again_when_space_returns(
+        small_disk: Path, tmp_path: Path, tmux_socket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_HOME", str(small_disk / "home"))
+    made = Orchestrators(tmp_path, tmux_socket)
+    orch = made(fleet(DEV, tasks=[IDLE_TASK], **SOLO))
+    try:
+        orch.start()
+        retry_until(lambda: orch.state.agents["dev"].screen, timeout=20, message="dev on screen")
+        filler = small_disk / "filler"
+        _fill(filler)
+        notes: list[str] = []
+
+        def note_until_full() -> bool:  # the log file's last page may still have room
+            notes.append(f"note {len(notes)} " + "n" * 200)
+            orch.submit(ev.TaskNote(task="T1", text=notes[-1]))
+            return orch.state.log_problem.startswith("disk full")
+
+        retry_until(note_until_full, message="disk full shown")
+        assert orch.state.agents["dev"].alive and orch.driver.exists("dev")  # agents untouched
+        filler.unlink()
+        retry_until(lambda: orch.state.log_problem == "", timeout=10, message="the problem cleared")
+        notes.append("after")
+        orch.submit(ev.TaskNote(task="T1", text="after"))
+    finally:
+        made.stop_all()
+    events, warnings = read_log(paths.events_path(orch.session_id))  # no --skip-corrupt needed
+    assert warnings == []
+    assert [e.text for e in events if isinstance(e, ev.TaskNote)] == notes
+    assert [e.key for e in events if isinstance(e, ev.Alert) and e.kind == ev.ALERT_LOG] == [
+        "problem", "cleared"]
