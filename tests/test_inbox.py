@@ -301,3 +301,25 @@ def test_a_file_in_place_of_the_rejected_folder_is_replaced(tmp_path: Path) -> N
     assert (inbox / REJECTED).is_dir() and not (inbox / REJECTED).is_symlink()
     assert [p.name for p in (inbox / REJECTED).iterdir()] == ["bad.json"]
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_a_file_whose_handling_failed_is_taken_again_by_the_next_scan(tmp_path: Path) -> None:
+    inbox = tmp_path / "session" / "inbox"
+    inbox.mkdir(parents=True)
+    got = Collector()
+    failures = ["the fleet is not started"]
+
+    def flaky(m: InboxMessage) -> None:
+        if failures:
+            raise RuntimeError(failures.pop())
+        got.on_message(m)
+
+    watcher = InboxWatcher(inbox, flaky, got.on_reject, tokens(inbox), got.on_error)
+    watcher.start()
+    try:
+        drop_message(inbox, signed(inbox, msg("status", id="m1", data={"status": "idle"})))
+        retry_until(lambda: [m.id for m in got.messages] == ["m1"], message="taken on a rescan")
+    finally:
+        watcher.stop()
+    assert len(got.errors) == 1 and "RuntimeError: the fleet is not started" in got.errors[0]
+    assert [p.name for p in inbox.iterdir()] == []

@@ -12,8 +12,9 @@ links (dangling or not), oversize files, files that do not decode, messages whos
 the named agent's (a security problem, see ``agent_tokens.py``) and messages ``on_message``
 refuses (raising ``InboxRejected``) are moved to ``inbox/rejected/`` (removed when they cannot
 be moved) and reported through ``on_reject``; every other file is removed once handled.
-Nothing stops the watcher: a failure is reported through ``on_error`` and watching starts
-again after ``RETRY_DELAY``.
+Nothing stops the watcher: a failure is reported through ``on_error`` (a file whose handling
+failed is kept) and watching starts again after ``RETRY_DELAY``; after ``RESCAN_MS`` without
+changes the folder is scanned again, so no file is left behind for long.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ SUFFIX = ".json"
 MAX_MESSAGE_BYTES = 64 * 1024
 #: Seconds before watching again after the watcher failed.
 RETRY_DELAY = 0.5
+#: Milliseconds of quiet after which the folder is scanned again: files that came before the
+#: watch began, or that an overflowing watch missed, or whose handling failed, are not left.
+RESCAN_MS = 1000
 
 OnMessage = Callable[[InboxMessage], None]
 OnReject = Callable[[Path, str, bool], None]
@@ -153,8 +157,10 @@ class InboxWatcher:
                     self.inbox, stop_event=self._stop, debounce=5, step=10, recursive=False,
                     watch_filter=lambda change, path: path.endswith(SUFFIX)
                     and change != watchfiles.Change.deleted,
-                    raise_interrupt=False,
+                    raise_interrupt=False, rust_timeout=RESCAN_MS, yield_on_timeout=True,
                 ):
+                    if not changes:  # quiet for a while: catch what the watch missed
+                        self.scan()
                     for path in sorted({Path(p) for _, p in changes}):
                         self.handle(path)
             except Exception as exc:
