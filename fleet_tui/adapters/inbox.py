@@ -75,6 +75,11 @@ def drop_message(inbox: Path, msg: InboxMessage) -> Path:
     return final
 
 
+def _loggable(text: str) -> str:
+    """``text`` with undecodable bytes (a file name's, kept as lone surrogates) shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "a symbolic link (links are not followed)"
@@ -164,7 +169,8 @@ class InboxWatcher:
                     for path in sorted({Path(p) for _, p in changes}):
                         self.handle(path)
             except Exception as exc:
-                self._error(f"inbox {self.inbox}: {type(exc).__name__}: {exc}; watching again")
+                self._error(f"inbox {self.inbox}: {type(exc).__name__}: {_loggable(str(exc))}; "
+                            "watching again")
             self._stop.wait(RETRY_DELAY)
 
     def _error(self, message: str) -> None:
@@ -178,7 +184,8 @@ class InboxWatcher:
             try:
                 self._handle(path)
             except Exception as exc:
-                self._error(f"inbox file {path.name} not handled: {type(exc).__name__}: {exc}")
+                self._error(f"inbox file {_loggable(path.name)} not handled: "
+                            f"{type(exc).__name__}: {_loggable(str(exc))}")
 
     def _handle(self, path: Path) -> None:
         raw = read_message_file(path)
@@ -206,7 +213,8 @@ class InboxWatcher:
     def _reject(self, path: Path, reason: str, security: bool) -> None:
         target = self._move_aside(path)
         if target is None:
-            self.on_reject(path, f"{reason} (removed: it could not be moved to {REJECTED}/)", security)
+            self.on_reject(path.with_name(_loggable(path.name)),
+                           f"{reason} (removed: it could not be moved to {REJECTED}/)", security)
         else:
             self.on_reject(target, reason, security)
 
@@ -214,9 +222,10 @@ class InboxWatcher:
         """Move ``path`` into ``rejected/`` (a new name there, never over another); remove it
         when that fails. Returns where it went, or None when removed."""
         rejected = self._rejected_dir()
-        target = rejected / path.name
+        name = _loggable(path.name)  # so the error naming it can be logged
+        target = rejected / name
         if os.path.lexists(target):
-            target = rejected / f"{time.time_ns()}-{path.name}"
+            target = rejected / f"{time.time_ns()}-{name}"
         try:
             os.rename(path, target)
             return target
