@@ -4,6 +4,7 @@ again (a real 1 MB tmpfs) loses no acknowledged event and never leaves a torn re
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import types
@@ -18,6 +19,7 @@ import pytest
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import EventRefused, open_log, read_log
 from fleet_tui.core import events as ev
+from fleet_tui.replay.export import export
 from tests.fleets import DEV, Orchestrators, fleet
 from tests.helpers import retry_until
 
@@ -216,3 +218,5 @@ def test_a_running_fleet_says_disk_full_at_once_and_logs_again_when_space_return
     assert [e.text for e in events if isinstance(e, ev.TaskNote)] == notes
     assert [e.key for e in events if isinstance(e, ev.Alert) and e.kind == ev.ALERT_LOG] == [
         "problem", "cleared"]
+    for fmt in ("csv", "markdown"):  # export reads it too, without --skip-corrupt
+        assert export(str(paths.events_path(orch.session_id)), fmt, io.StringIO()) == []

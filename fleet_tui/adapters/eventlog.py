@@ -42,7 +42,7 @@ FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
 #: Buffered chatty bytes past this are written out at once (fsync still waits for the flusher).
 WRITE_THRESHOLD = 1 << 20
-#: While the log cannot be written, chatty events past this many buffered bytes are dropped.
+#: Chatty bytes waiting past this are dropped while the log cannot be written (else fsynced).
 MAX_PENDING = 64 << 20
 #: Seconds between attempts to write again after a write failed.
 RETRY_INTERVAL = 0.5
@@ -170,7 +170,8 @@ class EventLogWriter:
         self._readback = ReadBack()
         self._buf = bytearray()  # every record since the last successful fsync
         self._written = 0  # how much of _buf is in the file (not yet fsynced)
-        self._pending = 0  # events in _buf
+        #: Events appended but not yet on disk (fsynced).
+        self.pending = 0
         self._retry_at = 0.0
         self._lock = threading.Lock()
         self._closed = False
@@ -210,11 +211,6 @@ class EventLogWriter:
     def last_seq(self) -> int:
         return self._seq
 
-    @property
-    def pending(self) -> int:
-        """Events appended but not yet on disk (fsynced)."""
-        return self._pending
-
     def append(self, event: Event) -> Event:
         """Give ``event`` its seq (and ts if unset) and log it. Returns the same event.
         Non-chatty events are on disk (fsynced) when this returns, unless ``problem`` says the
@@ -227,8 +223,8 @@ class EventLogWriter:
                 return event
             if not chatty:
                 self._sync_when_due()
-            elif len(self._buf) - self._written >= WRITE_THRESHOLD and self.problem is None:
-                self._write_out()
+            else:
+                self._write_early()
         return event
 
     def append_many(self, events: Iterable[Event]) -> None:
@@ -248,8 +244,8 @@ class EventLogWriter:
             finally:
                 if durable:
                     self._sync_when_due()
-                elif len(self._buf) - self._written >= WRITE_THRESHOLD and self.problem is None:
-                    self._write_out()
+                else:
+                    self._write_early()
 
     def _add(self, event: Event, chatty: bool) -> bool:
         """Encode ``event`` into the buffer with the next seq; False when it is dropped."""
@@ -266,7 +262,7 @@ class EventLogWriter:
             raise EventRefused(f"{self.path}: refused a {event.type_name} event: {exc}") from None
         self._buf.extend(b"\n")
         self._seq += 1
-        self._pending += 1
+        self.pending += 1
         return True
 
     def flush(self) -> bool:
@@ -277,6 +273,16 @@ class EventLogWriter:
     def _check_open(self) -> None:
         if self._closed:
             raise EventLogError(f"{self.path}: log is closed")
+
+    def _write_early(self) -> None:
+        """Write chatty bytes past ``WRITE_THRESHOLD`` at once (the flusher fsyncs them), and
+        fsync here when ``max_pending`` bytes wait for a flusher that cannot get in."""
+        if self.problem is not None or len(self._buf) - self._written < WRITE_THRESHOLD:
+            return
+        if len(self._buf) >= self._max_pending:
+            self._sync()
+        else:
+            self._write_out()
 
     def _sync_when_due(self) -> None:
         if self.problem is None or time.monotonic() >= self._retry_at:
@@ -309,7 +315,7 @@ class EventLogWriter:
             return False
         self._good_size += len(self._buf)
         self._buf.clear()
-        self._written = self._pending = 0
+        self._written = self.pending = 0
         self.problem = None
         return True
 
