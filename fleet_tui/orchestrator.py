@@ -286,8 +286,8 @@ class Orchestrator:
         """The log cannot be written (disk full...) or can again (on the log's flusher thread)."""
         dropped = self._log.dropped if self._log is not None else 0
         self.submit(ev.Alert(kind=ev.ALERT_LOG, key="problem" if problem else "cleared",
-                             message=problem or f"the event log is written again ({dropped} "
-                             "output events were dropped meanwhile)"))
+                             message=problem or "the event log is written again (output events "
+                             f"dropped so far: {dropped})"))
 
     def _header(self) -> ev.LogHeader:
         now = self.clock()

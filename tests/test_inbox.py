@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -328,3 +329,27 @@ def test_a_file_whose_handling_failed_is_taken_again_by_the_next_scan(tmp_path: 
         watcher.stop()
     assert len(got.errors) == 1 and "RuntimeError: the fleet is not started" in got.errors[0]
     assert [p.name for p in inbox.iterdir()] == []
+
+
+def test_an_inbox_removed_under_the_watcher_comes_back(tmp_path: Path) -> None:
+    inbox = tmp_path / "session" / "inbox"
+    inbox.mkdir(parents=True)
+    got = Collector()
+    watcher = got.watcher(inbox)
+    watcher.start()
+    try:
+        retry_until(lambda: watcher._thread is not None and watcher._thread.is_alive(), message="up")
+        shutil.rmtree(inbox)
+
+        def dropped() -> bool:
+            try:
+                drop_message(inbox, signed(inbox, msg("status", id="m1", data={"status": "idle"})))
+            except FileNotFoundError:
+                return False
+            return True
+
+        retry_until(dropped, message="the inbox made again")
+        retry_until(lambda: [m.id for m in got.messages] == ["m1"], message="the message after")
+    finally:
+        watcher.stop()
+    assert inbox.stat().st_mode & 0o777 == 0o700

@@ -112,7 +112,7 @@ def read_message_file(path: Path) -> bytes | str | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return f"is {_kind(st.st_mode)}"
-        if st.st_nlink != 1:
+        if st.st_nlink > 1:
             return "has other hard links (messages are single files)"
         chunks: list[bytes] = []
         size = 0
@@ -157,6 +157,8 @@ class InboxWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                if not os.path.lexists(self.inbox):  # removed under us: agents need it back
+                    os.mkdir(self.inbox, 0o700)
                 self.scan()  # also after a failure: files may have come meanwhile
                 for changes in watchfiles.watch(
                     self.inbox, stop_event=self._stop, debounce=5, step=10, recursive=False,
