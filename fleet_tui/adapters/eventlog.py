@@ -217,13 +217,14 @@ class EventLogWriter:
         log cannot be written: then they are kept in memory until it can. Raises
         ``EventRefused`` for an event that would not read back."""
         with self._lock:
-            self._check_open()
+            if self._closed:
+                self._check_open()
             chatty = type(event).chatty
             if not self._add(event, chatty):
                 return event
             if not chatty:
                 self._sync_when_due()
-            else:
+            elif len(self._buf) - self._written >= WRITE_THRESHOLD:
                 self._write_early()
         return event
 
@@ -278,7 +279,7 @@ class EventLogWriter:
         """Write chatty bytes past ``WRITE_THRESHOLD`` at once (the flusher fsyncs them), and
         fsync here when ``max_pending`` bytes wait for a flusher that cannot get in."""
         if self.problem is not None or len(self._buf) - self._written < WRITE_THRESHOLD:
-            return
+            return  # (append checks the threshold first: this is the slow path)
         if len(self._buf) >= self._max_pending:
             self._sync()
         else:

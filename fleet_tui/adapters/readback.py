@@ -41,25 +41,31 @@ class ReadBack:
     def encode_into(self, event: Event, buf: bytearray) -> None:
         """Append ``event``'s JSON (no newline) to ``buf``; raise ``UnreadableEvent`` if it
         would not read back, with ``buf`` unchanged."""
-        cls = type(event)
-        floats = self._floats.get(cls)
-        if floats is not None:
-            for name in floats:
-                value = getattr(event, name)
-                if not math.isfinite(value):
-                    raise UnreadableEvent(f"{name} is {value} (only finite numbers can be logged)")
+        floats = self._floats.get(type(event))
         start = len(buf)
+        if floats is None:
+            self._encode_checked(event, buf, start)
+            return
+        for name in floats:
+            if not math.isfinite(getattr(event, name)):
+                raise UnreadableEvent(f"{name} is {getattr(event, name)} (only finite numbers "
+                                      "can be logged)")
         try:
             self._encoder.encode_into(event, buf, -1)
         except _ENCODE_ERRORS as exc:
             del buf[start:]
             raise UnreadableEvent(f"cannot be encoded: {exc}") from None
-        decoder = self._decoders.get(cls)
-        if decoder is None:
-            if floats is None:  # a type outside EVENT_TYPES: it could never be read
-                del buf[start:]
-                raise UnreadableEvent(f"{cls.__name__} is not a known event type")
-            return
+
+    def _encode_checked(self, event: Event, buf: bytearray, start: int) -> None:
+        """The rare events: encoded, then decoded into their own type."""
+        decoder = self._decoders.get(type(event))
+        if decoder is None:  # a type outside EVENT_TYPES: it could never be read
+            raise UnreadableEvent(f"{type(event).__name__} is not a known event type")
+        try:
+            self._encoder.encode_into(event, buf, -1)
+        except _ENCODE_ERRORS as exc:
+            del buf[start:]
+            raise UnreadableEvent(f"cannot be encoded: {exc}") from None
         with memoryview(buf) as view:
             try:
                 decoder.decode(view[start:])
