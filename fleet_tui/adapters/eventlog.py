@@ -8,8 +8,8 @@ every other event is written and fsynced, together with anything buffered before
 would not read back (a NaN number, a lone surrogate: see ``readback.py``) is refused with
 ``EventRefused`` and nothing of it is written.
 
-When a write or fsync fails (disk full, I/O error) the file is cut back to the end of its last
-whole record, so no partial record is ever followed by another; the events stay in memory,
+When a write fails (disk full, I/O error) the file is cut back to the end of its last whole
+record, so no partial record is ever followed by another; the unwritten events stay in memory,
 ``problem`` says what is wrong (``on_problem`` is told on the flusher thread) and the flusher
 tries again every ``RETRY_INTERVAL`` until it can write, then clears ``problem``. Meanwhile
 chatty events past ``max_pending`` buffered bytes are dropped (counted in ``dropped``, left with
@@ -42,7 +42,7 @@ FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
 #: Buffered chatty bytes past this are written out at once (fsync still waits for the flusher).
 WRITE_THRESHOLD = 1 << 20
-#: Chatty bytes waiting past this are dropped while the log cannot be written (else fsynced).
+#: While the log cannot be written, chatty events past this many buffered bytes are dropped.
 MAX_PENDING = 64 << 20
 #: Seconds between attempts to write again after a write failed.
 RETRY_INTERVAL = 0.5
@@ -168,8 +168,8 @@ class EventLogWriter:
         self.dropped = 0
         self._announced: str | None = None
         self._readback = ReadBack()
-        self._buf = bytearray()  # every record since the last successful fsync
-        self._written = 0  # how much of _buf is in the file (not yet fsynced)
+        self._buf = bytearray()  # whole records not written yet
+        self._unsynced = False  # records written since the last successful fsync
         #: Events appended but not yet on disk (fsynced).
         self.pending = 0
         self._retry_at = 0.0
@@ -182,7 +182,7 @@ class EventLogWriter:
             self.repaired_bytes = repair_tail(self.path) if existed else 0
             self._seq = _last_seq(self.path) if existed else 0
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-            self._good_size = os.fstat(self._fd).st_size  # the end of the last whole record
+            self._end = os.fstat(self._fd).st_size  # the end of the last whole record written
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -224,8 +224,8 @@ class EventLogWriter:
                 return event
             if not chatty:
                 self._sync_when_due()
-            elif len(self._buf) - self._written >= WRITE_THRESHOLD:
-                self._write_early()
+            elif len(self._buf) >= WRITE_THRESHOLD and self.problem is None:
+                self._write_out()
         return event
 
     def append_many(self, events: Iterable[Event]) -> None:
@@ -245,8 +245,8 @@ class EventLogWriter:
             finally:
                 if durable:
                     self._sync_when_due()
-                else:
-                    self._write_early()
+                elif len(self._buf) >= WRITE_THRESHOLD and self.problem is None:
+                    self._write_out()
 
     def _add(self, event: Event, chatty: bool) -> bool:
         """Encode ``event`` into the buffer with the next seq; False when it is dropped."""
@@ -275,55 +275,48 @@ class EventLogWriter:
         if self._closed:
             raise EventLogError(f"{self.path}: log is closed")
 
-    def _write_early(self) -> None:
-        """Write chatty bytes past ``WRITE_THRESHOLD`` at once (the flusher fsyncs them), and
-        fsync here when ``max_pending`` bytes wait for a flusher that cannot get in."""
-        if self.problem is not None or len(self._buf) - self._written < WRITE_THRESHOLD:
-            return  # (append checks the threshold first: this is the slow path)
-        if len(self._buf) >= self._max_pending:
-            self._sync()
-        else:
-            self._write_out()
-
     def _sync_when_due(self) -> None:
         if self.problem is None or time.monotonic() >= self._retry_at:
             self._sync()
 
     def _write_out(self) -> bool:
-        """Write what the file does not have yet; on failure cut the file back to its last
-        whole record and keep everything in memory."""
+        """Write the buffered records; on failure cut the file back to its last whole record
+        and keep them all in memory."""
+        if not self._buf:
+            return True
         try:
             if self._must_truncate:
-                os.ftruncate(self._fd, self._good_size)
+                os.ftruncate(self._fd, self._end)
                 self._must_truncate = False
             with memoryview(self._buf) as view:
-                while self._written < len(view):
-                    self._written += os.write(self._fd, view[self._written:])
+                written = 0
+                while written < len(view):
+                    written += os.write(self._fd, view[written:])
         except OSError as exc:
             self._failed(exc)
             return False
+        self._end += len(self._buf)
+        self._buf.clear()
+        self._unsynced = True
         return True
 
     def _sync(self) -> bool:
-        if not self._buf:
-            return True
         if not self._write_out():
             return False
-        try:
-            os.fsync(self._fd)
-        except OSError as exc:
-            self._failed(exc)
-            return False
-        self._good_size += len(self._buf)
-        self._buf.clear()
-        self._written = self.pending = 0
+        if self._unsynced:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._failed(exc)  # the records are whole: fsync is tried again later
+                return False
+            self._unsynced = False
+        self.pending = 0
         self.problem = None
         return True
 
     def _failed(self, exc: OSError) -> None:
-        self._written = 0
         try:
-            os.ftruncate(self._fd, self._good_size)
+            os.ftruncate(self._fd, self._end)
         except OSError:
             self._must_truncate = True  # before anything else is written
         self._retry_at = time.monotonic() + RETRY_INTERVAL
