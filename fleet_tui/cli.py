@@ -137,12 +137,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
+    """From an agent, a message into its inbox carrying the agent's token; from a person
+    outside any agent, the same message as a request to the running fleet's daemon."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.inbox import drop_message, new_message_id
     from fleet_tui.core.inbox_rules import InboxMessage
 
-    inbox = args.inbox or os.environ.get("FLEET_INBOX") or _running_inbox(args)
+    inbox = args.inbox or os.environ.get("FLEET_INBOX")
+    token = os.environ.get(TOKEN_ENV, "")
+    in_agent = bool(inbox or os.environ.get("FLEET_AGENT"))
+    if in_agent and not token:
+        raise UserError(f"{TOKEN_ENV} is not set: fleet-tui takes messages only from its agents "
+                        "(run this in the agent's pane)")
     data: dict[str, str] = {}
     for item in args.data:
         key, sep, value = item.partition("=")
@@ -154,20 +162,18 @@ def cmd_emit(args: argparse.Namespace) -> int:
     msg = InboxMessage(
         id=new_message_id(), type=args.type, agent=args.agent or os.environ.get("FLEET_AGENT", ""),
         task=args.task or os.environ.get("FLEET_TASK") or None, note=args.note or "", data=data,
-        ts=time.time(), hook=args.hook or "",
+        ts=time.time(), hook=args.hook or "", token=token,
     )
+    if not in_agent:  # a person: through the daemon, which checks it is not an agent
+        from fleet_tui.cli_fleet import _request
+
+        _request(args, "emit", message=msgspec.to_builtins(msg))
+        return 0
     try:
         drop_message(Path(inbox), msg)
     except OSError as exc:
         raise UserError(str(exc)) from None
     return 0
-
-
-def _running_inbox(args: argparse.Namespace) -> str:
-    """The inbox of the fleet running for ``--config`` (emit from outside any agent)."""
-    from fleet_tui.cli_fleet import _info, _loaded
-
-    return str(paths.inbox_dir(_info(_loaded(args))["session"]))
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
@@ -190,11 +196,13 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
     from fleet_tui.adapters.inbox import drop_message, new_message_id
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
-    if not inbox or not agent:
+    token = os.environ.get(TOKEN_ENV, "")
+    if not inbox or not agent or not token:
         return 0  # not running under fleet-tui
     try:
         if args.tool == "claude":
@@ -204,6 +212,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
             payload = parse_payload(args.payload[-1]) if args.payload else {}
             messages = codex_messages(payload, agent, new_message_id, time.time())
         for msg in messages:
+            msg.token = token
             drop_message(Path(inbox), msg)
     except Exception:  # a hook must never fail the agent's CLI
         return 0

@@ -102,11 +102,13 @@ ALERT_STALL = "stall"
 ALERT_EXIT = "exit"
 ALERT_RESTART = "restart"
 ALERT_DELIVERY = "delivery"
+#: The event log cannot be written (key ``problem``) or can again (key ``cleared``).
+ALERT_LOG = "log"
 
 
 class Alert(Event, tag="alert"):
     """Something a person should look at: ``budget``, ``stall``, ``exit``, ``restart``,
-    ``delivery``. ``key`` says what within its kind (a budget's dimension: ``usd``), so a
+    ``delivery``, ``log``. ``key`` says what within its kind (a budget's dimension: ``usd``), so a
     rule can raise it once."""
 
     kind: str

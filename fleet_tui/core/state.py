@@ -176,6 +176,8 @@ class FleetState(msgspec.Struct):
     errors: int = 0
     #: The daemon was stopped on purpose and has not started again since.
     stopped: bool = False
+    #: Why the event log cannot be written now (e.g. disk full), or "".
+    log_problem: str = ""
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.adapters.control_socket import SESSION_OPTION
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import LoadedConfig
@@ -31,6 +32,8 @@ class AgentOps:
         self.driver = driver
         self.launches = launches
         self.session_id = ""
+        #: The session's agent tokens (set when the session is opened).
+        self.tokens: AgentTokens | None = None
         #: Called after the set of launches changed (policies are rebuilt from them).
         self._on_launches = on_launches
         #: Told about every agent started, so the pane monitor watches it.
@@ -66,8 +69,10 @@ class AgentOps:
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
         ))
+        assert self.tokens is not None, "spawn before the session is open"
         info = self.driver.spawn(launch, self.session_id, extra_env={
             "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+            TOKEN_ENV: self.tokens.token(launch.name),
         })
         if not self.driver.get_server_option(SESSION_OPTION):
             self.driver.set_server_option(SESSION_OPTION, self.session_id)
