@@ -11,6 +11,8 @@ import re
 
 #: A full screen is sent at least this often per agent (seconds), even if only rows change.
 KEYFRAME_INTERVAL = 30.0
+#: What tmux prints on a dead pane's last row (``remain-on-exit``): not the agent's output.
+DEAD_PANE_BANNER = "Pane is dead"
 
 # CSI sequences (colours, cursor moves), OSC strings (titles, hyperlinks), and two-byte ESC
 # sequences. Enough for what capture-pane -e emits and what agents print.

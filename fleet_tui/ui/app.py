@@ -132,7 +132,6 @@ class FleetApp(App[int]):
         self._compact(event.size.width, event.size.height)  # self.size follows later
 
     def _compact(self, width: int, height: int) -> None:
-        self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
         self.main.query_one(KeyFooter).compact = width < 100
 
     # --- state to screen ------------------------------------------------------------------
