@@ -44,7 +44,7 @@ def grid_drawn(app) -> bool:
     if list(grid.cards) != list(app.orchestrator.state.agents) or not grid.size.area:
         return False
     plan = grid.plan
-    if cards and plan != plan_grid(grid.size.width, grid.size.height, len(cards)):
+    if cards and plan != plan_grid(grid.size.width, grid.size.height, len(cards), grid.pane_size):
         return False
     for index, card in enumerate(cards):
         row = index // plan.columns

@@ -102,6 +102,12 @@ def test_the_plan_fills_the_area(width: int, height: int, count: int, columns: i
     assert width // columns >= MIN_CARD_WIDTH
 
 
+def test_the_plan_is_for_the_panes_the_agents_have() -> None:
+    # 60x12 panes: 2x2 cards (78x18 inside) show them whole; 4 columns of 38 would cut them.
+    assert plan_grid(160, 43, 4, pane=(60, 12)) == GridPlan(2, (22, 21), compact=False)
+    assert plan_grid(160, 43, 4).columns == 4  # 120x40 panes: tall cards show more rows
+
+
 @pytest.mark.parametrize(("width", "height", "count", "columns"), [
     (80, 19, 8, 1), (80, 19, 30, 2), (200, 55, 200, 4)])
 def test_the_compact_list_only_when_cards_get_too_few_lines(width: int, height: int, count: int,

@@ -201,7 +201,8 @@ async def test_resizing_switches_between_rows_and_cards(recorded: RecordedFleet)
         for size, compact in [((80, 24), False), ((200, 60), False), ((80, 12), True), ((80, 24), False)]:
             await pilot.resize_terminal(*size)
             await app_drawn(pilot)
-            assert grid.plan == plan_grid(*grid.size, 4) and grid.has_class("-compact") == compact, size
+            assert grid.plan == plan_grid(*grid.size, 4, grid.pane_size), size
+            assert grid.has_class("-compact") == compact, size
 
 
 @pytest.mark.anyio

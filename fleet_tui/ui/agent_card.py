@@ -31,8 +31,8 @@ from fleet_tui.ui.ansi import AnsiRenderer
 
 #: In compact mode names are padded to this many cells so the badges line up.
 COMPACT_NAME_WIDTH = 10
-#: A waiting agent's last rows show their ends (where the question is) when they are too long.
-WAITING_END_ROWS = 3
+#: A waiting agent's last row shows its end (where the question is) when it is too long.
+WAITING_END_ROWS = 1
 #: Marks where a row too long for the card was cut.
 MORE = "…"
 #: What the shell's exit codes mean.
@@ -271,10 +271,9 @@ class AgentCard(Widget, can_focus=True):
             last = self._pane[-1] if self._pane else Strip([])
             room = max(0, width - head.cell_length)
             return head + self._fit(last, room, self._shows_end(len(self._pane) - 1))
+        right = Strip([Segment(f" {since}", style("agent-card--time"))] if since else [])
         meta = " · ".join(part for part in (role, model) if part)
-        if meta:
+        room = width - right.cell_length - Strip(left).cell_length
+        if meta and cell_len(meta) < room:  # role and model whole or not at all
             left += [Segment(" "), Segment(meta, style("agent-card--meta"))]
-        if not since:
-            return Strip(left)
-        right = Strip([Segment(f" {since}", style("agent-card--time"))])
         return Strip(left).adjust_cell_length(max(0, width - right.cell_length)) + right

@@ -3,8 +3,8 @@
 Owns the cards' layout (``plan_grid``: how many columns, how high each row, cards or one-row
 list), keeping cards in step with a FleetState (``sync``), and moving focus between cards.
 The layout follows the grid's own size and the number of cards, whenever either changes: the
-columns and row heights that show the most of each agent's pane (a pane as large as the
-default 120x40 counts, more does not) without leaving places empty, cards never narrower
+columns and row heights that show the most of each agent's pane (the largest pane's size
+counts, more does not) without leaving places empty, cards never narrower
 than ``MIN_CARD_WIDTH`` nor with fewer than ``MIN_CARD_LINES`` lines of output. When no such
 layout fits, the grid becomes a compact list (class ``-compact``): one row per agent (name,
 status badge, task, last output line), in as few columns as fit the height; only then can
@@ -31,8 +31,8 @@ MIN_CARD_WIDTH = 32
 MIN_CARD_LINES = 3
 #: Cells a card spends on its border (columns) and on border and title row (rows).
 CARD_CHROME_WIDTH, CARD_CHROME_HEIGHT = 2, 3
-#: More of a pane than this (the default pane size) does not make a layout better.
-USEFUL_PANE_WIDTH, USEFUL_PANE_LINES = 120, 40
+#: The pane size assumed while no agent has reported its own (the default pane size).
+DEFAULT_PANE = (120, 40)
 #: Narrowest column of the compact list.
 MIN_ROW_WIDTH = 40
 
@@ -45,10 +45,10 @@ class GridPlan(NamedTuple):
     compact: bool
 
 
-def plan_grid(width: int, height: int, count: int) -> GridPlan:
+def plan_grid(width: int, height: int, count: int, pane: tuple[int, int] = DEFAULT_PANE) -> GridPlan:
     """The layout of ``count`` cards in ``width`` x ``height`` cells: the columns whose cards
-    show the largest useful part of a pane, less the places left empty (ties: fewer columns),
-    rows sharing the height; else the compact list."""
+    show the most of a ``pane`` (columns, rows), less the places left empty (ties: fewer
+    columns), rows sharing the height; else the compact list."""
     best: tuple[int, int] | None = None  # (score, columns)
     for columns in range(1, max(1, count) + 1):
         card_width = width // columns
@@ -58,7 +58,7 @@ def plan_grid(width: int, height: int, count: int) -> GridPlan:
         lines = height // rows - CARD_CHROME_HEIGHT
         if lines < MIN_CARD_LINES:
             continue
-        shown = min(card_width - CARD_CHROME_WIDTH, USEFUL_PANE_WIDTH) * min(lines, USEFUL_PANE_LINES)
+        shown = min(card_width - CARD_CHROME_WIDTH, pane[0]) * min(lines, pane[1])
         score = shown * count // (columns * rows)  # empty places in the last row are wasted
         if best is None or score > best[0]:
             best = (score, columns)
@@ -92,6 +92,7 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         self._cards: dict[str, AgentCard] = {}
         self._renderer = AnsiRenderer()
         self._plan: GridPlan | None = None
+        self._pane = DEFAULT_PANE
 
     @property
     def columns(self) -> int:
@@ -102,6 +103,11 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     def plan(self) -> GridPlan | None:
         """The layout in force (None before the grid has a size and cards)."""
         return self._plan
+
+    @property
+    def pane_size(self) -> tuple[int, int]:
+        """The largest agent pane (columns, rows) the layout is made for."""
+        return self._pane
 
     @property
     def cards(self) -> dict[str, AgentCard]:
@@ -116,7 +122,7 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
         width, height = self.size
         if not width or not height or not self._cards:
             return
-        plan = plan_grid(width, height, len(self._cards))
+        plan = plan_grid(width, height, len(self._cards), self._pane)
         if plan == self._plan:
             return
         self._plan = plan
@@ -140,7 +146,10 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
                 self._cards[card.agent_name] = card
             if new:
                 self.mount_all(new)
-            if new or gone:
+            pane = (max((a.width for a in agents.values()), default=0) or DEFAULT_PANE[0],
+                    max((a.height for a in agents.values()), default=0) or DEFAULT_PANE[1])
+            if new or gone or pane != self._pane:
+                self._pane = pane
                 self._fit()
             return sum(self._cards[name].update_agent(agent, now) for name, agent in agents.items())
 
