@@ -131,6 +131,9 @@ class AgentCard(Widget, can_focus=True):
         self._pane: list[Strip] = []
         #: Rendered rows by y.
         self._lines: dict[int, Strip] = {}
+        #: Rendered pane rows by (id of the pane Strip, shows its end): (that Strip, the row), so
+        #: a row that moved up a line (the pane scrolled) is not fitted and styled again.
+        self._fitted: dict[tuple[int, bool], tuple[Strip, Strip]] = {}
         self._base_style: Style | None = None
 
     # Data -----------------------------------------------------------------------------------
@@ -190,6 +193,8 @@ class AgentCard(Widget, can_focus=True):
         state = self._renderer.state_after(screen[:start])
         pane, _ = self._renderer.render(screen[start:end], state=state)
         old, self._pane = self._pane, pane
+        shown = {id(strip) for strip in pane}
+        self._fitted = {key: hit for key, hit in self._fitted.items() if key[0] in shown}
         if one_row:
             return {0} if old[-1:] != pane[-1:] else set()
         return {
@@ -201,6 +206,7 @@ class AgentCard(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()
+        self._fitted.clear()
         self._base_style = None
 
     @property
@@ -215,8 +221,9 @@ class AgentCard(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         if self._laid_out != (width, height):
-            self._layout_pane(height)
             self._lines.clear()
+            self._fitted.clear()
+            self._layout_pane(height)
             self._laid_out = (width, height)
         strip = self._lines.get(y)
         if strip is None:
@@ -226,12 +233,16 @@ class AgentCard(Widget, can_focus=True):
     def _build_line(self, y: int, width: int) -> Strip:
         base = self._base
         if y == 0:
-            line = self._title_strip(width)
-        elif y <= len(self._pane):
-            line = self._fit(self._pane[y - 1], width, self._shows_end(y - 1))
-        else:
+            return self._title_strip(width).adjust_cell_length(width).apply_style(base)
+        if y > len(self._pane):
             return Strip.blank(width, base)
-        return line.adjust_cell_length(width).apply_style(base)
+        strip = self._pane[y - 1]
+        key = (id(strip), self._shows_end(y - 1))
+        hit = self._fitted.get(key)
+        if hit is None or hit[0] is not strip:
+            line = self._fit(strip, width, key[1]).adjust_cell_length(width).apply_style(base)
+            hit = self._fitted[key] = (strip, line)
+        return hit[1]
 
     def _shows_end(self, index: int) -> bool:
         """Whether pane row ``index`` is cut from the left: a waiting agent's last rows."""
