@@ -135,6 +135,8 @@ class AgentCard(Widget, can_focus=True):
         #: a row that moved up a line (the pane scrolled) is not fitted and styled again.
         self._fitted: dict[tuple[int, bool], tuple[Strip, Strip]] = {}
         self._base_style: Style | None = None
+        #: Component styles by name, until the next style update (``refresh`` drops Textual's).
+        self._styles: dict[str, Style] = {}
 
     # Data -----------------------------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class AgentCard(Widget, can_focus=True):
         self._lines.clear()
         self._fitted.clear()
         self._base_style = None
+        self._styles.clear()
 
     @property
     def _base(self) -> Style:
@@ -215,6 +218,14 @@ class AgentCard(Widget, can_focus=True):
         if self._base_style is None:
             self._base_style = self.rich_style
         return self._base_style
+
+    def _style(self, name: str, fallback: str = "") -> Style:
+        """The Rich style of component ``name`` (or of ``fallback`` if it has none)."""
+        style = self._styles.get(name)
+        if style is None:
+            default = self._style(fallback) if fallback else None
+            style = self._styles[name] = self.get_component_rich_style(name, default=default)
+        return style
 
     # Rendering ------------------------------------------------------------------------------
 
@@ -256,10 +267,10 @@ class AgentCard(Widget, can_focus=True):
         length = cell_len(line.text.rstrip())
         if length <= width:
             return line.crop(0, width)
-        mark = Strip([Segment(MORE, self.get_component_rich_style("agent-card--meta"))])
+        mark = Segment(MORE, self._style("agent-card--meta"))
         if end:
-            return mark + line.crop(length - width + 1, length)
-        return line.crop(0, width - 1) + mark
+            return Strip([mark, *line.crop(length - width + 1, length)])
+        return Strip([*line.crop(0, width - 1), mark])
 
     def _title_strip(self, width: int) -> Strip:
         if not self._title:
@@ -268,8 +279,8 @@ class AgentCard(Widget, can_focus=True):
         compact = self.size.height <= 1
         if compact:  # names padded so the badges line up
             name = f"{name:<{COMPACT_NAME_WIDTH}}"
-        style = self.get_component_rich_style
-        badge = style(f"agent-card--badge-{status}", default=style("agent-card--badge"))
+        style = self._style
+        badge = style(f"agent-card--badge-{status}", "agent-card--badge")
         left = [
             Segment(name, style("agent-card--name")),
             Segment(" "),
