@@ -11,7 +11,7 @@ import pytest
 from fleet_tui.core import events as ev
 from fleet_tui.core.attention import Attention, needing_you
 from fleet_tui.core.fold import fold_all
-from fleet_tui.core.screen import strip_ansi
+from fleet_tui.core.sanitize import strip_ansi
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.attention import ReplyScreen, desktop_sequence
 from tests.fleets import QUESTION, Daemons, demo_agent, fleet, live_app

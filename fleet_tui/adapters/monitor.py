@@ -63,6 +63,7 @@ from fleet_tui.adapters.tmux import (
 )
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import (
+    DEAD_PANE_BANNER,
     KEYFRAME_INTERVAL,
     diff_screens,
     fit_screen,
@@ -93,8 +94,6 @@ _DEAD_FORMAT = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
 _PANE_FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_signal",
                 "pane_width", "pane_height", "window_id", "session_name")
 _PANE_FORMAT = "\t".join(f"#{{{f}}}" for f in _PANE_FIELDS)
-#: A row of the final screen that tmux itself writes under ``remain-on-exit``.
-_DEAD_BANNER = ("Pane is dead",)
 #: How long to wait for tmux to learn a dead pane's exit status before giving up.
 DEATH_STATUS_WAIT = 3.0
 #: A pane that vanished without a seen death is reported exited after this long, unless a
@@ -764,5 +763,5 @@ class PaneMonitor:
         self._emit(ev.AgentExited(
             agent=pane.agent, pane=pane.pane_id, code=pane.dead_code, signal=pane.dead_signal,
             last_lines=last_lines(pane.final_rows or pane.screen or [], EXIT_LINES,
-                                  skip=_DEAD_BANNER),
+                                  skip=(DEAD_PANE_BANNER,)),
         ))

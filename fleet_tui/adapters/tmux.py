@@ -57,6 +57,8 @@ HISTORY_LIMIT = 50000
 SUPERVISOR_PATH = Path(__file__).resolve().parent.parent / "supervisor.py"
 SUPERVISOR_MODULE = "fleet_tui.supervisor"
 MONITOR_COMMAND = ["sleep", "2147483647"]
+#: The right of an attached agent's status line: how to get back (``#{prefix}``: the prefix key).
+ATTACH_HINT = " #{prefix} d: back to fleet-tui "
 
 _FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_signal",
            "pane_width", "pane_height", "window_id", "session_name")
@@ -451,9 +453,15 @@ class TmuxDriver:
 
     def attach_argv(self, name: str) -> list[str]:
         """The argv a UI runs (inside ``App.suspend()``) to attach the user's terminal to the
-        agent. Run it with ``env=clean_env()``: tmux refuses to attach while ``TMUX`` is set."""
-        return [self.tmux_bin, "-L", self.socket_name, "attach-session", "-t",
-                f"={session_name(name)}"]
+        agent. Run it with ``env=clean_env()``: tmux refuses to attach while ``TMUX`` is set.
+        The session's status line first gets the agent's whole name and how to come back."""
+        target = f"={session_name(name)}"
+        label = " fleet-tui: " + name.replace("#", "##") + " "  # ## is a literal # in a format
+        status = {"status-left": escape_arg(label), "status-left-length": str(len(label) + 1),
+                  "status-right": ATTACH_HINT, "status-right-length": str(len(ATTACH_HINT))}
+        options = [arg for option, value in status.items()  # -t is a pane here: "=s:" exact
+                   for arg in ("set-option", "-t", f"{target}:", option, value, ";")]
+        return [self.tmux_bin, "-L", self.socket_name, *options, "attach-session", "-t", target]
 
     # --- process groups ---------------------------------------------------------------------
 

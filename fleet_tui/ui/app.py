@@ -31,8 +31,7 @@ from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
 from fleet_tui.core.attention import Attention, needing_you
-from fleet_tui.core.sanitize import safe_line, safe_text
-from fleet_tui.core.screen import strip_ansi
+from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
@@ -173,7 +172,6 @@ class FleetApp(App[int]):
         self._compact(event.size.width, event.size.height)  # self.size follows later
 
     def _compact(self, width: int, height: int) -> None:
-        self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
         self.main.query_one(KeyFooter).compact = width < 100
 
     # --- state to screen ------------------------------------------------------------------
