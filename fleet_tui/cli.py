@@ -19,10 +19,12 @@ import msgspec
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.control_socket import ControlError
+from fleet_tui.adapters.crashlog import write_crash_report
 from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.programs import missing_programs
 from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
@@ -53,6 +55,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
     for line in describe_agents(loaded.config):
         print(line)
+    for warning in missing_programs(loaded.config, loaded.base_dir):
+        print(f"fleet-tui: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -66,9 +70,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.path)
     if target.is_dir():
         target = target / "fleet.yaml"
-    if target.exists():
-        raise UserError(f"{target} already exists; not overwriting it")
-    target.write_text(STARTER_YAML)
+    try:
+        paths.write_new_private(target, STARTER_YAML)
+    except FileExistsError:
+        raise UserError(f"{target} already exists; not overwriting it") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target}: edit it, then run `fleet-tui validate {target}` and `fleet-tui`")
     return 0
 
@@ -130,12 +137,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
+    """From an agent, a message into its inbox carrying the agent's token; from a person
+    outside any agent, the same message as a request to the running fleet's daemon."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.inbox import drop_message, new_message_id
     from fleet_tui.core.inbox_rules import InboxMessage
 
-    inbox = args.inbox or os.environ.get("FLEET_INBOX") or _running_inbox(args)
+    inbox = args.inbox or os.environ.get("FLEET_INBOX")
+    token = os.environ.get(TOKEN_ENV, "")
+    in_agent = bool(inbox or os.environ.get("FLEET_AGENT"))
+    if in_agent and not token:
+        raise UserError(f"{TOKEN_ENV} is not set: fleet-tui takes messages only from its agents "
+                        "(run this in the agent's pane)")
     data: dict[str, str] = {}
     for item in args.data:
         key, sep, value = item.partition("=")
@@ -147,20 +162,18 @@ def cmd_emit(args: argparse.Namespace) -> int:
     msg = InboxMessage(
         id=new_message_id(), type=args.type, agent=args.agent or os.environ.get("FLEET_AGENT", ""),
         task=args.task or os.environ.get("FLEET_TASK") or None, note=args.note or "", data=data,
-        ts=time.time(), hook=args.hook or "",
+        ts=time.time(), hook=args.hook or "", token=token,
     )
+    if not in_agent:  # a person: through the daemon, which checks it is not an agent
+        from fleet_tui.cli_fleet import _request
+
+        _request(args, "emit", message=msgspec.to_builtins(msg))
+        return 0
     try:
         drop_message(Path(inbox), msg)
     except OSError as exc:
         raise UserError(str(exc)) from None
     return 0
-
-
-def _running_inbox(args: argparse.Namespace) -> str:
-    """The inbox of the fleet running for ``--config`` (emit from outside any agent)."""
-    from fleet_tui.cli_fleet import _info, _loaded
-
-    return str(paths.inbox_dir(_info(_loaded(args))["session"]))
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
@@ -183,11 +196,13 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
     import os
 
+    from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
     from fleet_tui.adapters.inbox import drop_message, new_message_id
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
-    if not inbox or not agent:
+    token = os.environ.get(TOKEN_ENV, "")
+    if not inbox or not agent or not token:
         return 0  # not running under fleet-tui
     try:
         if args.tool == "claude":
@@ -197,6 +212,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
             payload = parse_payload(args.payload[-1]) if args.payload else {}
             messages = codex_messages(payload, agent, new_message_id, time.time())
         for msg in messages:
+            msg.token = token
             drop_message(Path(inbox), msg)
     except Exception:  # a hook must never fail the agent's CLI
         return 0
@@ -283,11 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report_crash(exc: BaseException) -> str:
     try:
-        home = paths.ensure_private_dir(paths.fleet_home())
-        log = home / "crash.log"
-        with open(log, "a") as f:
-            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n")
-            f.write("".join(traceback.format_exception(exc)))
+        log = write_crash_report(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} fleet-tui {_version()}\n"
+                                 + "".join(traceback.format_exception(exc)))
         return f" (traceback in {log})"
     except OSError:
         return ""

@@ -9,10 +9,14 @@ from typing import Any
 
 import yaml
 
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import AgentTokens
+from fleet_tui.adapters.inbox import drop_message
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
+from fleet_tui.core.inbox_rules import InboxMessage
 from fleet_tui.daemon.main import Daemon
 from fleet_tui.daemon.service import FleetService
 from fleet_tui.ui.app import FleetApp
@@ -86,3 +90,14 @@ def live_app(daemon: Daemon, spawn: bool = True) -> FleetApp:
     daemon.start(spawn=spawn)
     service = daemon.service
     return FleetApp(LiveFleet(service.loaded, driver=service.driver))
+
+
+def agent_token(orch: FleetService, agent: str) -> str:
+    """The token ``agent`` of ``orch``'s session was given (``$FLEET_AGENT_TOKEN``)."""
+    return AgentTokens.for_session(paths.session_dir(orch.session_id)).token(agent)
+
+
+def drop_from_agent(orch: FleetService, msg: InboxMessage) -> None:
+    """Drop ``msg`` into ``orch``'s inbox as its agent would: with the agent's token."""
+    msg.token = agent_token(orch, msg.agent)
+    drop_message(paths.inbox_dir(orch.session_id), msg)

@@ -12,7 +12,14 @@ from textual.pilot import Pilot
 
 from fleet_tui.core.state import AgentState, FleetState
 from fleet_tui.ui.agent_card import AgentCard, elapsed
-from fleet_tui.ui.agent_grid import AgentGrid
+from fleet_tui.ui.agent_grid import (
+    CARD_CHROME_HEIGHT,
+    MIN_CARD_LINES,
+    MIN_CARD_WIDTH,
+    AgentGrid,
+    GridPlan,
+    plan_grid,
+)
 
 NOW = 10_000.0
 
@@ -79,15 +86,65 @@ async def test_cards_appear_with_title_and_pane() -> None:
         assert {card.render_line(y).cell_length for y in range(height)} == {card.size.width}
 
 
-@pytest.mark.parametrize(("size", "columns"), [((80, 24), 2), ((200, 60), 5), ((120, 40), 3)])
-async def test_columns_follow_the_width(size: tuple[int, int], columns: int) -> None:
+@pytest.mark.parametrize(("width", "height", "count", "columns", "rows"), [
+    (200, 55, 1, 1, (55,)),  # one agent fills the area
+    (200, 55, 3, 3, (55,)),  # three share the full width
+    (80, 19, 4, 2, (10, 9)),  # 80x24 with a few agents: cards with 6 lines of output
+    (120, 35, 8, 2, (9, 9, 9, 8)),
+    (200, 55, 30, 6, (11,) * 5),
+])
+def test_the_plan_fills_the_area(width: int, height: int, count: int, columns: int,
+                                 rows: tuple[int, ...]) -> None:
+    plan = plan_grid(width, height, count)
+    assert plan == GridPlan(columns, rows, compact=False)
+    assert sum(plan.row_heights) == height and len(rows) * columns >= count
+    assert min(plan.row_heights) - CARD_CHROME_HEIGHT >= MIN_CARD_LINES
+    assert width // columns >= MIN_CARD_WIDTH
+
+
+def test_the_plan_is_for_the_panes_the_agents_have() -> None:
+    # 60x12 panes: 2x2 cards (78x18 inside) show them whole; 4 columns of 38 would cut them.
+    assert plan_grid(160, 43, 4, pane=(60, 12)) == GridPlan(2, (22, 21), compact=False)
+    assert plan_grid(160, 43, 4).columns == 4  # 120x40 panes: tall cards show more rows
+
+
+@pytest.mark.parametrize(("width", "height", "count", "columns"), [
+    (80, 19, 8, 1), (80, 19, 30, 2), (200, 55, 200, 4)])
+def test_the_compact_list_only_when_cards_get_too_few_lines(width: int, height: int, count: int,
+                                                            columns: int) -> None:
+    plan = plan_grid(width, height, count)
+    assert plan == GridPlan(columns, (1,), compact=True)
+    for cards in range(1, width // MIN_CARD_WIDTH + 1):
+        assert height // -(-count // cards) - CARD_CHROME_HEIGHT < MIN_CARD_LINES
+
+
+@pytest.mark.parametrize(("size", "count", "columns"), [
+    ((80, 24), 4, 2), ((200, 60), 3, 3), ((200, 60), 30, 6), ((120, 40), 1, 1)])
+async def test_cards_fill_the_grid(size: tuple[int, int], count: int, columns: int) -> None:
     async with GridApp().run_test(size=size) as pilot:
-        grid = await start(pilot, make_state(30))
-        assert grid.columns == columns
-        tops = Counter(card.region.y for card in grid.cards.values())
-        assert tops[0] == columns
+        grid = await start(pilot, make_state(count))
+        assert grid.columns == columns and not grid.has_class("-compact")
+        regions = [card.region for card in grid.cards.values()]
+        assert sum(r.width for r in regions[:columns]) == size[0]
+        assert max(r.bottom for r in regions) == size[1]
+        for card in grid.cards.values():  # every card shows the bottom of its pane
+            lines = card.size.height - 1
+            assert lines >= MIN_CARD_LINES
+            assert card.render_line(min(lines, 24)).text.startswith(f"{card.agent_name} row 23")
 
 
+async def test_cards_draw_for_the_size_they_have_when_drawn() -> None:
+    state = make_state(2)
+    async with GridApp().run_test(size=(200, 60)) as pilot:
+        grid = pilot.app.query_one(AgentGrid)
+        grid.sync(state, NOW)  # the cards take their data before they have a size
+        card = grid.cards["agent-01"]
+        await pilot.resize_terminal(80, 20)
+        await pilot.pause()
+        height = card.size.height
+        assert 1 + MIN_CARD_LINES <= height < 24
+        shown = [card.render_line(y).text.split(" row ")[-1].strip() for y in range(1, height)]
+        assert shown == [str(row) for row in range(24 - (height - 1), 24)]
 async def test_agents_added_and_removed() -> None:
     state = make_state(3)
     async with GridApp().run_test() as pilot:
@@ -180,8 +237,9 @@ async def test_blank_rows_at_the_bottom_are_skipped() -> None:
 
 
 async def test_focus_is_marked_and_moves_between_neighbours() -> None:
-    async with GridApp().run_test(size=(80, 40)) as pilot:
+    async with GridApp().run_test(size=(80, 27)) as pilot:
         grid = await start(pilot, make_state(5))
+        assert grid.columns == 2
         assert grid.focused_agent() is None
         assert grid.focus_neighbour(1, 0) == "agent-00"  # nothing focused: the first card
         await pilot.pause()
@@ -198,14 +256,13 @@ async def test_focus_is_marked_and_moves_between_neighbours() -> None:
         assert grid.cards["agent-00"].has_focus
 
 
-async def test_compact_mode_fits_30_agents_at_80x24() -> None:
+async def test_compact_list_fits_30_agents_at_80x24() -> None:
     state = make_state(30)
     state.agents["agent-07"].screen[-1] = "last \x1b[1mline"
+    state.agents["agent-08"].status = "waiting"
     async with GridApp().run_test(size=(80, 24)) as pilot:
-        grid = pilot.app.query_one(AgentGrid)
-        grid.set_compact(True)
-        grid.sync(state, NOW)
-        await pilot.pause()
+        grid = await start(pilot, state)
+        assert grid.has_class("-compact") and grid.columns == 2
         screen = pilot.app.screen.region
         for name, card in grid.cards.items():
             assert card.region.height == 1
@@ -216,10 +273,53 @@ async def test_compact_mode_fits_30_agents_at_80x24() -> None:
         state.agents["agent-07"].screen[0] = "a row the compact card does not show"
         assert grid.sync(state, NOW) == 0
 
-        grid.set_compact(False)  # back to full cards: the pane rows come back
+        waiting = grid.cards["agent-08"]  # focused and waiting: still its row, not a border
+        pilot.app.screen.set_focus(waiting)
         await pilot.pause()
-        assert grid.cards["agent-07"].render_line(grid.cards["agent-07"].size.height - 1).text.startswith(
-            "last line")
+        assert waiting.styles.border_top[0] in ("", "none") and waiting.size.height == 1
+        assert waiting.render_line(0).text.startswith("agent-08") and "WAITING" in waiting.render_line(0).text
+
+        await pilot.resize_terminal(200, 60)  # room for cards: the pane rows come back
+        await pilot.pause()
+        card = grid.cards["agent-07"]
+        assert not grid.has_class("-compact") and card.size.height > 1 + MIN_CARD_LINES
+        assert card.render_line(card.size.height - 1).text.startswith("last line")
+
+
+async def test_long_rows_are_marked_and_a_waiting_agent_shows_their_end() -> None:
+    state = make_state(1, rows=4)
+    agent = state.agents["agent-00"]
+    question = "Apply edit to src/app.py? " + "x" * 150 + " (Y)es/(N)o [Yes]: "
+    agent.screen = ["\x1b[32m" + "a" * 200, question]
+    async with GridApp().run_test(size=(80, 24)) as pilot:
+        grid = await start(pilot, state)
+        card = grid.cards["agent-00"]
+        width = card.size.width
+        first, last = card.render_line(1).text, card.render_line(2).text
+        assert first == "a" * (width - 1) + "…" and last.startswith("Apply edit") and last.endswith("…")
+        agent.status = "waiting"
+        assert card.update_agent(agent, NOW)
+        await pilot.pause()
+        last = card.render_line(2).text
+        assert last.startswith("…") and last.endswith("(Y)es/(N)o [Yes]:") and len(last) == width
+
+
+@pytest.mark.parametrize(("code", "signal", "label"), [
+    (1, "", "EXITED 1"), (127, "", "EXITED 127 not found"), (None, "SIGKILL", "EXITED SIGKILL"),
+    (143, "", "EXITED 143 SIGTERM"), (None, "", "EXITED")])
+async def test_an_exited_card_says_how_and_shows_its_last_output(code: int | None, signal: str,
+                                                                 label: str) -> None:
+    state = make_state(1, rows=4)
+    agent = state.agents["agent-00"]
+    agent.screen = ["Unable to connect to Anthropic services", "", "",
+                    "Pane is dead (status 1, Sun Nov 29 17:00:00 2026)"]
+    agent.status, agent.alive, agent.exit_code, agent.exit_signal = "exited", False, code, signal
+    async with GridApp().run_test(size=(80, 24)) as pilot:
+        card = (await start(pilot, state)).cards["agent-00"]
+        assert f" {label} " in card.render_line(0).text
+        shown = [card.render_line(y).text.strip() for y in range(1, card.size.height)]
+        assert shown[0] == "Unable to connect to Anthropic services"
+        assert not any(shown[1:]) and "Pane is dead" not in "".join(shown)
 
 
 def test_elapsed() -> None:

@@ -38,9 +38,11 @@ def test_enter_attaches_and_detaching_returns_to_the_app(tmp_path: Path, tmux_so
         retry_until(lambda: "solo" in screen() and "demo>" in screen(), timeout=20,
                     message="the app showing the agent")
         terminal.run("send-keys", "-t", "term", "Enter")
-        # attached: the agent's own screen, with tmux's status line, and no app footer
-        retry_until(lambda: "[fleet_" in screen() and "^p Commands" not in screen(), timeout=10,
-                    message="the agent's session")
+        # attached: the agent's own screen, with tmux's status line naming it and saying how
+        # to come back, and no app footer
+        retry_until(lambda: "fleet-tui: solo" in screen() and "^p Commands" not in screen(),
+                    timeout=10, message="the agent's session")
+        assert screen().rstrip().endswith("C-b d: back to fleet-tui")
         terminal.run("send-keys", "-t", "term", "C-b", "d")
         retry_until(lambda: "^p Commands" in screen(), timeout=10, message="back in the app")
         terminal.run("send-keys", "-t", "term", "q")

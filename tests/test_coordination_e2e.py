@@ -42,8 +42,8 @@ async def test_a_task_goes_from_ready_to_done_with_every_decision_logged(
     made = Daemons(tmp_path, tmux_socket)
     daemon = made(fleet(DEV, REV, REL, stages=STAGES, approvals=[{"from": "review", "to": "release"}]))
     orch = daemon.service
-    t1 = lambda: orch.state.tasks.get("T1")  # noqa: E731
     app = live_app(daemon)
+    t1 = lambda: app.fleet.state.tasks.get("T1")  # noqa: E731 - as the UI shows it
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await _until(pilot, orch, lambda: (task := t1()) and task.pending_approvals, "the gate")

@@ -101,6 +101,8 @@ def test_headless_commands_talk_to_a_real_daemon(config: Path) -> None:
     refused = cli(config, "kill", "nobody")
     assert refused.returncode == 1 and refused.stderr.strip() == "fleet-tui: no agent named 'nobody'"
     assert cli(config, "frobnicate").returncode == 2
+    emitted = cli(config, "emit", "task.note", "--task", "T1", "--agent", "dev", "--note", "from a person")
+    assert emitted.returncode == 0, emitted.stderr  # outside any agent: through the daemon
     tail = cli(config, "tail", "-n", "3", "--type", "task")
     assert tail.returncode == 0 and "task.moved" in tail.stdout and "agent.status" not in tail.stdout
 
@@ -110,6 +112,7 @@ def test_headless_commands_talk_to_a_real_daemon(config: Path) -> None:
     assert prompted.client.startswith("cli pid ")
     assert [type(e) for e in events if isinstance(e, ev.AgentPaused | ev.AgentResumed)] == \
         [ev.AgentPaused, ev.AgentResumed]
+    assert [e.text for e in events if isinstance(e, ev.TaskNote)] == ["from a person"]
 
     assert cli(config, "stop").returncode == 0
     retry_until(lambda: not TmuxDriver(os.environ["FLEET_TMUX_SOCKET"]).is_running(), timeout=20,

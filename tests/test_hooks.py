@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV
 from fleet_tui.config.resolve import resolve_agent
 from fleet_tui.config.schema import AgentSpec, FleetConfig
 from fleet_tui.core import events as ev
@@ -22,7 +23,8 @@ DATA = Path(__file__).parent / "data" / "hooks"
 def run_hook(tool: str, inbox: Path, stdin: str = "", args: tuple[str, ...] = (),
              agent: str = "claude-1", env: dict[str, str] | None = None,
              ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": agent, **(env or {})}
+    env = {**os.environ, "FLEET_INBOX": str(inbox), "FLEET_AGENT": agent, TOKEN_ENV: f"token-of-{agent}",
+           **(env or {})}
     return subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", tool, *args], input=stdin,
                           env=env, capture_output=True, text=True, timeout=30)
 
@@ -147,6 +149,11 @@ def test_hooks_never_break_the_cli(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", "claude"], input="{}",
                          env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and out.stderr == ""
+    env = {**os.environ, "FLEET_INBOX": str(tmp_path), "FLEET_AGENT": "claude-1"}  # no token
+    out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "hook", "claude"], env=env,
+                         input=(DATA / "claude_stop.json").read_text(), capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0 and list(tmp_path.iterdir()) == []  # not from a fleet agent
 
 
 HOOK = f"{sys.executable} -m fleet_tui.cli hook"

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters import paths
-from fleet_tui.adapters.inbox import drop_message, new_message_id
+from fleet_tui.adapters.inbox import new_message_id
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
@@ -22,6 +21,7 @@ from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.task_dialogs import MoveTaskScreen
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
+from tests.fleets import drop_from_agent
 from tests.helpers import pilot_until
 from tests.hostile import AGENT, HOSTILE, T0, assert_safe, hostile_events
 from tests.test_app import app, daemons  # noqa: F401  (the live app over real tmux, fixtures)
@@ -139,9 +139,8 @@ async def test_live_app_shows_a_hostile_note_inert(app: FleetApp) -> None:  # no
         orch = app.fleet
         await pilot_until(pilot, lambda: bool(orch.session_id) and "T1" in orch.state.tasks,
                           tries=600)
-        drop_message(paths.inbox_dir(orch.session_id),
-                     InboxMessage(id=new_message_id(), type="task.note", agent="one", task="T1",
-                                  note=note))
+        drop_from_agent(orch, InboxMessage(id=new_message_id(), type="task.note", agent="one",
+                                           task="T1", note=note))
         await pilot_until(pilot, lambda: any(isinstance(e, ev.TaskNote) and e.text == note
                                              for e in orch.state.timeline), tries=600)
         await pilot.press("3")

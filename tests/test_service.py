@@ -15,13 +15,22 @@ from pathlib import Path
 import pytest
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV
 from fleet_tui.adapters.eventlog import read_log
-from fleet_tui.adapters.inbox import drop_message
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage
 from fleet_tui.daemon.service import FleetService
-from tests.fleets import DEV, REV, Daemons, answer_questions, demo_agent, fleet
+from tests.fleets import (
+    DEV,
+    REV,
+    Daemons,
+    agent_token,
+    answer_questions,
+    demo_agent,
+    drop_from_agent,
+    fleet,
+)
 from tests.helpers import retry_until
 
 #: A pipeline with developers only, and a seed task that stays in the backlog.
@@ -96,16 +105,46 @@ def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_service)
     orch = make_service()
     orch.start()
     inbox = paths.inbox_dir(orch.session_id)
-    drop_message(inbox, InboxMessage(id="c1", type="cost", agent="dev", task="T1",
-                                     data={"model": "m", "input_tokens": "100", "usd": "0.5"}))
+    drop_from_agent(orch, InboxMessage(id="c1", type="cost", agent="dev", task="T1",
+                                       data={"model": "m", "input_tokens": "100", "usd": "0.5"}))
     retry_until(lambda: orch.state.cost.usd == 0.5, message="cost folded")
     assert orch.state.agents["dev"].cost.tokens == 100
     out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", "approval.granted",
-                          "--task", "T1", "--agent", "dev", "--inbox", str(inbox)], check=False)
+                          "--task", "T1", "--agent", "dev", "--inbox", str(inbox)], check=False,
+                         env={**os.environ, TOKEN_ENV: agent_token(orch, "dev")})
     assert out.returncode == 0
     retry_until(lambda: any(isinstance(e, ev.Error) and e.kind == "security"
                             for e in orch.state.timeline), message="security error")
     assert list((inbox / "rejected").iterdir())
+
+
+def test_agents_cannot_speak_for_each_other_nor_poison_the_log(make_service) -> None:
+    orch = make_service()
+    orch.start()
+    inbox = paths.inbox_dir(orch.session_id)
+
+    def emit(*args: str) -> None:
+        out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", *args, "--inbox", str(inbox)],
+                             env={**os.environ, TOKEN_ENV: agent_token(orch, "dev"), "FLEET_AGENT": "dev"},
+                             capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr
+
+    def errors() -> list[str]:
+        return [f"{e.kind}: {e.message}" for e in orch.state.timeline if isinstance(e, ev.Error)]
+
+    emit("status", "waiting", "--agent", "rev")  # dev's token, rev's name
+    emit("cost", "--data", "usd=nan")
+    emit("cost", "--data", "usd=-100")
+    retry_until(lambda: len(errors()) == 3, message="three refusals")
+    assert "its token is not agent 'rev''s" in errors()[0] and errors()[0].startswith("security: ")
+    assert all("usd must be a finite number" in e for e in errors()[1:])
+    assert orch.state.cost.usd == 0 and orch.state.agents["rev"].status != "waiting"
+    refused = orch.submit(ev.TaskNote(task="T1", text="half a pair \ud800"))  # a bug in the service
+    assert isinstance(refused, ev.Error) and "refused a task.note event" in refused.message
+    emit("cost", "--data", "usd=0.25")
+    retry_until(lambda: orch.state.cost.usd == 0.25, message="a good cost after all that")
+    events, warnings = read_log(orch.log_path)  # no --skip-corrupt needed
+    assert warnings == [] and not any(isinstance(e, ev.TaskNote) for e in events)
 
 
 def _log(orch: FleetService, kind: type[ev.Event], agent: str | None = None) -> list:
@@ -123,10 +162,9 @@ def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_servi
                                    {**REV, "budget": {"minutes": 0.02}}, tasks=[IDLE_TASK]))
     orch.start()
     _started(orch, "dev", "rev")
-    inbox = paths.inbox_dir(orch.session_id)
 
     def cost(msg_id: str, **data: str) -> None:
-        drop_message(inbox, InboxMessage(id=msg_id, type="cost", agent="dev", data=data))
+        drop_from_agent(orch, InboxMessage(id=msg_id, type="cost", agent="dev", data=data))
 
     cost("c1", usd="1.5")
     retry_until(lambda: orch.state.agents["dev"].paused, message="dev paused by its budget")
@@ -202,8 +240,8 @@ def test_a_subscriber_is_prompted_about_a_matching_event(make_service) -> None:
     orch = make_service(fleet(DEV, lead, tasks=[IDLE_TASK], **SOLO))
     orch.start()
     _started(orch, "dev", "lead")
-    drop_message(paths.inbox_dir(orch.session_id),
-                 InboxMessage(id="n1", type="task.note", agent="dev", task="T1", note="use argon2"))
+    drop_from_agent(orch, InboxMessage(id="n1", type="task.note", agent="dev", task="T1",
+                                       note="use argon2"))
     retry_until(lambda: _log(orch, ev.AgentPrompted, "lead"), timeout=10, message="lead prompted")
     [note] = _log(orch, ev.TaskNote)
     [prompted] = _log(orch, ev.AgentPrompted, "lead")

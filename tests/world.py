@@ -43,12 +43,13 @@ class World:
             self._record(event)
             self.commands += settle(self.state, self.rules, event, self._record, stopping=self.stopping)
 
-    def _record(self, event: ev.Event) -> None:
+    def _record(self, event: ev.Event) -> ev.Event:
         event.seq = len(self.log) + 1
         self.now += 1.0
         event.ts = event.ts or self.now
         fold(self.state, event)
         self.log.append(event)
+        return event
 
     def idle(self, agent: str) -> None:
         self.apply(ev.AgentStatus(agent=agent, status=IDLE))

@@ -4,7 +4,16 @@ Writing (``EventLogWriter``): a lock file makes the writer the only one; ``appen
 ``seq`` (and ``ts`` when the caller left it 0). Chatty events (pane output, status) are
 buffered and written + fsynced by a background flusher within ``flush_interval`` (<= 200 ms);
 every other event is written and fsynced, together with anything buffered before it, before
-``append`` returns. Reopening a log repairs a torn tail and continues its ``seq``.
+``append`` returns. Reopening a log repairs a torn tail and continues its ``seq``. An event that
+would not read back (a NaN number, a lone surrogate: see ``readback.py``) is refused with
+``EventRefused`` and nothing of it is written.
+
+When a write fails (disk full, I/O error) the file is cut back to the end of its last whole
+record, so no partial record is ever followed by another; the unwritten events stay in memory,
+``problem`` says what is wrong (``on_problem`` is told on the flusher thread) and the flusher
+tries again every ``RETRY_INTERVAL`` until it can write, then clears ``problem``. Meanwhile
+chatty events past ``max_pending`` buffered bytes are dropped (counted in ``dropped``, left with
+seq 0); every other event is kept, however many.
 
 Reading (``LogReader`` / ``read_log``): streams the file in blocks decoded with
 ``Decoder.decode_lines`` (falling back to line by line only for a block that fails). A torn last
@@ -15,6 +24,8 @@ kept as ``UnknownEvent``; a corrupt line in the middle raises ``CorruptLogError`
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import threading
@@ -24,12 +35,21 @@ from pathlib import Path
 
 import msgspec
 
+from fleet_tui.adapters.paths import make_private_dirs
+from fleet_tui.adapters.readback import ReadBack, UnreadableEvent
 from fleet_tui.core.events import EVENTS_BY_TYPE, AnyEvent, Event, LogHeader, UnknownEvent
 
 FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
 #: Buffered chatty bytes past this are written out at once (fsync still waits for the flusher).
 WRITE_THRESHOLD = 1 << 20
+#: While the log cannot be written, chatty events past this many buffered bytes are dropped.
+MAX_PENDING = 64 << 20
+#: Seconds between attempts to write again after a write failed.
+RETRY_INTERVAL = 0.5
+
+#: Told the writer's ``problem`` each time it changes (None when it cleared).
+OnProblem = Callable[[str | None], None]
 
 
 class EventLogError(Exception):
@@ -38,6 +58,10 @@ class EventLogError(Exception):
 
 class LogLockedError(EventLogError):
     pass
+
+
+class EventRefused(EventLogError):
+    """An event that would not read back from the log; nothing of it was written."""
 
 
 class CorruptLogError(EventLogError):
@@ -125,32 +149,47 @@ def _last_seq(path: Path) -> int:
 
 
 class EventLogWriter:
-    """The one writer of a session log. Thread-safe; see the module docstring for durability."""
+    """The one writer of a session log. Thread-safe; see the module docstring for durability
+    and for what happens when the disk is full."""
 
     def __init__(self, path: Path, *, flush_interval: float = 0.1,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_pending: int = MAX_PENDING,
+                 on_problem: OnProblem | None = None) -> None:
         if not 0 < flush_interval <= 0.2:
             raise ValueError("flush_interval must be within (0, 0.2] seconds")
         self.path = Path(path)
         self._clock = clock
         self._flush_interval = flush_interval
-        self._encoder = msgspec.json.Encoder()
-        self._buf = bytearray()
+        self._max_pending = max_pending
+        #: Called on the flusher thread with ``problem`` each time it changes (None: cleared).
+        self.on_problem = on_problem
+        #: Why the log cannot be written now (e.g. the disk is full), or None.
+        self.problem: str | None = None
+        #: Chatty events dropped (not logged, seq 0) while the log could not be written.
+        self.dropped = 0
+        self._announced: str | None = None
+        self._readback = ReadBack()
+        self._buf = bytearray()  # whole records not written yet
+        self._unsynced = False  # records written since the last successful fsync
+        #: Events appended but not yet on disk (fsynced).
+        self.pending = 0
+        self._retry_at = 0.0
         self._lock = threading.Lock()
-        self._dirty = False  # bytes written or buffered since the last fsync
         self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(self.path.parent)
         self._lock_fd = self._take_lock()
         try:
             existed = self.path.exists() and self.path.stat().st_size > 0
             self.repaired_bytes = repair_tail(self.path) if existed else 0
             self._seq = _last_seq(self.path) if existed else 0
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            self._end = os.fstat(self._fd).st_size  # the end of the last whole record written
         except BaseException:
             os.close(self._lock_fd)
             raise
+        self._must_truncate = False
         self.is_new = not existed
-        self._wake = threading.Event()
+        self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="eventlog-flush", daemon=True)
         self._flusher.start()
 
@@ -175,82 +214,139 @@ class EventLogWriter:
 
     def append(self, event: Event) -> Event:
         """Give ``event`` its seq (and ts if unset) and log it. Returns the same event.
-        Non-chatty events are on disk (fsynced) when this returns."""
+        Non-chatty events are on disk (fsynced) when this returns, unless ``problem`` says the
+        log cannot be written: then they are kept in memory until it can. Raises
+        ``EventRefused`` for an event that would not read back."""
         with self._lock:
-            self._check_open()
-            self._seq += 1
-            event.seq = self._seq
-            if not event.ts:
-                event.ts = self._clock()
-            self._encoder.encode_into(event, self._buf, -1)
-            self._buf.extend(b"\n")
-            if type(event).chatty:
-                self._dirty = True
-                if len(self._buf) >= WRITE_THRESHOLD:
-                    self._write_buffer()
-            else:
-                self._write_buffer()
-                os.fsync(self._fd)
-                self._dirty = False
+            if self._closed:
+                self._check_open()
+            chatty = type(event).chatty
+            if not self._add(event, chatty):
+                return event
+            if not chatty:
+                self._sync_when_due()
+            elif len(self._buf) >= WRITE_THRESHOLD and self.problem is None:
+                self._write_out()
         return event
 
     def append_many(self, events: Iterable[Event]) -> None:
-        """Append several events at once; fsynced before return if any is not chatty."""
+        """Append several events at once; fsynced before return if any is not chatty.
+        A refused event raises ``EventRefused`` after the ones before it are logged."""
         durable = False
         with self._lock:
             self._check_open()
             now = self._clock()
-            encode_into, buf = self._encoder.encode_into, self._buf
-            for event in events:
-                self._seq += 1
-                event.seq = self._seq
-                if not event.ts:
-                    event.ts = now
-                encode_into(event, buf, -1)
-                buf.extend(b"\n")
-                durable = durable or not type(event).chatty
-            self._dirty = True
-            if durable:
-                self._write_buffer()
-                os.fsync(self._fd)
-                self._dirty = False
-            elif len(buf) >= WRITE_THRESHOLD:
-                self._write_buffer()
+            try:
+                for event in events:
+                    chatty = type(event).chatty
+                    if not event.ts:
+                        event.ts = now
+                    self._add(event, chatty)
+                    durable = durable or not chatty
+            finally:
+                if durable:
+                    self._sync_when_due()
+                elif len(self._buf) >= WRITE_THRESHOLD and self.problem is None:
+                    self._write_out()
 
-    def flush(self) -> None:
-        """Write and fsync everything appended so far."""
+    def _add(self, event: Event, chatty: bool) -> bool:
+        """Encode ``event`` into the buffer with the next seq; False when it is dropped."""
+        if chatty and self.problem is not None and len(self._buf) >= self._max_pending:
+            self.dropped += 1
+            return False
+        if not event.ts:
+            event.ts = self._clock()
+        event.seq = self._seq + 1
+        try:
+            self._readback.encode_into(event, self._buf)
+        except UnreadableEvent as exc:
+            event.seq = 0
+            raise EventRefused(f"{self.path}: refused a {event.type_name} event: {exc}") from None
+        self._buf.extend(b"\n")
+        self._seq += 1
+        self.pending += 1
+        return True
+
+    def flush(self) -> bool:
+        """Write and fsync everything appended so far; False if the log cannot be written."""
         with self._lock:
-            if not self._closed:
-                self._sync()
+            return self._closed or self._sync()
 
     def _check_open(self) -> None:
         if self._closed:
             raise EventLogError(f"{self.path}: log is closed")
 
-    def _write_buffer(self) -> None:
-        view = memoryview(self._buf)
-        written = 0
-        while written < len(view):
-            written += os.write(self._fd, view[written:])
-        view.release()
-        self._buf.clear()
+    def _sync_when_due(self) -> None:
+        if self.problem is None or time.monotonic() >= self._retry_at:
+            self._sync()
 
-    def _sync(self) -> None:
-        if self._buf:
-            self._write_buffer()
-        if self._dirty:
-            os.fsync(self._fd)
-            self._dirty = False
+    def _write_out(self) -> bool:
+        """Write the buffered records; on failure cut the file back to its last whole record
+        and keep them all in memory."""
+        if not self._buf:
+            return True
+        try:
+            if self._must_truncate:
+                os.ftruncate(self._fd, self._end)
+                self._must_truncate = False
+            with memoryview(self._buf) as view:
+                written = 0
+                while written < len(view):
+                    written += os.write(self._fd, view[written:])
+        except OSError as exc:
+            self._failed(exc)
+            return False
+        self._end += len(self._buf)
+        self._buf.clear()
+        self._unsynced = True
+        return True
+
+    def _sync(self) -> bool:
+        if not self._write_out():
+            return False
+        if self._unsynced:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._failed(exc)  # the records are whole: fsync is tried again later
+                return False
+            self._unsynced = False
+        self.pending = 0
+        self.problem = None
+        return True
+
+    def _failed(self, exc: OSError) -> None:
+        try:
+            os.ftruncate(self._fd, self._end)
+        except OSError:
+            self._must_truncate = True  # before anything else is written
+        self._retry_at = time.monotonic() + RETRY_INTERVAL
+        if self.problem is None:
+            what = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else \
+                exc.strerror or type(exc).__name__
+            self.problem = (f"{what}: cannot write {self.path}; events are kept in memory and "
+                            "written when it can be written again")
 
     def _flush_loop(self) -> None:
-        while not self._wake.wait(self._flush_interval):
+        while not self._stop.wait(self._flush_interval):
             with self._lock:
                 if self._closed:
                     return
-                if self._dirty:
-                    self._sync()
+                self._sync_when_due()
+            self._announce()
+
+    def _announce(self) -> None:
+        problem = self.problem
+        if problem == self._announced:
+            return
+        self._announced = problem
+        if self.on_problem is not None:
+            with contextlib.suppress(Exception):  # the flusher must outlive a failing listener
+                self.on_problem(problem)
 
     def close(self) -> None:
+        """Write what is left and close. Events that still cannot be written are lost:
+        ``pending`` says how many."""
         with self._lock:
             if self._closed:
                 return
@@ -258,7 +354,7 @@ class EventLogWriter:
             self._closed = True
             os.close(self._fd)
             os.close(self._lock_fd)
-        self._wake.set()
+        self._stop.set()
         self._flusher.join(timeout=1)
 
     def __enter__(self) -> EventLogWriter:

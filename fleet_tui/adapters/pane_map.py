@@ -28,6 +28,7 @@ from fleet_tui.adapters.procs import signal_name, zombie_exit
 from fleet_tui.adapters.tmux_cli import PaneInfo
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import (
+    DEAD_PANE_BANNER,
     fit_screen,
     keyframe_changes,
     last_lines,
@@ -48,8 +49,6 @@ Emit = Callable[[ev.Event], None]
 PatternsArg = Mapping[str, Any] | Callable[[str], Any] | None
 StallArg = Mapping[str, float | None] | Callable[[str], float | None] | float | None
 
-#: A row of the final screen that tmux itself writes under ``remain-on-exit``.
-_DEAD_BANNER = ("Pane is dead",)
 #: How long to wait for tmux to learn a dead pane's exit status before giving up.
 DEATH_STATUS_WAIT = 3.0
 #: A pane that vanished without a seen death is reported exited after this long, unless a
@@ -411,7 +410,7 @@ class PaneMap:
         self.emit(ev.AgentExited(
             agent=pane.agent, pane=pane.pane_id, code=pane.dead_code, signal=pane.dead_signal,
             last_lines=last_lines(pane.final_rows or pane.screen or [], EXIT_LINES,
-                                  skip=_DEAD_BANNER),
+                                  skip=(DEAD_PANE_BANNER,)),
         ))
 
     def server_gone(self, lost: bool) -> None:

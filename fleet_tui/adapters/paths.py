@@ -2,7 +2,8 @@
 
 State lives under ``$FLEET_HOME`` (default ``$XDG_STATE_HOME/fleet-tui``, i.e.
 ``~/.local/state/fleet-tui``): ``sessions/<id>/events.jsonl`` and ``sessions/<id>/inbox/``.
-Folders are created 0700 and files 0600: logs hold prompts and agent output.
+Folders are created 0700 (missing parents too) and files 0600: logs hold prompts and agent
+output.
 """
 
 from __future__ import annotations
@@ -29,12 +30,47 @@ def config_home() -> Path:
     return Path(xdg) / "fleet-tui"
 
 
+def make_private_dirs(path: Path) -> Path:
+    """Create ``path`` and each missing parent as 0700 (``Path.mkdir(parents=True)`` would
+    make the parents 0777 less the umask); folders that exist are left as they are."""
+    missing = []
+    folder = path
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) as 0700; tighten it if it already exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` (and missing parents) as 0700; tighten it if it already exists."""
+    make_private_dirs(path)
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
     return path
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically: a 0600 temporary file beside it, renamed over it. OSError if
+    it cannot (the temporary file is removed)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, 0o600)  # a leftover temporary file keeps its own mode
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_new_private(path: Path, text: str) -> None:
+    """Create the file ``path`` (0600) holding ``text``; FileExistsError if it is there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def sessions_dir() -> Path:

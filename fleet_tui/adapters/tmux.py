@@ -62,16 +62,21 @@ from fleet_tui.adapters.tmux_cli import (
     session_name,
     with_exit_status,
 )
+from fleet_tui.config.programs import spawn_path
 from fleet_tui.config.resolve import AgentLaunch
 
 HISTORY_LIMIT = 50000
 #: The supervisor, run by file path with ``python -I -S``: no cwd, no PYTHON* env, no site.
 SUPERVISOR_PATH = Path(__file__).resolve().parent.parent / "supervisor.py"
+#: The right of an attached agent's status line: how to get back (``#{prefix}``: the prefix key).
+ATTACH_HINT = " #{prefix} d: back to fleet-tui "
 _GLOBAL_OPTIONS = [
     "set-option", "-g", "history-limit", str(HISTORY_LIMIT), ";",
     "set-option", "-gw", "remain-on-exit", "on", ";",
     "set-option", "-gw", "window-size", "latest", ";",
 ]
+#: Named keys ``press`` sends (answering an agent's menu or question from its card).
+REPLY_KEYS = ("Enter", "Escape", "Up", "Down")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
 
@@ -154,9 +159,7 @@ class TmuxDriver:
         if launch.model:
             env.setdefault("FLEET_MODEL", launch.model)
         env.update(extra_env or {})
-        # `python` and `fleet-tui` in agent commands and hooks mean fleet-tui's own environment.
-        base_path = env.get("PATH") or os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
-        env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), base_path])
+        env["PATH"] = spawn_path(env)
         return env
 
     @staticmethod
@@ -266,9 +269,15 @@ class TmuxDriver:
 
     def attach_argv(self, name: str) -> list[str]:
         """The argv a UI runs (inside ``App.suspend()``) to attach the user's terminal to the
-        agent. Run it with ``env=clean_env()``: tmux refuses to attach while ``TMUX`` is set."""
-        return [self.tmux_bin, "-L", self.socket_name, "attach-session", "-t",
-                f"={session_name(name)}"]
+        agent. Run it with ``env=clean_env()``: tmux refuses to attach while ``TMUX`` is set.
+        The session's status line first gets the agent's whole name and how to come back."""
+        target = f"={session_name(name)}"
+        label = " fleet-tui: " + name.replace("#", "##") + " "  # ## is a literal # in a format
+        status = {"status-left": escape_arg(label), "status-left-length": str(len(label) + 1),
+                  "status-right": ATTACH_HINT, "status-right-length": str(len(ATTACH_HINT))}
+        options = [arg for option, value in status.items()  # -t is a pane here: "=s:" exact
+                   for arg in ("set-option", "-t", f"{target}:", option, value, ";")]
+        return [self.tmux_bin, "-L", self.socket_name, *options, "attach-session", "-t", target]
 
     # --- process groups ---------------------------------------------------------------------
 
@@ -464,6 +473,16 @@ class TmuxDriver:
         buffer = f"fleet-{uuid.uuid4().hex[:12]}"
         self.run("load-buffer", "-b", buffer, "-", ";",
                  "paste-buffer", "-p", "-d", "-b", buffer, "-t", target, input=text)
+
+    def press(self, name: str, key: str) -> None:
+        """One key to the agent, as a person would press it: ``Enter``/``Escape``/``Up``/``Down``
+        by name, anything else one printable character typed literally."""
+        if key in REPLY_KEYS:
+            self.run("send-keys", "-t", self.target(name), key)
+        elif len(key) == 1 and key.isprintable():
+            self.run("send-keys", "-t", self.target(name), "-l", "--", escape_arg(key))
+        else:
+            raise TmuxError(f"not a key to send: {key!r}")
 
     def resize(self, name: str, width: int, height: int) -> None:
         """Set the agent window's size (tmux then keeps it: window-size becomes manual)."""

@@ -104,11 +104,7 @@ class LiveFleet:
 
     def _write_seen(self) -> None:
         with contextlib.suppress(OSError):
-            path = self._seen_path()
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(f"{self.state.last_seq}\n")
-            tmp.chmod(0o600)
-            tmp.replace(path)
+            paths.replace_private(self._seen_path(), f"{self.state.last_seq}\n".encode())
 
     # --- commands (each a request to the daemon) ---------------------------------------------
 
@@ -132,6 +128,9 @@ class LiveFleet:
 
     def prompt(self, agent: str, text: str) -> bool:
         return self.call("prompt", name=agent, text=text)
+
+    def reply(self, agent: str, key: str) -> None:
+        self.call("reply", name=agent, key=key)
 
     def decide(self, task: str, approval: str, grant: bool, comment: str = "") -> None:
         self.call("approve" if grant else "deny", task=task, approval=approval, comment=comment)

@@ -1,4 +1,7 @@
-"""The checks a fleet.yaml must pass beyond its types: names, references, durations, patterns.
+"""The checks a fleet.yaml must pass beyond its types: names, references, ranges, patterns.
+
+Every number is finite and within the ranges of ``limits.py``, so a config that validates also
+runs (no 10^20-column pane, no NaN budget, no billion replicas).
 
 ``check_config`` returns the first problem as ``(path, message, on_key)`` — ``path`` as a tuple
 into the YAML data, ``on_key`` when the key rather than the value should be pointed at — or
@@ -16,6 +19,13 @@ from typing import Any
 import msgspec
 
 from fleet_tui.config.actions import KNOWN_ACTIONS
+from fleet_tui.config.limits import (
+    BUDGET_MAXIMUMS,
+    COUNT_RANGES,
+    MAX_AGENTS,
+    MAX_DURATION,
+    MAX_PATTERN_TEXT,
+)
 from fleet_tui.config.resolve import agent_names
 from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
 from fleet_tui.core.events import EVENTS_BY_TYPE
@@ -26,11 +36,6 @@ Problem = tuple[tuple[Any, ...], str, bool]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.': tmux turns it into '_' in session names
 _NAME_RULE = "letters, digits, '_', '-'; starting with a letter or digit"
 
-#: The smallest value of each count an agent or the defaults may set.
-_MINIMUMS = {"replicas": 1, "max_tasks": 1, "max_restarts": 0, "width": 1, "height": 1,
-             "history_limit": 0}
-
-
 def _hint(word: str, known: Iterable[str], label: str) -> str:
     known = list(known)
     close = difflib.get_close_matches(word, known, n=1)
@@ -38,10 +43,12 @@ def _hint(word: str, known: Iterable[str], label: str) -> str:
 
 
 def _counts(spec: AgentSpec | Defaults, path: tuple[Any, ...]) -> Problem | None:
-    for field, least in _MINIMUMS.items():
+    for field, (least, most) in COUNT_RANGES.items():
         value = getattr(spec, field, None)
         if value is not None and value < least:
             return (*path, field), f"{field} must be {least} or more", False
+        if value is not None and value > most:
+            return (*path, field), f"{field} must be {most} or less", False
     return None
 
 
@@ -54,11 +61,14 @@ def _duration(value: Any, path: tuple[Any, ...]) -> Problem | None:
         return path, f"'{value}' is not a duration (use seconds, or like 90s, 10m, 1h)", False
     if seconds <= 0:
         return path, "a duration must be more than 0", False
+    if seconds > MAX_DURATION:
+        return path, f"a duration must be at most {MAX_DURATION / 86400:g} days", False
     return None
 
 
 def _agents(config: FleetConfig) -> Problem | None:
     seen: dict[str, int] = {}
+    total = 0
     for i, spec in enumerate(config.agents):
         if not _NAME.match(spec.name):
             return ("agents", i, "name"), f"'{spec.name}' is not a valid agent name ({_NAME_RULE})", False
@@ -66,6 +76,10 @@ def _agents(config: FleetConfig) -> Problem | None:
             return ("agents", i, "command"), "the command must not be empty", False
         if (p := _counts(spec, ("agents", i))) is not None:
             return p
+        total += spec.replicas
+        if total > MAX_AGENTS:
+            return (("agents", i, "replicas" if spec.replicas > 1 else "name"),
+                    f"more than {MAX_AGENTS} agents in the fleet (replicas included)", False)
         for name in agent_names(spec):
             if name in seen:
                 other = config.agents[seen[name]].name
@@ -81,24 +95,50 @@ def _agents(config: FleetConfig) -> Problem | None:
 def _budget(budget: Budget | None, at: tuple[Any, ...]) -> Problem | None:
     for field in Budget.__struct_fields__ if budget is not None else ():
         value = getattr(budget, field)
-        if value is not None and value <= 0:
+        if value is None:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            return (*at, "budget", field), f"a budget must be a finite number, not {value}", False
+        if value <= 0:
             return (*at, "budget", field), "a budget must be more than 0", False
+        if value > (most := BUDGET_MAXIMUMS[field]):
+            return (*at, "budget", field), f"a {field} budget must be at most {int(most):,}", False
+    return None
+
+
+def _env(env: dict[str, str], at: tuple[Any, ...]) -> Problem | None:
+    for key in env:
+        if not key or "=" in key:
+            return (*at, "env", key), f"'{key}' cannot name an environment variable", True
     return None
 
 
 def _agent_details(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
+    if (p := _env(spec.env, at)) is not None:
+        return p
     if spec.stall_after is not None and (p := _duration(spec.stall_after, (*at, "stall_after"))):
         return p
     if (p := _budget(spec.budget, at)) is not None:
         return p
-    if spec.status_patterns is not None:
-        for kind in ("waiting", "working", "idle", "done"):
+    return _subscriptions(spec, at)
+
+
+def _patterns(config: FleetConfig) -> Problem | None:
+    """Every status pattern compiles, and all of them together are at most
+    ``MAX_PATTERN_TEXT`` characters (compiling costs up to ~7 us a character)."""
+    total = 0
+    for i, spec in enumerate(config.agents):
+        for kind in ("waiting", "working", "idle", "done") if spec.status_patterns else ():
             for j, pattern in enumerate(getattr(spec.status_patterns, kind)):
+                at = ("agents", i, "status_patterns", kind, j)
+                total += len(pattern) + 1
+                if total > MAX_PATTERN_TEXT:
+                    return at, f"the fleet's status patterns pass {MAX_PATTERN_TEXT} characters", False
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    return (*at, "status_patterns", kind, j), f"invalid regular expression: {exc}", False
-    return _subscriptions(spec, at)
+                    return at, f"invalid regular expression: {exc}", False
+    return None
 
 
 def _subscriptions(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
@@ -168,14 +208,56 @@ def _tasks(config: FleetConfig, roles: set[str], stages: set[str]) -> Problem | 
 
 
 def _cycles(tasks: list[TaskSpec], ids: dict[str, TaskSpec]) -> Problem | None:
-    """A task blocked, through any chain of ``blocked_by``, by itself."""
+    """A task blocked, through any chain of ``blocked_by``, by itself: the first such link in
+    the file (one whose ends are in the same strongly connected component)."""
+    component = _components(ids)
     for i, task in enumerate(tasks):
         for j, first in enumerate(task.blocked_by):
-            trail = _path_to(first, task.id, ids)
-            if trail is not None:
-                cycle = " -> ".join([task.id, *trail])
+            if component[first] == component[task.id]:
+                trail = _path_to(first, task.id, ids) or [first]
+                chain = [task.id, *trail]
+                if len(chain) > 8:
+                    chain = [*chain[:3], f"... ({len(chain) - 5} more)", *chain[-2:]]
+                cycle = " -> ".join(chain)
                 return ("tasks", i, "blocked_by", j), f"a dependency cycle: {cycle}", False
     return None
+
+
+def _components(ids: dict[str, TaskSpec]) -> dict[str, int]:
+    """Each task's strongly connected component over ``blocked_by`` (Tarjan's, without
+    recursion: thousands of tasks in a chain are fine)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    component: dict[str, int] = {}
+    stack: list[str] = []
+    for root in ids:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, edge = work.pop()
+            if edge == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+            deps = ids[node].blocked_by
+            if edge < len(deps):
+                work.append((node, edge + 1))
+                dep = deps[edge]
+                if dep not in index:
+                    work.append((dep, 0))
+                elif dep not in component:  # indexed and not yet placed: on the stack
+                    low[node] = min(low[node], index[dep])
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    component[member] = index[node]
+                    if member == node:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return component
 
 
 def _path_to(start: str, goal: str, ids: dict[str, TaskSpec]) -> list[str] | None:
@@ -217,15 +299,17 @@ def _top(config: FleetConfig) -> Problem | None:
         return ("log", "output_cap_mb"), "output_cap_mb must be a number more than 0", False
     if (p := _budget(config.defaults.budget, ("defaults",))) is not None:
         return p
+    if (p := _env(config.defaults.env, ("defaults",))) is not None:
+        return p
     return _counts(config.defaults, ("defaults",))
 
 
 def check_config(config: FleetConfig) -> Problem | None:
     roles = {r for spec in config.agents for r in spec.roles}
     stages = {s.name for s in config.routing.stages}
-    for check in (lambda: _top(config), lambda: _agents(config), lambda: _routing(config, roles),
-                  lambda: _approvals(config, stages), lambda: _tasks(config, roles, stages),
-                  lambda: _keymap(config)):
+    for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
+                  lambda: _routing(config, roles), lambda: _approvals(config, stages),
+                  lambda: _tasks(config, roles, stages), lambda: _keymap(config)):
         if (problem := check()) is not None:
             return problem
     return None

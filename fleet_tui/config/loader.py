@@ -1,7 +1,8 @@
 """Finding and loading fleet.yaml, with every problem reported as ``file:line:col: path: message``.
 
 ``find_config`` applies the search order (``--config``, ``$FLEET_CONFIG``, ``./fleet.yaml``,
-the XDG config dir); ``load_config`` parses the YAML keeping positions (``yamlpos.py``),
+the XDG config dir); ``load_config`` reads the text within the limits (``source.py``,
+``limits.py``), parses the YAML keeping positions (``yamlpos.py``),
 converts it to the schema's Structs with msgspec, turns msgspec's messages into plain ones
 positioned at the offending key or value, then runs the checks the schema cannot express
 (``checks.py``). Only the first problem is reported.
@@ -27,7 +28,9 @@ import yaml
 
 from fleet_tui.config.checks import check_config
 from fleet_tui.config.errors import ConfigError
+from fleet_tui.config.limits import MAX_DEPTH
 from fleet_tui.config.schema import FleetConfig
+from fleet_tui.config.source import check_text, read_text
 from fleet_tui.config.yamlpos import Positions, YamlProblem, load_with_positions
 
 CONFIG_NAME = "fleet.yaml"
@@ -68,19 +71,14 @@ def find_config(explicit: str | None = None) -> Path:
 
 def load_config(path: Path | str) -> LoadedConfig:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), 0, 0, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), 0, 0, "", f"cannot read it: {exc}") from None
-    config = load_config_text(text, str(path))
+    config = load_config_text(read_text(path), str(path))
     absolute = path.resolve()
     return LoadedConfig(config=config, path=absolute, base_dir=absolute.parent)
 
 
 def load_config_text(text: str, filename: str = CONFIG_NAME) -> FleetConfig:
     """Parse and check fleet.yaml text; ``filename`` is only used in error messages."""
+    check_text(text, filename)
     data, pos = _parse(text, filename)
     if data is None:
         raise ConfigError(filename, 1, 1, "", "the file is empty; it needs at least `fleet: NAME`")
@@ -99,6 +97,12 @@ def load_config_text(text: str, filename: str = CONFIG_NAME) -> FleetConfig:
     return config
 
 
+def load_yaml_file(path: Path | str) -> Any:
+    """The data of any other YAML file fleet-tui reads (theme files), within the same limits;
+    a ConfigError for every problem."""
+    return _parse(read_text(path), str(path))[0]
+
+
 def _parse(text: str, filename: str) -> tuple[Any, Positions]:
     try:
         return load_with_positions(text)
@@ -107,15 +111,26 @@ def _parse(text: str, filename: str) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise ConfigError(filename, line, col, "", f"YAML syntax error: {_yaml_message(exc)}") from None
+        message = _yaml_message(exc, _char_at(text, line, col))
+        raise ConfigError(filename, line, col, "", f"YAML syntax error: {message}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(filename, 0, 0, "", f"YAML syntax error: {exc}") from None
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+def _char_at(text: str, line: int, col: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1][col - 1:col] if 0 < line <= len(lines) else ""
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, at: str) -> str:
+    """The parser's message; ``at`` is the character it points at."""
     problem = str(exc.problem or "").removeprefix("but ")
-    if "'\\t'" in problem:
+    if at == "\t" or "tab character" in problem:
         return "a tab character; YAML is indented with spaces"
+    if "maximum nesting depth" in problem:  # libyaml's own limit, for flow collections
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if "duplicate anchor" in str(exc.context) and exc.context_mark is not None:
+        return f"an anchor defined again (first at line {exc.context_mark.line + 1})"
     return f"{problem} ({exc.context})" if exc.context else problem
 
 

@@ -121,6 +121,16 @@ class Stage(Strict):
     roles: list[str] = []
 
 
+class Notify(Strict):
+    """How the fleet calls you when it needs you: the terminal bell, a desktop notification
+    through the terminal (OSC 777 / OSC 9), and/or a command run with the message as its last
+    argument (an argv list, never a shell string)."""
+
+    bell: bool = True
+    desktop: bool = False
+    command: list[str] = []
+
+
 class Routing(Strict):
     auto_route: bool = True
     stages: list[Stage] = msgspec.field(default_factory=lambda: default_stages())
@@ -166,6 +176,7 @@ class FleetConfig(Strict):
     theme: str = "fleet-dark"
     keymap: dict[str, str] = {}
     prices: dict[str, Price] = {}
+    notify: Notify = msgspec.field(default_factory=Notify)
 
 
 def duration_seconds(value: Duration) -> float:

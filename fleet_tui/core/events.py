@@ -103,12 +103,14 @@ ALERT_EXIT = "exit"
 ALERT_RESTART = "restart"
 ALERT_DELIVERY = "delivery"
 ALERT_OUTPUT = "output"
+#: The event log cannot be written (key ``problem``) or can again (key ``cleared``).
+ALERT_LOG = "log"
 
 
 class Alert(Event, tag="alert"):
     """Something a person should look at: ``budget``, ``stall``, ``exit``, ``restart``,
-    ``delivery``, ``output`` (the session's pane output is being sampled). ``key`` says what
-    within its kind (a budget's dimension: ``usd``), so a rule can raise it once."""
+    ``delivery``, ``output`` (the session's pane output is being sampled), ``log``. ``key`` says
+    what within its kind (a budget's dimension: ``usd``), so a rule can raise it once."""
 
     kind: str
     message: str

@@ -71,8 +71,11 @@ def _on_error(state: FleetState, e: ev.Error) -> None:
 
 
 def _on_alert(state: FleetState, e: ev.Alert) -> None:
-    """Alerts the rules raise once are remembered on the agent (see ``core/rules.py``)."""
+    """Alerts the rules raise once are remembered on the agent (see ``core/rules.py``); the
+    log's trouble is remembered on the fleet until it clears."""
     state.alerts += 1
+    if e.kind == ev.ALERT_LOG:
+        state.log_problem = e.message if e.key == "problem" else ""
     agent = _agent(state, e.agent)
     if agent is None:
         return

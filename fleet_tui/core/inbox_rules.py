@@ -4,10 +4,15 @@ An ``InboxMessage`` is what ``fleet-tui emit`` (or a hook adapter) drops into a 
 inbox. ``message_to_events`` validates it and returns the events to append, with
 ``source: agent:<name>`` (or ``hook:<name>``) and ``ref`` = the message id, or raises
 ``InboxRejected``. Approvals never come this way: only the user can grant or deny a gate, so an
-approval message is rejected as a security problem.
+approval message is rejected as a security problem. Every number is checked: token counts are
+whole numbers within 0..``MAX_TOKENS``, dollars finite within 0..``MAX_USD`` (NaN, infinities,
+negative or huge amounts are refused with a one-line reason). Whether the message really comes
+from the agent it names (its token) is the inbox's check, before these rules.
 """
 
 from __future__ import annotations
+
+import math
 
 import msgspec
 
@@ -20,6 +25,10 @@ AGENT_STATUSES = ("working", "idle", "waiting", "done")
 MESSAGE_TYPES = ("status", "task.done", "task.blocked", "task.note", "task.created", "cost",
                  "session", "touched")
 
+#: The most tokens, and dollars, one cost message may report: beyond is a bug or an attack.
+MAX_TOKENS = 10**12
+MAX_USD = 1_000_000.0
+
 
 class InboxMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     id: str
@@ -30,6 +39,8 @@ class InboxMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     data: dict[str, str] = {}
     ts: float = 0.0
     hook: str = ""
+    #: The sending agent's ``$FLEET_AGENT_TOKEN`` (checked by the inbox, never logged).
+    token: str = ""
 
 
 class InboxRejected(Exception):
@@ -46,17 +57,25 @@ def _need_task(msg: InboxMessage) -> str:
 
 
 def _int(msg: InboxMessage, key: str) -> int:
+    raw = msg.data.get(key, "0") or "0"
     try:
-        return int(msg.data.get(key, "0") or 0)
+        value = int(raw)
     except ValueError:
-        raise InboxRejected(f"{key} must be a whole number, got {msg.data[key]!r}") from None
+        raise InboxRejected(f"{key} must be a whole number, got {raw[:40]!r}") from None
+    if not 0 <= value <= MAX_TOKENS:
+        raise InboxRejected(f"{key} must be within 0..{MAX_TOKENS}, got {raw[:40]!r}")
+    return value
 
 
 def _float(msg: InboxMessage, key: str) -> float:
+    raw = msg.data.get(key, "0") or "0"
     try:
-        return float(msg.data.get(key, "0") or 0)
+        value = float(raw)
     except ValueError:
-        raise InboxRejected(f"{key} must be a number, got {msg.data[key]!r}") from None
+        raise InboxRejected(f"{key} must be a number, got {raw[:40]!r}") from None
+    if not (math.isfinite(value) and 0 <= value <= MAX_USD):
+        raise InboxRejected(f"{key} must be a finite number within 0..{MAX_USD}, got {raw[:40]!r}")
+    return value
 
 
 def _events_for(msg: InboxMessage) -> list[ev.Event]:
@@ -111,6 +130,8 @@ def _events_for(msg: InboxMessage) -> list[ev.Event]:
 def message_to_events(msg: InboxMessage) -> list[ev.Event]:
     if not msg.agent:
         raise InboxRejected("the message names no agent (FLEET_AGENT was not set)")
+    if not (math.isfinite(msg.ts) and msg.ts >= 0):
+        raise InboxRejected(f"ts must be a finite time >= 0, got {msg.ts}")
     events = _events_for(msg)
     source = ev.hook_source(msg.hook) if msg.hook else ev.agent_source(msg.agent)
     for event in events:

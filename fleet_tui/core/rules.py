@@ -65,11 +65,12 @@ def react(state: FleetState, policy: FleetPolicy, event: ev.Event, *,
     return events + alerts, commands + pauses
 
 
-def settle(state: FleetState, policy: FleetPolicy, first: ev.Event, record: Callable[[ev.Event], None],
-           *, stopping: Collection[str] = ()) -> list[Command]:
+def settle(state: FleetState, policy: FleetPolicy, first: ev.Event,
+           record: Callable[[ev.Event], ev.Event], *, stopping: Collection[str] = ()) -> list[Command]:
     """Everything ``first`` (already folded) leads to: the rules' reactions, each passed to
-    ``record`` (which appends and folds it) and reacted to in turn, then the assignments of
-    ready tasks once nothing more follows. Returns the commands to carry out, in order."""
+    ``record`` (which appends and folds it, and returns what it recorded: the log may put an
+    error in its place) and reacted to in turn, then the assignments of ready tasks once
+    nothing more follows. Returns the commands to carry out, in order."""
     if not first.reacts:
         return []
     commands: list[Command] = []
@@ -81,7 +82,6 @@ def settle(state: FleetState, policy: FleetPolicy, first: ev.Event, record: Call
             reactions, prompts = assign_ready(state, policy.routing)
             more = more + prompts
         for reaction in reactions:
-            record(reaction)
-            pending.append(reaction)
+            pending.append(record(reaction))
         commands += more
     return commands

@@ -12,6 +12,8 @@ from fleet_tui.core.sanitize import strip_ansi
 
 #: A full screen is sent at least this often per agent (seconds), even if only rows change.
 KEYFRAME_INTERVAL = 30.0
+#: What tmux prints on a dead pane's last row (``remain-on-exit``): not the agent's output.
+DEAD_PANE_BANNER = "Pane is dead"
 
 def fit_screen(rows: list[str], height: int) -> list[str]:
     """Pad with blank rows (captures may drop trailing blank rows) or cut to ``height``."""

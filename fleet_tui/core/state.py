@@ -185,6 +185,8 @@ class FleetState(msgspec.Struct):
     #: Characters of pane text logged this session (output events): what the log's output cap
     #: counts.
     output_chars: int = 0
+    #: Why the event log cannot be written now (e.g. disk full), or "".
+    log_problem: str = ""
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.adapters.control_socket import SESSION_OPTION
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import TmuxError
@@ -32,6 +33,8 @@ class AgentOps:
         self.driver = driver
         self.launches = launches
         self.session_id = ""
+        #: The session's agent tokens (set when the session is opened).
+        self.tokens: AgentTokens | None = None
         #: Called after the set of launches changed (policies are rebuilt from them).
         self._on_launches = on_launches
         #: Told about every agent started, so the pane monitor watches it.
@@ -67,9 +70,11 @@ class AgentOps:
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
         ))
+        assert self.tokens is not None, "spawn before the session is open"
         try:
             info = self.driver.spawn(launch, self.session_id, extra_env={
                 "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+                TOKEN_ENV: self.tokens.token(launch.name),
             })
         except TmuxError as exc:  # this agent's failure, not the fleet's: the rules react
             self.submit(ev.Error(kind="spawn", agent=launch.name, message=str(exc)))
@@ -156,6 +161,13 @@ class AgentOps:
             self.submit(ev.Alert(kind=ev.ALERT_DELIVERY, agent=name,
                                  message=f"prompt to {name} did not show up in its pane"))
         return delivered
+
+    def reply(self, name: str, key: str) -> None:
+        """A person answers an agent's question or menu from its card: one key, recorded."""
+        self._running(name)
+        self.driver.press(name, key)
+        self.submit(ev.AgentPrompted(agent=name, text=key, reason="reply from the card",
+                                     source=ev.SOURCE_USER))
 
     # --- tasks and gates ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import msgspec
 from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters.procs import read_proc
 from fleet_tui.core import events as ev
+from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected
 from fleet_tui.daemon.pipeline import ServiceError, acting_client
 from fleet_tui.daemon.service import FleetService
 
@@ -77,8 +78,10 @@ class ControlServer:
             "kill": ops.kill,
             "restart": ops.restart,
             "prompt": ops.prompt,
+            "reply": ops.reply,
             "approve": lambda task="", approval="", comment="": self._decide(task, approval, True, comment),
             "deny": lambda task="", approval="", comment="": self._decide(task, approval, False, comment),
+            "emit": self._emit,
             "task_add": ops.task_add,
             "task_move": ops.task_move,
             "task_assign": lambda task, agent: ops.task_assign(task, agent, service.policy),
@@ -143,7 +146,7 @@ class ControlServer:
             return cs.Reply(ok=False, error=f"unknown request {request.op!r}")
         token = acting_client.set(f"{request.client} pid {peer.pid}")
         try:
-            if request.op in ("approve", "deny"):
+            if request.op in ("approve", "deny", "emit"):
                 self._check_person(request, peer)
             return cs.Reply(ok=True, data=handler(**request.args))
         except (ServiceError, Refused) as exc:
@@ -162,7 +165,8 @@ class ControlServer:
                 kind="security", detail=f"pid {peer.pid}",
                 message=f"refused {request.op} from a process inside an agent's pane "
                         f"(pid {peer.pid}): gates are decided by a person"))
-            raise Refused(f"refused: {request.op} must come from a person, not from an agent")
+            raise Refused(f"refused: {request.op} must come from a person, not from an agent"
+                          + (" (agents emit through their inbox)" if request.op == "emit" else ""))
 
     def _decide(self, task: str, approval: str, grant: bool, comment: str) -> dict[str, str]:
         ops = self.service.ops
@@ -170,6 +174,16 @@ class ControlServer:
             task, approval = ops.first_pending(task)
         ops.decide(task, approval, grant, comment)
         return {"task": task, "approval": approval}
+
+    def _emit(self, message: dict[str, Any]) -> None:
+        """A person's ``fleet-tui emit`` from outside any agent (agents use their inbox)."""
+        try:
+            msg = msgspec.convert(message, InboxMessage)
+            self.service.apply_message(msg)
+        except msgspec.ValidationError as exc:
+            raise Refused(f"not a valid message: {exc}") from None
+        except InboxRejected as exc:
+            raise Refused(f"refused: {exc.reason}") from None
 
     def _ping(self) -> dict[str, Any]:
         service = self.service

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from fleet_tui.adapters.eventlog import EventLogWriter
+from fleet_tui.adapters.eventlog import EventLogWriter, EventRefused
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold
 from fleet_tui.core.rules import Command, FleetPolicy, settle
@@ -47,20 +47,25 @@ class EventPipeline:
         with self.lock:
             if self.log is None:
                 raise ServiceError("the fleet is not started")
-            self.record(event)
+            event = self.record(event)
             commands = settle(self.state, self.rules, event, self.record, stopping=self.stopping)
             if commands:  # queued in order, carried out by the runner outside the lock
                 self._on_commands(commands)
         return event
 
-    def record(self, event: ev.Event) -> None:
-        """Append and fold one event, without the rules (call with the lock held)."""
+    def record(self, event: ev.Event) -> ev.Event:
+        """Append and fold one event, without the rules (call with the lock held); an event the
+        log refuses (it would not read back) becomes an error in its place, which is returned."""
         if not event.ts:
             event.ts = self.clock()
         if event.source == ev.SOURCE_USER and not event.client:
             event.client = acting_client.get()
         assert self.log is not None
-        self.log.append(event)
+        try:
+            self.log.append(event)
+        except EventRefused as exc:
+            event = self.log.append(ev.Error(message=str(exc), ts=event.ts))
         fold(self.state, event)
         for listener in self.listeners:
             listener(event)
+        return event

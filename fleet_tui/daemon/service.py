@@ -95,7 +95,7 @@ class FleetService:
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
         self._configure()
         panes = self.driver.list_agent_panes()
-        opened = open_session(self.ops, panes, self.skip_corrupt)
+        opened = open_session(self.ops, panes, self.skip_corrupt, self._on_log_problem)
         self._applied = opened.applied
         self.warnings.extend(opened.warnings)
         self._transcripts.resume(self.state, opened.counted)
@@ -119,8 +119,8 @@ class FleetService:
                 if launch.name not in running:
                     self.ops.spawn(launch)
         self._start_monitor()
-        self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
-                                   self._on_inbox_reject)
+        self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self.apply_message,
+                                   self._on_inbox_reject, self.ops.tokens, self._on_inbox_error)
         self._inbox.start()
         self._transcripts.start()
         self.runner.start()
@@ -186,7 +186,7 @@ class FleetService:
         """The monitor is back on a tmux server it had lost: adopt the agents there again."""
         adopt(self.ops, self.driver.list_agent_panes())
 
-    def _on_inbox_message(self, msg: InboxMessage) -> None:
+    def apply_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
         if msg.id in self._applied:
             return
@@ -210,6 +210,17 @@ class FleetService:
                     continue
                 event.task = agent.task
                 self.submit(event)
+
+    def _on_inbox_error(self, message: str) -> None:
+        self.submit(ev.Error(kind="inbox", message=message))
+
+    def _on_log_problem(self, problem: str | None) -> None:
+        """The log cannot be written (disk full...) or can again (on the log's flusher thread)."""
+        log = self.pipeline.log
+        dropped = log.dropped if log is not None else 0
+        self.submit(ev.Alert(kind=ev.ALERT_LOG, key="problem" if problem else "cleared",
+                             message=problem or "the event log is written again (output events "
+                             f"dropped so far: {dropped})"))
 
     def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
         self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import AgentTokens
 from fleet_tui.adapters.control_socket import SESSION_OPTION
 from fleet_tui.adapters.eventlog import LogReader, open_log
 from fleet_tui.adapters.tmux_cli import PaneInfo
@@ -36,13 +38,15 @@ class Opened(msgspec.Struct):
     warnings: list[str]
 
 
-def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool) -> Opened:
-    """Open (or reopen) the session's log into ``ops.pipeline``."""
+def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool,
+                 on_problem: Callable[[str | None], None]) -> Opened:
+    """Open (or reopen) the session's log into ``ops.pipeline`` (``on_problem``: told when the
+    log cannot be written, and when it can again), and the agents' tokens into ``ops``."""
     pipeline, driver = ops.pipeline, ops.driver
     session_id = driver.get_server_option(SESSION_OPTION) if driver.is_running() else ""
     resumed = bool(session_id) and paths.events_path(session_id).exists()
     ops.session_id = session_id or paths.new_session_id(pipeline.clock())
-    paths.create_session_dir(ops.session_id)
+    ops.tokens = AgentTokens.for_session(paths.create_session_dir(ops.session_id))
     opened = Opened(resumed=resumed, applied=set(), counted={}, warnings=[])
     log_path = paths.events_path(ops.session_id)
     if resumed:
@@ -54,7 +58,7 @@ def open_session(ops: AgentOps, panes: list[PaneInfo], skip_corrupt: bool) -> Op
         opened.warnings.extend(reader.warnings)
     header = _header(ops, log_path)
     with pipeline.lock:
-        pipeline.log = open_log(log_path, header)
+        pipeline.log = open_log(log_path, header, on_problem=on_problem)
         if pipeline.log.is_new:
             fold(pipeline.state, header)
     if panes or driver.is_running():

@@ -34,6 +34,7 @@ from pathlib import Path
 import msgspec
 
 from fleet_tui.adapters.eventlog import EventLogError, ReadEvent
+from fleet_tui.adapters.paths import replace_private
 from fleet_tui.core import events as ev
 from fleet_tui.core import fold as fold_module
 from fleet_tui.core import state as state_module
@@ -380,16 +381,10 @@ def _load_cache(path: Path) -> ReplayIndex | None:
 def _save_cache(path: Path, index: ReplayIndex) -> str | None:
     """Write the cache (atomically, 0600); a warning if it cannot be written."""
     target = index_path(path)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     body = msgspec.msgpack.encode(index._to_file())
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + zlib.crc32(body).to_bytes(4, "little"))
-            f.write(body)
-        os.replace(tmp, target)
+        replace_private(target, MAGIC + zlib.crc32(body).to_bytes(4, "little") + body)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         return f"{target}: replay index not saved ({exc.strerror or exc})"
     return None
 

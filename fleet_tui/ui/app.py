@@ -30,10 +30,12 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
-from fleet_tui.core.sanitize import safe_line, safe_text
+from fleet_tui.core.attention import Attention, needing_you
+from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
+from fleet_tui.ui.attention import ReplyScreen, needs_text, ring
 from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
@@ -50,6 +52,8 @@ from fleet_tui.ui.zoom import ZoomScreen
 REFRESH_HZ = 8
 #: How often a live UI checks that the daemon still answers for the session it follows.
 DAEMON_CHECK_SECONDS = 2.0
+#: Seconds the header's "need you" count flashes after a new call.
+FLASH_SECONDS = 3.0
 #: How often a live UI checks that its terminal is still there.
 TERMINAL_CHECK_SECONDS = 0.5
 #: How often fleet.yaml is checked for a new theme or keymap.
@@ -91,6 +95,9 @@ class FleetApp(App[int]):
         self._alerts_seen = 0
         self._last_agent: str | None = None
         self._terminal = ""
+        #: Who needs the person now (new calls ring), and until when the header flashes.
+        self._attention = Attention()
+        self._flash_until = 0.0
         self._config_stamp: int | None = None
         self._problems: list[str] = []
         try:
@@ -167,7 +174,6 @@ class FleetApp(App[int]):
         self._compact(event.size.width, event.size.height)  # self.size follows later
 
     def _compact(self, width: int, height: int) -> None:
-        self.main.query_one(AgentGrid).set_compact(width < 100 or height < 30)
         self.main.query_one(KeyFooter).compact = width < 100
 
     # --- state to screen ------------------------------------------------------------------
@@ -225,10 +231,17 @@ class FleetApp(App[int]):
         self.fleet.poll()
         state = self.fleet.state
         now = self.clock()
+        if not self.read_only and self.fleet.session_id:
+            calls = self._attention.update(state)
+            if calls:
+                ring(self, self.fleet.config.notify, calls)
+                self._flash_until = now + FLASH_SECONDS
         with self.batch_update():
             if self.main.query_one(ContentSwitcher).current == "timeline":
                 self._alerts_seen = state.alerts
-            header.update(header_text(state, unseen_alerts=state.alerts - self._alerts_seen))
+            header.update(Text.assemble(
+                header_text(state, unseen_alerts=state.alerts - self._alerts_seen),
+                needs_text(len(needing_you(state)), now < self._flash_until)))
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
@@ -390,6 +403,23 @@ class FleetApp(App[int]):
         env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
         with self.suspend():
             subprocess.run(argv, env=env, check=False)
+
+    def action_next_needing(self) -> None:
+        """Go to the next agent that needs you: waiting, then stalled, then failed; oldest first."""
+        names = needing_you(self.fleet.state)
+        if not names:
+            self.notify("no agent needs you right now")
+            return
+        current = self.main.query_one(AgentGrid).focused_agent()
+        after = names.index(current) + 1 if current in names else 0
+        self.focus_agent(names[after % len(names)])
+
+    def action_reply(self) -> None:
+        if not self._writable("reply to agents") or not (agent := self.focused_agent()):
+            return
+        lines = [line for line in self.fleet.state.agents[agent].screen if line.strip()]
+        self.push_screen(ReplyScreen(agent, [strip_ansi(line) for line in lines],
+                                     lambda key: self.run_command("reply", "reply", agent, key)))
 
     def action_zoom(self) -> None:
         if not (agent := self.focused_agent()):

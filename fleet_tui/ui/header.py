@@ -1,5 +1,6 @@
 """The one-line header: fleet name, agents by status (lost apart from exited), alerts not yet
-seen, open tasks, approvals waiting, cost."""
+seen, open tasks, approvals waiting, cost, and the event log's trouble (disk full) while it
+lasts."""
 
 from __future__ import annotations
 
@@ -36,4 +37,7 @@ def header_text(state: FleetState, unseen_alerts: int = 0) -> Text:
     if approvals:
         parts.append(Text(f"  ⚑ {approvals} to approve", style="bold yellow"))
     parts.append(Text(f"  ${state.cost.usd:.2f}", style="bold"))
+    if state.log_problem:
+        parts.append(Text(f"  ⚠ {state.log_problem.split(':', 1)[0]}: log not written",
+                          style="bold white on red"))
     return Text.assemble(*parts)

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 
 import msgspec
-import yaml
 from textual.theme import Theme
+
+from fleet_tui.config.errors import ConfigError
+from fleet_tui.config.loader import load_yaml_file
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -44,8 +46,10 @@ def theme_dirs() -> list[Path]:
 
 def load_theme_file(path: Path) -> Theme:
     try:
-        data = msgspec.convert(yaml.safe_load(path.read_text()), ThemeFile)
-    except (yaml.YAMLError, msgspec.ValidationError, OSError) as exc:
+        data = msgspec.convert(load_yaml_file(path), ThemeFile)
+    except ConfigError as exc:
+        raise ThemeError(str(exc)) from None
+    except msgspec.ValidationError as exc:
         raise ThemeError(f"{path}: {exc}") from None
     return Theme(**msgspec.structs.asdict(data))
 

@@ -1,10 +1,10 @@
 """The zoom view (``z``): one agent's pane full-screen, with its scrollback.
 
 ``PaneView`` is a Line-API ScrollView over captured rows (scrollback then screen) in the agent's
-own colours. It follows the bottom while scrolled there and stays put while the user reads
-back with PgUp/PgDn/arrows/home/end. ``ZoomScreen`` asks its ``fetch`` callable for the rows
-every ``REFRESH_SECONDS`` in a thread worker (live: ``tmux capture-pane`` with history;
-replay: the pane as it was at the replay time).
+own colours. It opens at the latest row, follows the bottom while scrolled there and stays put
+while the user reads back with PgUp/PgDn/arrows/home/end. ``ZoomScreen`` asks its ``fetch``
+callable for the rows every ``REFRESH_SECONDS`` in a thread worker (live: ``tmux capture-pane``
+with history; replay: the pane as it was at the replay time).
 """
 
 from __future__ import annotations
@@ -35,22 +35,31 @@ class PaneView(ScrollView, can_focus=True):
         self._renderer = AnsiRenderer()
         self._rows: tuple[str, ...] = ()
         self._strips: list[Strip] = []
+        #: A scroll to the bottom waits for the layout that makes the new rows scrollable.
+        self._end_pending = False
 
     @property
     def rows(self) -> tuple[str, ...]:
         return self._rows
 
     def set_rows(self, rows: Sequence[str]) -> None:
+        """Show ``rows``; the first ones open at the bottom, later ones keep it there unless
+        the user has scrolled up."""
         rows = tuple(rows)
         if rows == self._rows:
             return
-        following = self.scroll_y >= self.max_scroll_y - 1
+        following = not self._rows or self._end_pending or self.scroll_y >= self.max_scroll_y - 1
         self._rows = rows
         self._strips, _ = self._renderer.render(rows)
-        self.virtual_size = Size(self.size.width, len(rows))
+        self.virtual_size = Size(0, len(rows))  # rows are cropped to the width: no sideways scroll
         self.refresh()
-        if following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if following and not self._end_pending:
+            self._end_pending = True
+            self.call_after_refresh(self._scroll_to_end)
+
+    def _scroll_to_end(self) -> None:
+        self._end_pending = False
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
