@@ -15,7 +15,10 @@ Rules, first match wins:
 7. ``idle``    - otherwise (an *idle* pattern only makes the reason more specific).
 
 Patterns are matched against the last ``TAIL_ROWS`` non-blank rows, ANSI stripped, joined with
-newlines, with ``re.MULTILINE`` (so ``^``/``$`` anchor on rows).
+newlines, with ``re.MULTILINE`` (so ``^``/``$`` anchor on rows). Dialog boxes are taken off:
+a row of box lines only (``╭────╮``, ``│      │``) counts as blank and the side borders of a
+boxed row are dropped, so ``^`` anchors on what the box holds (Gemini CLI draws its menus in
+boxes).
 """
 
 from __future__ import annotations
@@ -105,11 +108,23 @@ class ScreenMatch(msgspec.Struct, frozen=True):
 NO_MATCH = ScreenMatch()
 
 
+#: The side borders of a boxed row (nested boxes too), and a row made of box lines only.
+_BOX_SIDES = re.compile(r"^(?:\s*[│┃║])+ ?|(?:\s*[│┃║])+\s*$")
+_BOX_ONLY = re.compile(r"^[\s─━═╭╮╰╯┌┐└┘├┤┬┴┼╌╍┄┅│┃║▔▁]*$")
+
+
+def unbox(text: str) -> str:
+    """A row without its box: "" for a row of box lines only, else without side borders."""
+    if _BOX_ONLY.match(text):
+        return ""
+    return _BOX_SIDES.sub("", text).rstrip()
+
+
 def screen_tail(rows: list[str], tail: int = TAIL_ROWS) -> str:
-    """The text the patterns see: the last ``tail`` non-blank rows, ANSI stripped."""
+    """The text the patterns see: the last ``tail`` non-blank rows, ANSI stripped, unboxed."""
     out: list[str] = []
     for row in reversed(rows):
-        text = strip_ansi(row).rstrip()
+        text = unbox(strip_ansi(row).rstrip())
         if text:
             out.append(text)
             if len(out) >= tail:
