@@ -718,7 +718,7 @@ class PaneMonitor:
         if status != pane.status:
             pane.status = status
             self._emit(ev.AgentStatus(agent=pane.agent, status=status, explicit=False,
-                                      reason=reason, ts=now))
+                                      reason=reason, ts=now, source=ev.SOURCE_SCREEN))
 
     def _status_tick(self) -> None:
         now = self.clock()
