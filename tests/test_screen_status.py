@@ -16,7 +16,7 @@ from fleet_tui.core.screen import (
     needs_keyframe,
     strip_ansi,
 )
-from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
+from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, STARTING, WAITING, WORKING
 from fleet_tui.core.status_rules import (
     NO_MATCH,
     ScreenMatch,
@@ -24,6 +24,7 @@ from fleet_tui.core.status_rules import (
     compile_patterns,
     decide_status,
     match_screen,
+    prompt_seen,
     screen_tail,
 )
 
@@ -178,6 +179,29 @@ def test_decide_status(match: ScreenMatch, quiet: float, alive: bool, holds: boo
                                    holds_task=holds, stall_after=stall)
     assert status == expected
     assert reason
+
+
+@pytest.mark.parametrize(
+    ("match", "quiet", "expected"),
+    [
+        (NO_MATCH, 5.0, STARTING),  # still loading: a quiet screen is not its prompt yet
+        (I, 5.0, IDLE),  # the prompt is there
+        (W, 5.0, WAITING),  # a question while starting (aider's "Add .aider* to .gitignore?")
+        (K, 5.0, WORKING),
+        (NO_MATCH, 0.5, WORKING),
+    ],
+)
+def test_before_the_prompt_is_seen(match: ScreenMatch, quiet: float, expected: str) -> None:
+    status, _ = decide_status(match, now=1000.0, last_change=1000.0 - quiet, prompt_seen=False)
+    assert status == expected
+
+
+def test_prompt_seen_once_an_idle_pattern_matched() -> None:
+    with_idle = compile_patterns(idle=["^> $"])
+    assert not prompt_seen(False, NO_MATCH, with_idle)
+    assert prompt_seen(False, ScreenMatch(idle="^> $"), with_idle)
+    assert prompt_seen(True, NO_MATCH, with_idle)  # seen once is enough
+    assert prompt_seen(False, NO_MATCH, compile_patterns(waiting=["y/n"]))  # nothing to wait for
 
 
 def test_classify_end_to_end() -> None:

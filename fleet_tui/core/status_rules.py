@@ -12,7 +12,10 @@ Rules, first match wins:
 4. ``stalled`` - the agent holds a task and the screen has not changed for ``stall_after``;
 5. ``working`` - a *working* pattern matches (e.g. a static "esc to interrupt" line);
 6. ``done``    - a *done* pattern matches;
-7. ``idle``    - otherwise (an *idle* pattern only makes the reason more specific).
+7. ``idle``    - an *idle* pattern matches (the agent is at its prompt);
+8. ``starting``- the agent has idle patterns but none has matched since it started: it is
+   still loading (a quiet screen is not a prompt yet, and routing must not type into it);
+9. ``idle``    - otherwise (the screen is quiet).
 
 Patterns are matched against the last ``TAIL_ROWS`` non-blank rows, ANSI stripped, joined with
 newlines, with ``re.MULTILINE`` (so ``^``/``$`` anchor on rows). Dialog boxes are taken off:
@@ -31,7 +34,7 @@ from typing import Any
 import msgspec
 
 from fleet_tui.core.screen import strip_ansi
-from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
+from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, STARTING, WAITING, WORKING
 
 #: How many non-blank rows from the bottom the patterns see.
 TAIL_ROWS = 10
@@ -159,8 +162,10 @@ def decide_status(
     holds_task: bool = False,
     stall_after: float | None = None,
     working_for: float = WORKING_FOR,
+    prompt_seen: bool = True,
 ) -> tuple[str, str]:
-    """``(status, reason)`` by the rules in the module docstring."""
+    """``(status, reason)`` by the rules in the module docstring. ``prompt_seen``: false while
+    the agent has idle patterns and none has matched since it started (see ``prompt_seen``)."""
     if not alive:
         return EXITED, "the pane is dead"
     if match.waiting:
@@ -176,4 +181,12 @@ def decide_status(
         return DONE, f"done pattern /{match.done}/ matches"
     if match.idle:
         return IDLE, f"idle pattern /{match.idle}/ matches"
+    if not prompt_seen:
+        return STARTING, "no prompt seen yet"
     return IDLE, "the screen is quiet"
+
+
+def prompt_seen(seen: bool, match: ScreenMatch, patterns: CompiledPatterns) -> bool:
+    """Whether an agent has shown its prompt since it started, after a new screen ``match``:
+    always for patterns without an idle list (nothing to wait for); else once one matched."""
+    return seen or not patterns.idle or bool(match.idle)
