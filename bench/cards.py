@@ -22,7 +22,7 @@ from fleet_tui.core.screen import last_lines
 def main() -> None:
     events, _warnings = read_log(Path(sys.argv[1]), skip_corrupt=True)
     state = fold_all(e for e in events if isinstance(e, ev.Event))
-    reasons = {e.agent: e.reason for e in state.timeline if isinstance(e, ev.AgentStatus)}
+    reasons = {e.agent: e.reason[:80] for e in state.timeline if isinstance(e, ev.AgentStatus)}
     print(json.dumps({
         "agents": {
             name: {"status": a.status, "source": a.status_source, "reason": reasons.get(name, ""),

@@ -132,6 +132,9 @@ def _hook(status: str, ts: float) -> ev.AgentStatus:
     # a new prompt ends the claim; the screen's last reading shows again
     ([_screen(IDLE, 3), _hook(WAITING, 4), ev.AgentPrompted(agent="a", text="go", ts=5)], IDLE,
      "screen"),
+    # lifecycle statuses come from neither
+    ([_hook(WAITING, 4), ev.AgentExited(agent="a", code=1, ts=5)], EXITED, ""),
+    ([_screen(IDLE, 4), ev.AgentPaused(agent="a", ts=5)], PAUSED, ""),
     # a prompt that never arrived does not end it
     ([_hook(WAITING, 4), ev.AgentPrompted(agent="a", text="go", delivered=False, ts=5)], WAITING,
      HOOK),

@@ -220,6 +220,7 @@ def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
     agent.exit_code = e.code
     agent.exit_signal = e.signal
     agent.status = EXITED
+    agent.status_source = ""
     agent.status_since = e.ts
 
 
@@ -237,6 +238,7 @@ def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
     agent.alive = False
     agent.paused = False
     agent.status = EXITED
+    agent.status_source = ""
     agent.status_since = e.ts
 
 
@@ -248,6 +250,7 @@ def _on_lost(state: FleetState, e: ev.AgentLost) -> None:
     agent.alive = False
     agent.paused = False
     agent.status = LOST
+    agent.status_source = ""
     agent.status_since = e.ts
 
 
