@@ -39,6 +39,11 @@ fleet_socket=""
 cleanup() {
     [ -n "$fleet_socket" ] && tmux -L "$fleet_socket" kill-server 2>/dev/null
     tmux -L "$ui_socket" kill-server 2>/dev/null
+    # codex leaves a background app-server (run from the scratch HOME) behind its TUI: end
+    # those, by pid, and only those.
+    for pid in $(ps -eo pid=,args= | W="$work/" awk 'index($0, ENVIRON["W"]) { print $1 }'); do
+        kill "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
