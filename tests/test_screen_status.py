@@ -259,6 +259,10 @@ REAL_SCREENS = [
     ("gemini", "api_key_entry", WAITING),
     ("gemini", "working", WORKING),
     ("gemini", "prompt_idle", IDLE),
+    ("gemini", "permission_shell", WAITING),
+    ("gemini", "permission_write_file", WAITING),
+    ("gemini", "answered_idle", IDLE),
+    ("gemini", "declined_idle", IDLE),  # the write was refused with esc
     ("aider", "yes_no_gitignore", WAITING),
     ("aider", "yes_no_openrouter", WAITING),
     ("aider", "yes_no_dont_ask", WAITING),
