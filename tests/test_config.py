@@ -157,6 +157,8 @@ def _status(patterns: StatusPatterns, screen: str) -> str:
     ("claude", "Bash command\n  rm -rf build\nDo you want to proceed?\n❯ 1. Yes\n  2. No\n", "waiting"),
     ("claude", "✻ Thinking… (12s · esc to interrupt)\n╭────╮\n│ >  │\n╰────╯\n", "working"),
     ("claude", "● Done.\n╭──────────╮\n│ >        │\n╰──────────╯\n", "idle"),
+    # a reply that is a numbered list is not a menu
+    ("claude", "● 1. Read the file\n  2. Edit it\n────\n❯ \n────\n  ? for shortcuts\n", "idle"),
     ("codex", "$ rm -rf build\nAllow command? [y/N]\n", "waiting"),
     ("codex", "Working (5s • esc to interrupt)\n▌ \n", "working"),
     ("codex", "codex\nAll set.\n▌ Ask Codex to do anything\n", "idle"),

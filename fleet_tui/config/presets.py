@@ -23,19 +23,25 @@ from fleet_tui.config.schema import StatusPatterns
 #: once it is answered, the answer and whatever follows sit below it.
 _YES_NO = (r"(?:\((?:[yY]/[nN]|yes/no)\)|\[[yY]/[nN]\]|\(Y\)es/\(N\)o[^\n]*?)"
            r"(?:\s*\[\w+\])?\s*[:?]?\s*\Z")
-#: A numbered menu with a cursor on one item (``> 2. Sign in``, ``● 1. Trust``, or the arrow
-#: quotes claude and codex draw)
-#: next to another numbered item: sign-in, trust and permission menus alike.
+#: Cursors that mark the chosen item of a menu (``> 2. Sign in``, ``● 1. Trust``, and the
+#: arrow quotes claude and codex draw).
 _CURSOR = r"[>›❯●▶▸→]"
 _ITEM = r"[ \t]*\d{1,2}\.[ \t]+\S"
-_MENU = (rf"^[ \t]*{_CURSOR}{_ITEM}.*(?:\n.*){{0,3}}\n{_ITEM}"
-         rf"|^{_ITEM}.*(?:\n.*){{0,3}}\n[ \t]*{_CURSOR}{_ITEM}")
+
+
+def _menu(cursor: str = _CURSOR) -> str:
+    """A numbered menu with ``cursor`` on one item next to another numbered item: sign-in,
+    trust and permission menus alike."""
+    return (rf"^[ \t]*{cursor}{_ITEM}.*(?:\n.*){{0,3}}\n{_ITEM}"
+            rf"|^{_ITEM}.*(?:\n.*){{0,3}}\n[ \t]*{cursor}{_ITEM}")
+
+
 #: "Press enter to continue", "Enter to confirm", "(Use Enter to select)", "Press Enter to submit".
 _PRESS_ENTER = r"(?i)\bpress enter\b|\benter to (?:confirm|continue|select|submit|save)\b|use enter to select"
 
 #: What any interactive program shows when only a person can go on: the patterns a program
 #: with no preset gets, and the base every agent CLI's own waiting patterns add to.
-GENERIC_WAITING = [_MENU, _YES_NO, _PRESS_ENTER]
+GENERIC_WAITING = [_menu(), _YES_NO, _PRESS_ENTER]
 
 PRESETS: dict[str, StatusPatterns] = {
     # Claude Code (2.1): permission dialogs ("Do you want to proceed?" / "Do you want to create
@@ -43,7 +49,9 @@ PRESETS: dict[str, StatusPatterns] = {
     # and "Unable to connect to Anthropic services" (nothing works until a person acts); the
     # "✽ Wibbling…" spinner with "esc to interrupt"; the input box between two rules.
     "claude": StatusPatterns(
-        waiting=[r"Do you want to (?:proceed|make this edit|create|run|allow)", *GENERIC_WAITING,
+        # Its menus' cursor only: "●" starts its replies, and a reply may be a numbered list.
+        waiting=[r"Do you want to (?:proceed|make this edit|create|run|allow)", _menu("[❯>]"),
+                 _YES_NO, _PRESS_ENTER,
                  r"Not logged in|Please run /login|Unable to connect to Anthropic services|"
                  r"Invalid API key"],
         working=[r"esc to interrupt", r"^[✻✽✢·✶*]\s+\w+…"],
