@@ -111,16 +111,28 @@ class ScreenMatch(msgspec.Struct, frozen=True):
 NO_MATCH = ScreenMatch()
 
 
-#: The side borders of a boxed row (nested boxes too), and a row made of box lines only.
-_BOX_SIDES = re.compile(r"^(?:\s*[│┃║])+ ?|(?:\s*[│┃║])+\s*$")
-_BOX_ONLY = re.compile(r"^[\s─━═╭╮╰╯┌┐└┘├┤┬┴┼╌╍┄┅│┃║▔▁]*$")
+#: Box-drawing characters: any of them in a row means it may need unboxing.
+_BOX_CHARS = "─━═╭╮╰╯┌┐└┘├┤┬┴┼╌╍┄┅▔▁│┃║"
+_HAS_BOX = re.compile(f"[{_BOX_CHARS}]")
+_BOX_ONLY = re.compile(f"[\\s{_BOX_CHARS}]*")
+_SIDES = "│┃║"
 
 
 def unbox(text: str) -> str:
-    """A row without its box: "" for a row of box lines only, else without side borders."""
-    if _BOX_ONLY.match(text):
+    """A row without its box: "" for a row of box lines only, else without side borders
+    (nested boxes too). Linear in the row's length: this runs on every captured change."""
+    if not _HAS_BOX.search(text):
+        return text
+    if _BOX_ONLY.fullmatch(text):
         return ""
-    return _BOX_SIDES.sub("", text).rstrip()
+    out = text.strip()
+    if out[0] in _SIDES or out[-1] in _SIDES:
+        while out and out[0] in _SIDES:
+            out = out[1:].strip()
+        while out and out[-1] in _SIDES:
+            out = out[:-1].rstrip()
+        return out
+    return text.rstrip()
 
 
 def screen_tail(rows: list[str], tail: int = TAIL_ROWS) -> str:
