@@ -20,9 +20,10 @@ from fleet_tui.config.schema import StatusPatterns
 
 #: A yes/no question as the last thing on the screen: ``(y/n)``, ``[Y/n]``, ``(yes/no)``,
 #: aider's ``(Y)es/(N)o [Yes]:`` (and ``(Y)es/(N)o/(D)on't ask again``). Anchored at the end:
-#: once it is answered, the answer and whatever follows sit below it.
-_YES_NO = (r"[(\[](?:[yY]/[nN][)\]]|yes/no\)|Y\)es/\(N\)o[^\n]*?)"
-           r"(?:\s*\[\w+\])?\s*[:?]?\s*\Z")
+#: once it is answered, the answer and whatever follows sit below it. (Greedy and bounded, so
+#: a screen full of questions costs a scan, not a backtracking search per question.)
+_YES_NO = (r"[(\[](?:[yY]/[nN][)\]]|yes/no\))(?:\s*\[\w+\])?\s*[:?]?\s*\Z"
+           r"|\(Y\)es/\(N\)o[^\n]{0,80}\Z")
 #: Cursors that mark the chosen item of a menu (``> 2. Sign in``, ``● 1. Trust``, and the
 #: arrow quotes claude and codex draw).
 _CURSOR = r"[>›❯●▶▸→]"
