@@ -18,9 +18,12 @@ from pathlib import Path
 import msgspec
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.control_socket import ControlError
 from fleet_tui.adapters.eventlog import EventLogError
+from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
+from fleet_tui.config.resolve import describe_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
 
@@ -47,6 +50,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_config(find_config(args.file or args.config))
     agents = sum(max(1, a.replicas) for a in loaded.config.agents)
     print(f"ok: {agents} agents, {len(loaded.config.tasks)} tasks")
+    for line in describe_agents(loaded.config):
+        print(line)
     return 0
 
 
@@ -129,9 +134,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     from fleet_tui.adapters.inbox import drop_message, new_message_id
     from fleet_tui.core.inbox_rules import InboxMessage
 
-    inbox = args.inbox or os.environ.get("FLEET_INBOX")
-    if not inbox:
-        raise UserError("FLEET_INBOX is not set: run this inside a fleet agent, or pass --inbox DIR")
+    inbox = args.inbox or os.environ.get("FLEET_INBOX") or _running_inbox(args)
     data: dict[str, str] = {}
     for item in args.data:
         key, sep, value = item.partition("=")
@@ -152,16 +155,26 @@ def cmd_emit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _running_inbox(args: argparse.Namespace) -> str:
+    """The inbox of the fleet running for ``--config`` (emit from outside any agent)."""
+    from fleet_tui.cli_fleet import _info, _loaded
+
+    return str(paths.inbox_dir(_info(_loaded(args))["session"]))
+
+
 def cmd_hooks(args: argparse.Namespace) -> int:
-    from fleet_tui.adapters.hooks import claude_settings, codex_settings
+    from fleet_tui.config.agent_cli import claude_settings, codex_notify
 
     if args.tool == "claude":
-        print("Merge this into ~/.claude/settings.json (or a project's .claude/settings.json):",
-              file=sys.stderr)
+        print("Agents in a fleet get these hooks by themselves. For a claude you start yourself "
+              "(with FLEET_INBOX and FLEET_AGENT set), merge this into the project's "
+              ".claude/settings.local.json (only you, only that project):", file=sys.stderr)
         print(json.dumps(claude_settings(), indent=2))
     else:
-        print("Add this line to ~/.codex/config.toml:", file=sys.stderr)
-        print(codex_settings())
+        print("Agents in a fleet get this by themselves. For a codex you start yourself, pass "
+              "it as `codex -c 'notify=...'`, or put the line at the top of ~/.codex/config.toml, "
+              "before any [table] (after one it would belong to that table):", file=sys.stderr)
+        print(f"notify = {codex_notify()}")
     return 0
 
 
@@ -169,22 +182,23 @@ def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
     import os
 
-    from fleet_tui.adapters.hooks import claude_message, codex_message, parse_payload
+    from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
     from fleet_tui.adapters.inbox import drop_message, new_message_id
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
     if not inbox or not agent:
         return 0  # not running under fleet-tui
-    if args.tool == "claude":
-        msg = claude_message(parse_payload(sys.stdin.read()), agent, new_message_id(), time.time())
-    else:
-        payload = parse_payload(args.payload[-1]) if args.payload else {}
-        msg = codex_message(payload, agent, new_message_id(), time.time())
-    if msg is not None:
-        try:
+    try:
+        if args.tool == "claude":
+            payload = parse_payload(sys.stdin.read())
+            messages = claude_messages(payload, agent, new_message_id, time.time())
+        else:
+            payload = parse_payload(args.payload[-1]) if args.payload else {}
+            messages = codex_messages(payload, agent, new_message_id, time.time())
+        for msg in messages:
             drop_message(Path(inbox), msg)
-        except OSError:
-            return 0
+    except Exception:  # a hook must never fail the agent's CLI
+        return 0
     return 0
 
 
@@ -201,9 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=cmd_run, no_spawn=False, skip_corrupt=False)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="open the fleet (the default when no command is given)")
+    run = sub.add_parser("run", help="open the fleet (the default when no command is given): "
+                         "starts its daemon if none runs, then shows it")
     run.add_argument("--no-spawn", action="store_true",
-                     help="start the UI without starting the fleet's agents")
+                     help="if the daemon has to be started, start no agents (adopt running ones)")
     run.add_argument("--skip-corrupt", action="store_true",
                      help="when reopening a session log, skip corrupt records (with a warning)")
     run.set_defaults(func=cmd_run)
@@ -261,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("tool", choices=["claude", "codex"])
     hook.add_argument("payload", nargs="*", help="codex passes its JSON as the last argument")
     hook.set_defaults(func=cmd_hook)
+    add_parsers(sub)
     return parser
 
 
@@ -284,9 +300,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)  # already `file:line:col: path: message`
         return 1
-    except (EventLogError, UserError) as exc:
+    except (EventLogError, UserError, ControlError) as exc:
         print(f"fleet-tui: {exc}", file=sys.stderr)
         return 1
+    except NoFleet as exc:
+        print(f"fleet-tui: {exc}", file=sys.stderr)
+        return EXIT_NO_DAEMON
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -1,6 +1,6 @@
-"""Fleets of demo agents for tests on a real tmux server: the config pieces, an orchestrator
-factory bound to the test's private tmux socket, and a stand-in for a user answering the
-demo agents' permission questions."""
+"""Fleets of demo agents for tests on a real tmux server: the config pieces, a factory of
+in-process daemons (service + control socket) bound to the test's private tmux socket, and a
+stand-in for a user answering the demo agents' permission questions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 import yaml
 
 from fleet_tui.adapters.tmux import TmuxDriver, TmuxError
+from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
-from fleet_tui.orchestrator import Orchestrator
+from fleet_tui.daemon.main import Daemon
+from fleet_tui.daemon.service import FleetService
+from fleet_tui.ui.app import FleetApp
 
 PIPELINE = [{"name": "backlog"}, {"name": "ready"}, {"name": "in_progress", "roles": ["developer"]},
             {"name": "review", "roles": ["reviewer"]}, {"name": "done"}]
@@ -41,30 +44,28 @@ def fleet(*agents: dict[str, Any], stages: list[dict[str, Any]] | None = None,
             "approvals": [{"from": "review", "to": "done"}], **more}
 
 
-class Orchestrators:
-    """Makes orchestrators on the test's tmux server from a fleet (data); ``stop_all`` at the
-    end of the test stops every one made (the server itself is reaped by ``tmux_socket``)."""
+class Daemons:
+    """Makes in-process daemons on the test's tmux server from a fleet (data); ``stop_all`` at
+    the end of the test closes every one made (the server itself is reaped by ``tmux_socket``)."""
 
     def __init__(self, tmp_path: Path, socket: str) -> None:
         self.config = tmp_path / "fleet.yaml"
         self.socket = socket
-        self.made: list[Orchestrator] = []
+        self.made: list[Daemon] = []
 
-    def __call__(self, config: dict[str, Any] | None = None) -> Orchestrator:
+    def __call__(self, config: dict[str, Any] | None = None) -> Daemon:
         if config is not None or not self.config.exists():
             self.config.write_text(yaml.safe_dump(config or fleet(DEV, REV), sort_keys=False))
-        orch = Orchestrator(load_config(self.config))
-        orch.socket_name = self.socket
-        orch.driver = TmuxDriver(self.socket)
-        self.made.append(orch)
-        return orch
+        daemon = Daemon(load_config(self.config), driver=TmuxDriver(self.socket))
+        self.made.append(daemon)
+        return daemon
 
     def stop_all(self) -> None:
-        for orch in self.made:
-            orch.stop()
+        for daemon in self.made:
+            daemon.close()
 
 
-def answer_questions(orch: Orchestrator) -> None:
+def answer_questions(orch: FleetService) -> None:
     """Say yes to any agent whose pane ends at the demo's permission question. The pane is read
     from tmux now (the state may lag behind), so a question is answered once: a second "y"
     would be taken as the agent's next prompt, or as the answer to its next question."""
@@ -77,3 +78,10 @@ def answer_questions(orch: Orchestrator) -> None:
             continue  # not started yet, or gone meanwhile
         if rows and rows[-1].endswith(QUESTION):
             orch.driver.send_prompt(name, "y")
+
+
+def live_app(daemon: Daemon, spawn: bool = True) -> FleetApp:
+    """Start ``daemon`` and return the app as its client (over its socket and log)."""
+    daemon.start(spawn=spawn)
+    service = daemon.service
+    return FleetApp(LiveFleet(service.loaded, driver=service.driver))

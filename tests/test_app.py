@@ -1,16 +1,15 @@
-"""The app driven by keys (Textual Pilot) over a real orchestrator, tmux server and demo agents:
+"""The app driven by keys (Textual Pilot) as a client of a real daemon, tmux server and demo agents:
 every binding of the main screen, the dialogs behind them, the palette and a remapped key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fleet_tui.adapters.tmux import TmuxDriver
-from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
-from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
@@ -19,6 +18,7 @@ from fleet_tui.ui.spawn_dialog import SpawnScreen
 from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTaskScreen
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
+from tests.fleets import Daemons, live_app
 from tests.helpers import pilot_until
 
 pytestmark = pytest.mark.anyio
@@ -50,17 +50,16 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def app(tmp_path: Path, tmux_socket: str) -> FleetApp:
-    config = tmp_path / "fleet.yaml"
-    config.write_text(FLEET)
-    orch = Orchestrator(load_config(config))
-    orch.socket_name, orch.driver = tmux_socket, TmuxDriver(tmux_socket)
-    return FleetApp(orch)
+def app(tmp_path: Path, tmux_socket: str) -> Iterator[FleetApp]:
+    (tmp_path / "fleet.yaml").write_text(FLEET)
+    daemons = Daemons(tmp_path, tmux_socket)
+    yield live_app(daemons())
+    daemons.stop_all()
 
 
 
 def _events(app: FleetApp, kind: type[ev.Event]) -> list[ev.Event]:
-    return [e for e in app.orchestrator.state.timeline if isinstance(e, kind)]
+    return [e for e in app.fleet.state.timeline if isinstance(e, kind)]
 
 
 async def _type(pilot, text: str) -> None:
@@ -72,7 +71,7 @@ async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, t
         grid = app.query_one(AgentGrid)
         await pilot_until(pilot, lambda: set(grid.cards) == {"one", "two"})
         assert app.theme == "fleet-dark"
-        config = app.orchestrator.loaded.path
+        config = app.fleet.loaded.path
         config.write_text(config.read_text() + "theme: fleet-contrast\n")
         await pilot_until(pilot, lambda: app.theme == "fleet-contrast")
         header = str(app.query_one("#header").render())
@@ -87,7 +86,7 @@ async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, t
         assert isinstance(app.screen, QuitScreen)
         await pilot.press("tab")  # moves between the dialog's buttons, not the app's areas
         assert isinstance(app.screen, QuitScreen) and app.query_one("#areas").current == "grid"
-        assert app.screen.focused is not None and app.screen.focused.id == "kill"
+        assert app.screen.focused is not None and app.screen.focused.id == "stop"
         await pilot.press("shift+tab")
         await pilot.press("enter")
         await pilot_until(pilot, lambda: not app.is_running)
@@ -95,10 +94,10 @@ async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, t
 
 
 async def test_agent_keys(app: FleetApp) -> None:
-    state = app.orchestrator.state
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(AgentGrid)
         await pilot_until(pilot, lambda: set(grid.cards) == {"one", "two"} and grid.focused_agent() == "one")
+        state = app.fleet.state  # the fold of the daemon's log, once connected
 
         # arrows and hjkl move focus; cards sit side by side at 120 columns
         await pilot.press("l")
@@ -181,10 +180,8 @@ async def test_agent_keys(app: FleetApp) -> None:
 
 
 async def test_board_keys(app: FleetApp) -> None:
-    state = app.orchestrator.state
-
     def pending() -> list[str]:
-        return sorted(t.id for t in state.tasks.values() if t.pending_approvals)
+        return sorted(t.id for t in app.fleet.state.tasks.values() if t.pending_approvals)
 
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot_until(pilot, lambda: pending() == ["T1", "T2"], tries=600)
@@ -194,7 +191,7 @@ async def test_board_keys(app: FleetApp) -> None:
         await pilot.press("a")
         await pilot_until(pilot, lambda: len(pending()) == 1)
         approved = next(t for t in ("T1", "T2") if t not in pending())
-        assert state.tasks[approved].column == "done"
+        assert app.fleet.state.tasks[approved].column == "done"
         denied = pending()[0]
         await pilot.press("D")
         assert isinstance(app.screen, PromptScreen)
@@ -202,15 +199,15 @@ async def test_board_keys(app: FleetApp) -> None:
         await pilot.press("ctrl+d")
         await pilot_until(pilot, lambda: any(e.comment == "not yet" for e in _events(app, ev.ApprovalDenied)))
         assert [e.source for e in _events(app, ev.ApprovalGranted)] == [ev.SOURCE_USER]
-        assert state.tasks[denied].column != "done"
+        assert app.fleet.state.tasks[denied].column != "done"
 
         # t: a new task, routed like any other
         await pilot.press("t")
         assert isinstance(app.screen, NewTaskScreen)
         await _type(pilot, "Write docs")
         await pilot.press("ctrl+d")
-        await pilot_until(pilot, lambda: "T3" in state.tasks)
-        assert state.tasks["T3"].title == "Write docs"
+        await pilot_until(pilot, lambda: "T3" in app.fleet.state.tasks)
+        assert app.fleet.state.tasks["T3"].title == "Write docs"
         assert [e.source for e in _events(app, ev.TaskCreated) if e.task == "T3"] == [ev.SOURCE_USER]
 
         # m: move the approved task from done to blocked
@@ -219,13 +216,13 @@ async def test_board_keys(app: FleetApp) -> None:
         await pilot.press("m")
         assert isinstance(app.screen, MoveTaskScreen)
         await pilot.press("end", "enter")
-        await pilot_until(pilot, lambda: state.tasks[approved].column == "blocked")
+        await pilot_until(pilot, lambda: app.fleet.state.tasks[approved].column == "blocked")
 
         # A: give it to the agent focused last on the grid (one)
         app.query_one("#col-blocked").focus()
         await pilot.press("down")
         await pilot.press("A")
-        await pilot_until(pilot, lambda: state.tasks[approved].assignee == "one")
+        await pilot_until(pilot, lambda: app.fleet.state.tasks[approved].assignee == "one")
         assigned = [e for e in _events(app, ev.TaskAssigned) if e.task == approved and e.agent == "one"]
         assert assigned[-1].source == ev.SOURCE_USER and "by the user" in assigned[-1].reason
         await pilot_until(pilot, lambda: any(e.task == approved and e.agent == "one"

@@ -63,7 +63,25 @@ def test_config_search_order_env_then_cwd(tmp_path: Path) -> None:
     other.write_text("fleet: env\nagents:\n  - {name: a, command: [x]}\n")
     assert fleet("validate", cwd=tmp_path).stdout == "ok: 0 agents, 0 tasks\n"
     out = fleet("validate", cwd=tmp_path, env={"FLEET_CONFIG": str(other)})
-    assert out.stdout == "ok: 1 agents, 0 tasks\n"
+    assert out.stdout.splitlines()[0] == "ok: 1 agents, 0 tasks"
+
+
+def test_validate_says_each_agents_preset_and_model(tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text(
+        "fleet: f\nagents:\n"
+        "  - {name: c, command: [/opt/bin/claude], model: opus}\n"
+        "  - {name: x, command: [codex, --model, o3, -c, 'notify=[\"n\"]'], model: gpt-5}\n"
+        "  - {name: s, command: [bash], replicas: 2}\n"
+        "  - {name: d, command: [python, agent.py], preset: demo, model: m1}\n")
+    out = fleet("validate", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1:] == [
+        "  c: preset claude (from the program name), model: opus (--model), hooks: added at spawn",
+        "  x: preset codex (from the program name), model: gpt-5 (the command's own --model wins),"
+        " hooks: none (the command sets its own)",
+        "  s x2: preset shell (from the program name), model: the CLI's default",
+        "  d: preset demo (set), model: m1 ($FLEET_MODEL only)",
+    ]
 
 
 def test_schema_is_json_schema_of_fleet_yaml() -> None:

@@ -13,9 +13,8 @@ import pytest
 
 from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.core import events as ev
-from fleet_tui.orchestrator import Orchestrator
-from fleet_tui.ui.app import FleetApp
-from tests.fleets import DEV, PIPELINE, REV, Orchestrators, answer_questions, demo_agent, fleet
+from fleet_tui.daemon.service import FleetService
+from tests.fleets import DEV, PIPELINE, REV, Daemons, answer_questions, demo_agent, fleet, live_app
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +27,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _until(pilot, orch: Orchestrator, check: Callable[[], object], what: str) -> None:
+async def _until(pilot, orch: FleetService, check: Callable[[], object], what: str) -> None:
     """Poll ``check`` while answering the agents' questions as a user would."""
     for _ in range(600):
         if check():
@@ -40,10 +39,11 @@ async def _until(pilot, orch: Orchestrator, check: Callable[[], object], what: s
 
 async def test_a_task_goes_from_ready_to_done_with_every_decision_logged(
         tmp_path: Path, tmux_socket: str) -> None:
-    made = Orchestrators(tmp_path, tmux_socket)
-    orch = made(fleet(DEV, REV, REL, stages=STAGES, approvals=[{"from": "review", "to": "release"}]))
+    made = Daemons(tmp_path, tmux_socket)
+    daemon = made(fleet(DEV, REV, REL, stages=STAGES, approvals=[{"from": "review", "to": "release"}]))
+    orch = daemon.service
     t1 = lambda: orch.state.tasks.get("T1")  # noqa: E731
-    app = FleetApp(orch)
+    app = live_app(daemon)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await _until(pilot, orch, lambda: (task := t1()) and task.pending_approvals, "the gate")

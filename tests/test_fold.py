@@ -206,3 +206,9 @@ def test_tasks_assignment_notes_approvals_and_costs() -> None:
     assert t1.cost.tokens == 15 and state.agents["dev"].cost.usd == 0.5 and state.cost.usd == 0.5
     fold(state, ev.ApprovalGranted(task="T1", approval="A1", source="user"))
     assert state.pending_approvals() == []
+
+
+def test_every_event_type_has_a_fold_handler() -> None:
+    from fleet_tui.core.fold import HANDLERS
+
+    assert set(ev.EVENT_TYPES) == set(HANDLERS)

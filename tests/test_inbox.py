@@ -127,11 +127,12 @@ def test_emit_writes_one_message_and_returns_without_a_running_fleet(tmp_path: P
         "task.done", "dev", "T1", "ready for review", {"kind": "handoff"})
 
 
-def test_emit_outside_an_agent_is_a_one_line_error() -> None:
+def test_emit_outside_an_agent_with_no_fleet_running_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "fleet.yaml").write_text("fleet: idle\nagents: [{name: a, command: [sleep, '9']}]\n")
     env = {k: v for k, v in os.environ.items() if k != "FLEET_INBOX"}
-    out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", "status", "idle"],
+    out = subprocess.run([sys.executable, "-m", "fleet_tui.cli", "emit", "status", "idle"], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=30)
-    assert out.returncode == 1 and "FLEET_INBOX is not set" in out.stderr
+    assert out.returncode == 3 and "no daemon is running for fleet 'idle'" in out.stderr
     assert out.stderr.count("\n") == 1
 
 

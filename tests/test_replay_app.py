@@ -23,7 +23,7 @@ from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.replay_app import ReplayApp, ReplayFleet
 from fleet_tui.ui.replay_bar import ReplayBar
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
-from tests.fleets import DEV, REV, Orchestrators, answer_questions, fleet
+from tests.fleets import DEV, REV, Daemons, answer_questions, fleet
 from tests.helpers import pilot_until, retry_until
 
 
@@ -39,9 +39,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FleetState
     old_home = os.environ.get("FLEET_HOME")
     os.environ["FLEET_HOME"] = str(tmp / "home")
     socket = f"fleet-test-replay-{uuid.uuid4().hex[:8]}"
-    make = Orchestrators(tmp, socket)
+    make = Daemons(tmp, socket)
     try:
-        orch = make(fleet(DEV, REV))
+        orch = make(fleet(DEV, REV)).service
         orch.start()
 
         def gate() -> str | None:
@@ -51,7 +51,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FleetState
 
         approval = retry_until(gate, timeout=60, interval=0.1,
                                message=f"the review gate {orch.state.tasks} {orch.state.agents}")
-        orch.decide("T1", approval, True, "ship it")
+        orch.ops.decide("T1", approval, True, "ship it")
         retry_until(lambda: orch.state.tasks["T1"].column == "done", timeout=10)
         orch.submit(ev.Alert(kind="budget", agent="dev", message="dev: over budget"))  # for `e`
         orch.stop(kill_agents=True)
@@ -98,7 +98,7 @@ async def test_replay_keys(recorded) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             bar = app.main.query_one(ReplayBar)
             await pilot.press("end")
-            assert cursor.at_end and app.orchestrator.state == final
+            assert cursor.at_end and app.fleet.state == final
             grid = app.main.query_one(AgentGrid)
             await pilot.pause(0.2)
             assert set(grid.cards) == set(final.agents)

@@ -1,12 +1,13 @@
 """A fleet without tmux for pure rule tests: folds events and applies the rules' reactions
-the way the orchestrator does, keeping the log and the commands (prompts, pauses, restarts)."""
+the way the daemon does (``core.rules.settle``), keeping the log and the commands (prompts,
+pauses, restarts)."""
 
 from __future__ import annotations
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold
-from fleet_tui.core.routing import GatePolicy, Prompt, RoutingPolicy, StagePolicy, assign_ready
-from fleet_tui.core.rules import Command, FleetPolicy, react
+from fleet_tui.core.routing import GatePolicy, Prompt, RoutingPolicy, StagePolicy
+from fleet_tui.core.rules import Command, FleetPolicy, settle
 from fleet_tui.core.state import IDLE, WORKING, FleetState
 
 POLICY = RoutingPolicy(
@@ -25,7 +26,7 @@ class World:
         self.rules = FleetPolicy(routing=policy, **rules)  # type: ignore[arg-type]
         self.log: list[ev.Event] = []
         self.commands: list[Command] = []
-        #: Agents the user is stopping, as the orchestrator tracks them.
+        #: Agents the user is stopping, as the daemon tracks them.
         self.stopping: set[str] = set()
         self.now = 0.0
 
@@ -37,21 +38,17 @@ class World:
         return [e for e in self.log if isinstance(e, kind)]
 
     def apply(self, *events: ev.Event) -> None:
-        queue = list(events)
-        while queue:
-            event = queue.pop(0)
-            event.seq = len(self.log) + 1
-            self.now += 1.0
-            event.ts = event.ts or self.now
-            fold(self.state, event)
-            self.log.append(event)
-            reactions, commands = react(self.state, self.rules, event, stopping=self.stopping)
-            self.commands += commands
-            queue += reactions
-            if not queue:
-                more, prompts = assign_ready(self.state, self.policy)
-                self.commands += prompts
-                queue += more
+        """Append each event and settle it, as the daemon does."""
+        for event in events:
+            self._record(event)
+            self.commands += settle(self.state, self.rules, event, self._record, stopping=self.stopping)
+
+    def _record(self, event: ev.Event) -> None:
+        event.seq = len(self.log) + 1
+        self.now += 1.0
+        event.ts = event.ts or self.now
+        fold(self.state, event)
+        self.log.append(event)
 
     def idle(self, agent: str) -> None:
         self.apply(ev.AgentStatus(agent=agent, status=IDLE))

@@ -91,7 +91,10 @@ class PaneInfo:
 
 
 def socket_name_for(fleet_name: str, config_path: str | os.PathLike[str]) -> str:
-    """``fleet-<name>-<8 hex of the absolute config path>``: one private server per fleet file."""
+    """``fleet-<name>-<8 hex of the absolute config path>``: one private server per fleet file
+    (``$FLEET_TMUX_SOCKET`` names another, e.g. a test's own server)."""
+    if os.environ.get("FLEET_TMUX_SOCKET"):
+        return os.environ["FLEET_TMUX_SOCKET"]
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", fleet_name).strip("-")[:40] or "fleet"
     digest = hashlib.sha256(str(Path(config_path).expanduser().absolute()).encode()).hexdigest()
     return f"fleet-{slug}-{digest[:8]}"

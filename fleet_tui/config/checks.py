@@ -18,7 +18,7 @@ import msgspec
 from fleet_tui.config.actions import KNOWN_ACTIONS
 from fleet_tui.config.resolve import agent_names
 from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
-from fleet_tui.core.events import EVENTS_BY_TYPE, AgentOutput
+from fleet_tui.core.events import EVENTS_BY_TYPE
 
 Problem = tuple[tuple[Any, ...], str, bool]
 
@@ -107,9 +107,9 @@ def _subscriptions(spec: AgentSpec, at: tuple[Any, ...]) -> Problem | None:
         if event is None:
             hint = _hint(sub.event, EVENTS_BY_TYPE, "event types")
             return (*at, "subscribe", j, "event"), f"unknown event type '{sub.event}' ({hint})", False
-        if event is AgentOutput:
+        if not event.reacts:
             return ((*at, "subscribe", j, "event"),
-                    "agent.output cannot be subscribed to (pane output prompts nobody)", False)
+                    f"{sub.event} cannot be subscribed to (pane output prompts nobody)", False)
         fields = [f.encode_name for f in msgspec.structs.fields(event)]
         for key in sub.where:
             if key not in fields:

@@ -12,9 +12,13 @@ shows its input box even while it works, so an idle pattern may match a working 
 ``patterns_for`` overlays an agent's own ``status_patterns``: each non-empty list there
 replaces the preset's list. Preset ``none`` has only the generic waiting signs (a numbered
 menu with a cursor, a yes/no question or "press enter" at the bottom; ``GENERIC_WAITING``).
+``infer_preset`` names the preset an agent gets when its fleet.yaml sets none: the one its
+program is known by (``claude``, ``codex``, ``aider``, ``gemini``, ``opencode``, a shell).
 """
 
 from __future__ import annotations
+
+import re
 
 from fleet_tui.config.schema import StatusPatterns
 
@@ -118,3 +122,22 @@ def patterns_for(preset: str, override: StatusPatterns | None = None) -> StatusP
         idle=list(mine.idle or base.idle),
         done=list(mine.done or base.done),
     )
+
+
+#: Program names (the command's first word, without folder or ``.exe``/``.cmd``) -> preset.
+PROGRAM_PRESETS = {
+    "claude": "claude", "codex": "codex", "aider": "aider", "gemini": "gemini",
+    "opencode": "opencode",
+    **{shell: "shell" for shell in ("sh", "bash", "zsh", "fish", "dash", "ksh", "mksh", "tcsh",
+                                    "csh", "nu", "xonsh", "pwsh")},
+}
+
+
+def infer_preset(command: list[str]) -> str:
+    """The preset for an agent that names none: its program's (``none`` if not known).
+    A login shell's ``-bash`` counts as ``bash``."""
+    if not command:
+        return "none"
+    program = re.split(r"[/\\]", command[0])[-1].lstrip("-").lower()
+    program = re.sub(r"\.(exe|cmd|bat|js|mjs)$", "", program)
+    return PROGRAM_PRESETS.get(program, "none")

@@ -2,7 +2,9 @@
 
 ``replicas: N`` becomes agents ``name-1..N``; relative ``cwd`` is taken from the config file's
 folder; env is defaults.env overlaid with the agent's env, and a budget the defaults' budget
-overlaid limit by limit with the agent's; durations become seconds.
+overlaid limit by limit with the agent's; durations become seconds. The preset follows from
+the program when unset, and the command gets its CLI's model option and hooks
+(``fleet_tui.config.agent_cli``). ``describe_agents`` says all that in lines for ``validate``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from fleet_tui.config.agent_cli import MODEL_OPTIONS, has_option, hooks_added, launch_argv
+from fleet_tui.config.presets import infer_preset
 from fleet_tui.config.schema import (
     AgentSpec,
     Budget,
@@ -49,22 +53,25 @@ class AgentLaunch(msgspec.Struct, kw_only=True):
 
 
 def resolve_agent(
-    spec: AgentSpec, config: FleetConfig, base_dir: Path, name: str | None = None
+    spec: AgentSpec, config: FleetConfig, base_dir: Path, name: str | None = None,
+    hook: list[str] | None = None,
 ) -> AgentLaunch:
+    """``hook``: how the agent's CLI calls ``fleet-tui hook`` (default: this interpreter)."""
     d = config.defaults
     cwd = Path(spec.cwd if spec.cwd != "." else d.cwd).expanduser()
     if not cwd.is_absolute():
         cwd = (base_dir / cwd).resolve()
+    preset = spec.preset or infer_preset(spec.command)
     return AgentLaunch(
         name=name or spec.name,
         template=spec.name,
-        command=list(spec.command),
+        command=launch_argv(preset, list(spec.command), spec.model, hook),
         roles=list(spec.roles),
         cwd=str(cwd),
         env={**d.env, **spec.env},
         model=spec.model,
         prompt=spec.prompt,
-        preset=spec.preset,
+        preset=preset,
         status_patterns=spec.status_patterns,
         budget=_budget(d.budget, spec.budget),
         max_tasks=spec.max_tasks if spec.max_tasks is not None else d.max_tasks,
@@ -100,3 +107,27 @@ def resolve_agents(config: FleetConfig, base_dir: Path, autostart_only: bool = T
         if spec.autostart or not autostart_only
         for name in agent_names(spec)
     ]
+
+
+def describe_agents(config: FleetConfig) -> list[str]:
+    """One line per agent entry: its preset (and whether it was inferred), its model and how
+    the model reaches the CLI, and for claude and codex whether fleet-tui adds its hooks."""
+    lines = []
+    for spec in config.agents:
+        preset = spec.preset or infer_preset(spec.command)
+        how = "set" if spec.preset else "from the program name"
+        if not spec.model:
+            model = "model: the CLI's default"
+        elif preset in MODEL_OPTIONS and has_option(spec.command, MODEL_OPTIONS[preset]):
+            model = f"model: {spec.model} (the command's own {MODEL_OPTIONS[preset][0]} wins)"
+        elif preset in MODEL_OPTIONS:
+            model = f"model: {spec.model} ({MODEL_OPTIONS[preset][0]})"
+        else:
+            model = f"model: {spec.model} ($FLEET_MODEL only)"
+        count = f" x{spec.replicas}" if spec.replicas > 1 else ""
+        hooks = ""
+        if preset in ("claude", "codex"):
+            hooks = (", hooks: added at spawn" if hooks_added(preset, spec.command)
+                     else ", hooks: none (the command sets its own)")
+        lines.append(f"  {spec.name}{count}: preset {preset} ({how}), {model}{hooks}")
+    return lines

@@ -11,10 +11,12 @@ from typing import Literal
 
 import msgspec
 
+from fleet_tui.core.costs import Price
+
 Duration = int | float | str
 
-#: Built-in status pattern sets (see ``fleet_tui.config.presets``).
-Preset = Literal["claude", "codex", "aider", "shell", "demo", "none"]
+#: Built-in presets (see ``fleet_tui.config.presets`` and ``fleet_tui.config.agent_cli``).
+Preset = Literal["claude", "codex", "aider", "gemini", "opencode", "shell", "demo", "none"]
 
 RestartPolicy = Literal["never", "on-failure", "always"]
 
@@ -54,7 +56,10 @@ class Subscription(Strict):
 
 
 class AgentSpec(Strict):
-    """One agent (or ``replicas`` of it, named ``name-1..N``)."""
+    """One agent (or ``replicas`` of it, named ``name-1..N``). ``preset`` (how its screen is
+    read, how it is told its model, its hooks) follows from the program's name when unset:
+    ``claude``, ``codex``, ``aider``, ``gemini``, ``opencode``, a shell. ``model`` is passed as
+    the CLI's own option (``--model``) for those presets unless the command has one."""
 
     name: str
     command: list[str]
@@ -63,7 +68,7 @@ class AgentSpec(Strict):
     env: dict[str, str] = {}
     model: str = ""
     prompt: str = ""
-    preset: Preset = "none"
+    preset: Preset | None = None
     status_patterns: StatusPatterns | None = None
     budget: Budget | None = None
     replicas: int = 1
@@ -137,7 +142,9 @@ class Approval(Strict):
 
 
 class FleetConfig(Strict):
-    """A fleet: its agents, seed tasks, routing, approval gates and look."""
+    """A fleet: its agents, seed tasks, routing, approval gates and look. ``prices`` are US
+    dollars per million tokens by model id prefix (``claude-sonnet-4-5: {input: 3, output:
+    15}``), over the built-in list prices; agents' real usage is costed with them."""
 
     fleet: str
     agents: list[AgentSpec] = []
@@ -147,6 +154,7 @@ class FleetConfig(Strict):
     approvals: list[Approval] = []
     theme: str = "fleet-dark"
     keymap: dict[str, str] = {}
+    prices: dict[str, Price] = {}
 
 
 def duration_seconds(value: Duration) -> float:

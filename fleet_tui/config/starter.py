@@ -23,29 +23,29 @@ agents:
   - name: demo
     roles: [developer]
     command: ["python", "-m", "fleet_tui.demo_agent", "--role", "developer"]
-    preset: demo         # how to read its screen: claude | codex | aider | shell | demo | none
+    preset: demo         # claude | codex | aider | gemini | opencode | shell | demo | none
+                         # (unset: follows from the program's name)
     model: demo
 
-  # Claude Code (needs `claude` installed and logged in). `fleet-tui hooks claude` prints
-  # the settings that make it report its status exactly.
+  # Claude Code (needs `claude` installed and logged in). fleet-tui passes it `--model` and
+  # its own hooks (`--settings`) at spawn: no settings file to edit; costs come from its
+  # transcript.
   # - name: claude
   #   roles: [developer, reviewer]
   #   command: ["claude"]
-  #   preset: claude
-  #   model: claude-sonnet
+  #   model: sonnet
   #   budget: {usd: 5.0}   # pause it once it has cost this much
 
   # OpenAI Codex CLI (needs `codex` installed and logged in).
   # - name: codex
   #   roles: [developer]
   #   command: ["codex"]
-  #   preset: codex
+  #   model: gpt-5-codex
 
   # aider (needs an API key in its environment), two copies named aider-1 and aider-2.
   # - name: aider
   #   roles: [developer]
   #   command: ["aider", "--no-auto-commits"]
-  #   preset: aider
   #   replicas: 2
 
   # Any program: a script that runs your tests when prompted. Commands are argv lists,

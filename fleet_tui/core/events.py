@@ -13,7 +13,7 @@ is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not kno
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 import msgspec
 
@@ -44,8 +44,16 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
     #: idempotent across restarts.
     ref: str = ""
 
+    #: The client (UI, command line, browser) through which a person caused this event; empty
+    #: for everything the daemon, agents and hooks cause.
+    client: str = ""
+
     #: Chatty events are group-committed; everything else is fsynced before append returns.
     chatty: ClassVar[bool] = False
+    #: What the event means to the rest of the system: whether the timeline keeps it, and
+    #: whether the rules react to it (pane contents do neither: they are not happenings).
+    in_timeline: ClassVar[bool] = True
+    reacts: ClassVar[bool] = True
 
     @property
     def type_name(self) -> str:
@@ -71,6 +79,13 @@ class ConfigLoaded(Event, tag="config.loaded"):
     agents: list[str] = []
     tasks: int = 0
     digest: str = ""
+
+
+class DaemonStopped(Event, tag="daemon.stopped"):
+    """The fleet's daemon stopped on purpose (a person asked); ``agents_killed`` says whether
+    the agents were stopped with it. A client seeing it does not start the daemon again."""
+
+    agents_killed: bool = False
 
 
 class Error(Event, tag="error"):
@@ -131,6 +146,8 @@ class AgentOutput(Event, tag="agent.output"):
     Text keeps the pane's ANSI SGR colour codes."""
 
     chatty: ClassVar[bool] = True
+    in_timeline: ClassVar[bool] = False
+    reacts: ClassVar[bool] = False
 
     agent: str
     changes: list[tuple[int, str]] = []
@@ -152,6 +169,26 @@ class AgentStatus(Event, tag="agent.status"):
     status: str
     explicit: bool = False
     reason: str = ""
+
+
+class AgentSession(Event, tag="agent.session"):
+    """The agent CLI's own session, as its hooks report it: ``tool`` (``claude``, ``codex``),
+    its ``session_id``, the ``transcript`` file it writes (where its costs are read), and the
+    ``model`` it says it runs, when it says."""
+
+    agent: str
+    tool: str = ""
+    session_id: str = ""
+    transcript: str = ""
+    model: str = ""
+
+
+class AgentTouched(Event, tag="agent.touched"):
+    """The agent edited ``path`` (its CLI's hook saw a file-editing tool finish)."""
+
+    agent: str
+    path: str
+    tool: str = ""
 
 
 class AgentPaused(Event, tag="agent.paused"):
@@ -284,23 +321,35 @@ class ApprovalDenied(Event, tag="approval.denied"):
 
 
 class CostReported(Event, tag="cost.reported"):
+    """Tokens spent and what they cost. ``input_tokens`` is fresh input; prompt-cache writes
+    and reads are counted apart. ``message`` names the model call in the agent's transcript
+    (one call may be reported in several parts as its usage grows); ``sidechain`` calls were
+    made by one of the agent's sub-agents (so their model is not the agent's)."""
+
     agent: str | None = None
     task: str | None = None
     model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
     usd: float = 0.0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+    message: str = ""
+    sidechain: bool = False
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     LogHeader,
     ConfigLoaded,
+    DaemonStopped,
     Error,
     Alert,
     AgentSpawned,
     AgentStarted,
     AgentOutput,
     AgentStatus,
+    AgentSession,
+    AgentTouched,
     AgentPaused,
     AgentResumed,
     AgentPrompted,
@@ -320,11 +369,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CostReported,
 )
 
-#: The tagged union, for ``msgspec.json.Decoder(AnyEvent)``.
-AnyEvent = LogHeader | ConfigLoaded | Error | Alert | AgentSpawned | AgentStarted | AgentOutput | \
-    AgentStatus | AgentPaused | AgentResumed | AgentPrompted | AgentExited | AgentRestarting | \
-    AgentKilled | AgentLost | TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskReported | \
-    TaskNote | ApprovalRequested | ApprovalGranted | ApprovalDenied | CostReported
+#: The tagged union of ``EVENT_TYPES`` (one list to keep), for ``msgspec.json.Decoder(AnyEvent)``.
+AnyEvent = Union[EVENT_TYPES]  # type: ignore[valid-type]  # noqa: UP007
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls for cls in EVENT_TYPES  # type: ignore[misc]

@@ -25,9 +25,6 @@ from fleet_tui.core.state import (
     TaskState,
 )
 
-#: Events the timeline does not keep (they are the pane contents, not happenings).
-_NOT_IN_TIMELINE = (ev.AgentOutput,)
-
 
 def _agent(state: FleetState, name: str | None) -> AgentState | None:
     if name is None:
@@ -70,6 +67,11 @@ def _on_header(state: FleetState, e: ev.LogHeader) -> None:
 def _on_config(state: FleetState, e: ev.ConfigLoaded) -> None:
     if e.fleet:
         state.fleet = e.fleet
+    state.stopped = False  # a daemon (re)started
+
+
+def _on_daemon_stopped(state: FleetState, e: ev.DaemonStopped) -> None:
+    state.stopped = True
 
 
 def _on_error(state: FleetState, e: ev.Error) -> None:
@@ -356,25 +358,54 @@ def _on_approval_decided(state: FleetState, e: ev.ApprovalGranted | ev.ApprovalD
     task.updated_at = e.ts
 
 
+#: How many edited paths an agent remembers.
+TOUCHED_LIMIT = 200
+
+
+def _on_session(state: FleetState, e: ev.AgentSession) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    agent.session_tool = e.tool or agent.session_tool
+    agent.session_id = e.session_id or agent.session_id
+    agent.transcript = e.transcript or agent.transcript
+    agent.model_reported = e.model or agent.model_reported
+
+
+def _on_touched(state: FleetState, e: ev.AgentTouched) -> None:
+    agent = _agent(state, e.agent)
+    if agent is None:
+        return
+    if e.path in agent.touched:
+        agent.touched.remove(e.path)
+    agent.touched.append(e.path)
+    del agent.touched[:-TOUCHED_LIMIT]
+
+
 def _on_cost(state: FleetState, e: ev.CostReported) -> None:
     state.cost.add(e.input_tokens, e.output_tokens, e.usd)
     agent = _agent(state, e.agent)
     if agent is not None:
         agent.cost.add(e.input_tokens, e.output_tokens, e.usd)
+        if not e.sidechain:
+            agent.model_reported = e.model or agent.model_reported
     task = state.tasks.get(e.task) if e.task is not None else None
     if task is not None:
         task.cost.add(e.input_tokens, e.output_tokens, e.usd)
 
 
-_HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
+HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.LogHeader: _on_header,
     ev.ConfigLoaded: _on_config,
+    ev.DaemonStopped: _on_daemon_stopped,
     ev.Error: _on_error,
     ev.Alert: _on_alert,
     ev.AgentSpawned: _on_spawned,
     ev.AgentStarted: _on_started,
     ev.AgentOutput: _on_output,
     ev.AgentStatus: _on_status,
+    ev.AgentSession: _on_session,
+    ev.AgentTouched: _on_touched,
     ev.AgentPaused: _on_paused,
     ev.AgentResumed: _on_resumed,
     ev.AgentPrompted: _on_prompted,
@@ -397,7 +428,7 @@ _HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
 
 def fold(state: FleetState, event: ev.Event | ev.UnknownEvent) -> FleetState:
     """Apply one event to ``state`` (in place) and return it. Unknown events change nothing."""
-    handler = _HANDLERS.get(type(event))
+    handler = HANDLERS.get(type(event))
     if handler is None:
         return state
     handler(state, event)  # type: ignore[arg-type]
@@ -406,7 +437,7 @@ def fold(state: FleetState, event: ev.Event | ev.UnknownEvent) -> FleetState:
     if not state.first_ts:
         state.first_ts = event.ts
     state.last_ts = event.ts
-    if not isinstance(event, _NOT_IN_TIMELINE):
+    if event.in_timeline:
         state.timeline.append(event)
     return state
 
@@ -415,7 +446,7 @@ def fold_all(events: Iterable[ev.Event | ev.UnknownEvent], state: FleetState | N
     """Fold a sequence of events into ``state`` (a new FleetState when None)."""
     if state is None:
         state = FleetState()
-    handlers = _HANDLERS
+    handlers = HANDLERS
     timeline_append = state.timeline.append
     count = 0
     last = None
@@ -428,7 +459,7 @@ def fold_all(events: Iterable[ev.Event | ev.UnknownEvent], state: FleetState | N
         last = event
         if not state.first_ts:
             state.first_ts = event.ts
-        if type(event) is not ev.AgentOutput:
+        if event.in_timeline:
             timeline_append(event)
     if last is not None:
         state.events += count

@@ -16,8 +16,9 @@ from fleet_tui.core import events as ev
 #: Statuses an agent may claim for itself.
 AGENT_STATUSES = ("working", "idle", "waiting", "done")
 
-#: Message types agents may send.
-MESSAGE_TYPES = ("status", "task.done", "task.blocked", "task.note", "task.created", "cost")
+#: Message types agents may send (``session`` and ``touched`` come from hooks).
+MESSAGE_TYPES = ("status", "task.done", "task.blocked", "task.note", "task.created", "cost",
+                 "session", "touched")
 
 
 class InboxMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -87,7 +88,20 @@ def _events_for(msg: InboxMessage) -> list[ev.Event]:
     if kind == "cost":
         return [ev.CostReported(agent=agent, task=msg.task, model=msg.data.get("model", ""),
                                 input_tokens=_int(msg, "input_tokens"),
-                                output_tokens=_int(msg, "output_tokens"), usd=_float(msg, "usd"))]
+                                output_tokens=_int(msg, "output_tokens"), usd=_float(msg, "usd"),
+                                cache_creation_tokens=_int(msg, "cache_creation_tokens"),
+                                cache_read_tokens=_int(msg, "cache_read_tokens"))]
+    if kind == "session":
+        transcript = msg.data.get("transcript", "")
+        if transcript and not (transcript.startswith("/") and transcript.endswith(".jsonl")):
+            raise InboxRejected(f"a session transcript must be an absolute .jsonl path, got {transcript!r}")
+        return [ev.AgentSession(agent=agent, tool=msg.data.get("tool", ""),
+                                session_id=msg.data.get("session_id", ""), transcript=transcript,
+                                model=msg.data.get("model", ""))]
+    if kind == "touched":
+        if not msg.data.get("path"):
+            raise InboxRejected("touched needs a path (--data path=...)")
+        return [ev.AgentTouched(agent=agent, path=msg.data["path"], tool=msg.data.get("tool", ""))]
     if kind.startswith("approval."):
         raise InboxRejected(f"{kind} from {agent or 'an agent'} refused: only the user can decide "
                             "an approval gate", security=True)

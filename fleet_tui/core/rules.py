@@ -1,4 +1,4 @@
-"""Every pure rule the orchestrator applies to an appended event, in one place and order.
+"""Every pure rule the daemon applies to an appended event, in one place and order.
 
 ``react`` gives the events to append next (each a decision with its reason) and the commands
 that are I/O (``Prompt``, ``Pause``, ``Restart``), for one event already folded into the state:
@@ -8,7 +8,7 @@ that are I/O (``Prompt``, ``Pause``, ``Restart``), for one event already folded 
 3. exits: an alert, a restart, once routing has blocked the tasks held (``core/failures.py``);
 4. subscriptions: prompts to subscribed agents (``core/subscriptions.py``);
 5. budgets: alerts and pauses for limits gone over, measured at the event's time
-   (``core/budgets.py``; the orchestrator also checks them every second, for the minutes).
+   (``core/budgets.py``; the daemon's command runner also checks them every second, for the minutes).
 
 All of them look at the same state (the event folded, none of the reactions yet).
 
@@ -19,14 +19,14 @@ alerts, budget pauses and restarts (each asked for per agent) still happen.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import msgspec
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.budgets import BudgetPolicy, Pause, check_budgets
 from fleet_tui.core.failures import Restart, RestartPolicy, on_exit, on_stall
-from fleet_tui.core.routing import Prompt, RoutingPolicy, on_event
+from fleet_tui.core.routing import Prompt, RoutingPolicy, assign_ready, on_event
 from fleet_tui.core.state import FleetState
 from fleet_tui.core.subscriptions import SubscriptionPolicy, subscription_prompts
 
@@ -63,3 +63,25 @@ def react(state: FleetState, policy: FleetPolicy, event: ev.Event, *,
         commands += subscription_prompts(state, policy.subscriptions, event)
     alerts, pauses = check_budgets(state, policy.budgets, event.ts)
     return events + alerts, commands + pauses
+
+
+def settle(state: FleetState, policy: FleetPolicy, first: ev.Event, record: Callable[[ev.Event], None],
+           *, stopping: Collection[str] = ()) -> list[Command]:
+    """Everything ``first`` (already folded) leads to: the rules' reactions, each passed to
+    ``record`` (which appends and folds it) and reacted to in turn, then the assignments of
+    ready tasks once nothing more follows. Returns the commands to carry out, in order."""
+    if not first.reacts:
+        return []
+    commands: list[Command] = []
+    pending = [first]
+    while pending:
+        event = pending.pop(0)
+        reactions, more = react(state, policy, event, stopping=stopping)
+        if not reactions and not pending:
+            reactions, prompts = assign_ready(state, policy.routing)
+            more = more + prompts
+        for reaction in reactions:
+            record(reaction)
+            pending.append(reaction)
+        commands += more
+    return commands

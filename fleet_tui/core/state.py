@@ -58,6 +58,15 @@ class AgentState(msgspec.Struct):
     role: str = ""
     roles: list[str] = []
     model: str = ""
+    #: The model the agent says it runs (its hooks, its transcript's latest call).
+    model_reported: str = ""
+    #: The agent CLI's own session (``session_tool``: claude, codex) and the transcript file its
+    #: costs are read from.
+    session_tool: str = ""
+    session_id: str = ""
+    transcript: str = ""
+    #: Files the agent edited, as its hooks report them: most recent last, each once.
+    touched: list[str] = []
     command: list[str] = []
     cwd: str = ""
     template: str = ""
@@ -107,6 +116,11 @@ class AgentState(msgspec.Struct):
     @property
     def task(self) -> str | None:
         return self.tasks[-1] if self.tasks else None
+
+    @property
+    def shown_model(self) -> str:
+        """The model to show: the one the agent reports running, else the configured one."""
+        return self.model_reported or self.model
 
     def running_seconds(self, now: float) -> float:
         """Time spent running (alive and not paused) up to ``now``."""
@@ -170,6 +184,8 @@ class FleetState(msgspec.Struct):
     first_ts: float = 0.0
     last_ts: float = 0.0
     errors: int = 0
+    #: The daemon was stopped on purpose and has not started again since.
+    stopped: bool = False
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -183,6 +199,7 @@ class FleetState(msgspec.Struct):
                     tasks=list(a.tasks),
                     screen=list(a.screen),
                     budget_alerts=list(a.budget_alerts),
+                    touched=list(a.touched),
                     cost=msgspec.structs.replace(a.cost),
                 )
                 for name, a in self.agents.items()

@@ -81,7 +81,7 @@ def _about(event: ev.Event, agent: str) -> bool:
 def subscription_prompts(state: FleetState, subs: Sequence[SubscriptionPolicy], event: ev.Event
                          ) -> list[Prompt]:
     """The prompts ``event`` (already appended) sends to subscribed agents."""
-    if isinstance(event, ev.AgentOutput) or (
+    if not event.reacts or (
             isinstance(event, ev.AgentPrompted) and event.reason.startswith(REASON)):
         return []
     prompts: list[Prompt] = []

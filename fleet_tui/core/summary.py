@@ -15,6 +15,8 @@ def _short(text: str, limit: int = 80) -> str:
 _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.LogHeader: lambda e: f"session {e.session} of fleet {e.fleet} started on {e.host}",
     ev.ConfigLoaded: lambda e: f"loaded {e.path}: {len(e.agents)} agents, {e.tasks} tasks",
+    ev.DaemonStopped: lambda e: "the fleet was stopped" + (" with its agents" if e.agents_killed else
+                                                            ", its agents left running"),
     ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
     ev.Alert: lambda e: f"{e.kind}: {_short(e.message)}",
     ev.AgentSpawned: lambda e: ("adopted running session" if e.adopted
@@ -23,6 +25,8 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.AgentOutput: lambda e: f"{len(e.changes)} rows changed",
     ev.AgentStatus: lambda e: f"{'says ' if e.explicit else 'screen shows '}{e.status}"
     + (f" ({_short(e.reason, 50)})" if e.reason else ""),
+    ev.AgentSession: lambda e: f"{e.tool} session {e.session_id}" + (f" ({e.model})" if e.model else ""),
+    ev.AgentTouched: lambda e: f"edited {_short(e.path, 70)}",
     ev.AgentPaused: lambda e: f"paused: {e.reason}" if e.reason else "paused",
     ev.AgentResumed: lambda e: "resumed",
     ev.AgentPrompted: lambda e: f"prompt{'' if e.delivered else ' NOT delivered'}: {_short(e.text, 60)}",
@@ -39,7 +43,10 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.ApprovalRequested: lambda e: f"approval needed for {e.transition} ({e.reason})",
     ev.ApprovalGranted: lambda e: f"approved {e.approval}" + (f": {e.comment}" if e.comment else ""),
     ev.ApprovalDenied: lambda e: f"denied {e.approval}" + (f": {e.comment}" if e.comment else ""),
-    ev.CostReported: lambda e: f"{e.input_tokens}+{e.output_tokens} tokens, ${e.usd:.4f} ({e.model})",
+    ev.CostReported: lambda e: f"{e.input_tokens}+{e.output_tokens} tokens"
+    + (f" (+{e.cache_creation_tokens + e.cache_read_tokens} cached)"
+       if e.cache_creation_tokens or e.cache_read_tokens else "")
+    + f", ${e.usd:.4f} ({e.model})",
 }
 
 

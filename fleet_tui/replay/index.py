@@ -64,7 +64,7 @@ def is_trouble(event: ReadEvent) -> bool:
 
 def in_timeline(event: ReadEvent) -> bool:
     """Whether the fold keeps ``event`` in ``FleetState.timeline`` (known, not pane output)."""
-    return isinstance(event, ev.Event) and type(event) is not ev.AgentOutput
+    return isinstance(event, ev.Event) and event.in_timeline
 
 
 def index_path(log: Path) -> Path:
@@ -219,7 +219,7 @@ class ReplayIndex:
     def _note(self, chunk: Sequence[ReadEvent]) -> None:
         """Times, gaps, timeline, trouble and per-agent entries of ``chunk``."""
         ts_append, gaps, timeline_append = self.ts.append, self.gaps, self.timeline.append
-        by_agent, output, unknown = self.by_agent, ev.AgentOutput, ev.UnknownEvent
+        by_agent, unknown = self.by_agent, ev.UnknownEvent
         last = self.ts[-1] if self.ts else None
         for i, e in enumerate(chunk, self.count):
             t = e.ts
@@ -232,7 +232,7 @@ class ReplayIndex:
             if cls is unknown:
                 self.unknown[e.type_name] = self.unknown.get(e.type_name, 0) + 1  # type: ignore[union-attr]
                 continue
-            if cls is not output:
+            if e.in_timeline:
                 timeline_append(i)
                 if is_trouble(e):
                     self.trouble.append(i)

@@ -108,7 +108,7 @@ class AgentCard(Widget, can_focus=True):
                 self.add_class(f"-{status}")
             self._status = status
         since = elapsed(now - agent.status_since) if agent.status_since else ""
-        title = (agent.name, agent.role, agent.model, status, agent.task or "", since)
+        title = (agent.name, agent.role, agent.shown_model, status, agent.task or "", since)
         dirty: set[int] = set()
         if title != self._title:
             self._title = title

@@ -1,17 +1,21 @@
 """The Textual app: the fleet's grid of agents, its task board and its event timeline.
 
-It renders ``FleetState`` and turns keys (``keys.py``) into orchestrator commands. Commands
-that talk to tmux or disk run in thread workers, so the UI never waits on them; the view is
-refreshed from the state on a timer (``REFRESH_HZ``), repainting only what changed. Over a
-``RecordedFleet`` (replay, snapshot tests) the same screen is read-only: commands that would
-act on agents or tasks explain why they do nothing.
+A client of the fleet daemon: over a ``LiveFleet`` it shows the fold of the daemon's event
+log and turns keys (``keys.py``) into requests to the daemon. Requests run in thread workers,
+so the UI never waits on them; the view polls the log and refreshes on a timer
+(``REFRESH_HZ``), repainting only what changed, and at once when a request comes back. Quitting
+leaves the fleet running. Over a ``RecordedFleet`` (replay, snapshot tests) the same screen is
+read-only: commands that would act on agents or tasks explain why they do nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -21,13 +25,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 
+from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
-from fleet_tui.core import manual
-from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
+from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
 from fleet_tui.ui.footer import KeyFooter
@@ -41,9 +45,24 @@ from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import ZoomScreen
 
 REFRESH_HZ = 8
+#: How often a live UI checks that the daemon still answers for the session it follows.
+DAEMON_CHECK_SECONDS = 2.0
+#: How often a live UI checks that its terminal is still there.
+TERMINAL_CHECK_SECONDS = 0.5
 #: How often fleet.yaml is checked for a new theme or keymap.
 CONFIG_CHECK_SECONDS = 2.0
 AREAS = ("grid", "board", "timeline")
+
+def terminal_device() -> str:
+    """The path of this process's terminal ("" when it has none)."""
+    for stream in (sys.__stdin__, sys.__stdout__):
+        try:
+            if stream is not None and os.isatty(stream.fileno()):
+                return os.ttyname(stream.fileno())
+        except (OSError, ValueError):
+            continue
+    return ""
+
 
 class AreaTabs(Tabs, can_focus=False):
     """The area tabs, shown for orientation; never focused, so arrows move between agents."""
@@ -58,15 +77,15 @@ class FleetApp(App[int]):
     """
     BINDINGS = keys.BINDINGS
 
-    def __init__(self, orchestrator: Orchestrator | RecordedFleet, spawn: bool = True,
+    def __init__(self, fleet: LiveFleet | RecordedFleet,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
-        self.orchestrator = orchestrator
-        self.read_only = orchestrator.read_only
-        self.spawn = spawn
+        self.fleet = fleet
+        self.read_only = fleet.read_only
         self.clock = clock
         self._shown_events = -1
         self._last_agent: str | None = None
+        self._terminal = ""
         self._config_stamp: int | None = None
         self._problems: list[str] = []
         try:
@@ -78,7 +97,7 @@ class FleetApp(App[int]):
 
     def _apply_config_look(self) -> None:
         """Theme and keymap from fleet.yaml (at start and whenever the file changes)."""
-        config = self.orchestrator.config
+        config = self.fleet.config
         if config.theme in self.available_themes:
             self.theme = config.theme
         else:
@@ -97,7 +116,7 @@ class FleetApp(App[int]):
 
     @property
     def keymap(self) -> dict[str, str]:
-        return dict(self.orchestrator.config.keymap)
+        return dict(self.fleet.config.keymap)
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -116,10 +135,10 @@ class FleetApp(App[int]):
         yield from ()
 
     def _stages(self) -> list[str]:
-        return [s.name for s in self.orchestrator.config.routing.stages]
+        return [s.name for s in self.fleet.config.routing.stages]
 
     def on_mount(self) -> None:
-        self.title = f"fleet-tui: {self.orchestrator.config.fleet}"
+        self.title = f"fleet-tui: {self.fleet.config.fleet}"
         self._report_problems()
         self._compact(self.size.width, self.size.height)
         self.start_fleet()
@@ -127,6 +146,17 @@ class FleetApp(App[int]):
         if not self.read_only:
             self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
+            # A terminal that goes away (SSH drop, closed window) ends this UI, not the fleet:
+            # on SIGHUP, or once the terminal's device is gone (a child of `make` gets no
+            # SIGHUP and Textual's input thread then spins on EIO).
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            self._terminal = terminal_device()
+            if self._terminal:
+                self.set_interval(TERMINAL_CHECK_SECONDS, self.check_terminal)
+
+    def check_terminal(self) -> None:
+        if not os.path.exists(self._terminal):
+            self.exit(0)
 
     def on_resize(self, event: events.Resize) -> None:
         self._compact(event.size.width, event.size.height)  # self.size follows later
@@ -140,18 +170,38 @@ class FleetApp(App[int]):
     @work(thread=True, exit_on_error=False)
     def start_fleet(self) -> None:
         try:
-            self.orchestrator.start(spawn=self.spawn)
+            self.fleet.start(progress=lambda text: self.call_from_thread(self.set_status, text))
         except Exception as exc:  # shown to the user, not a traceback
-            self.call_from_thread(self.set_status, f"could not start the fleet: {exc}")
+            self.call_from_thread(self.set_status, f"could not open the fleet: {exc}")
             return
         # What exists now lives as long as the app: keep it out of the collector's full passes,
         # which otherwise grow with it and stall the event loop (bench/ui.py: slow keys).
         gc.collect()
         gc.freeze()
-        note = f"session {self.orchestrator.session_id}"
-        if self.orchestrator.warnings:
-            note += f"  ({len(self.orchestrator.warnings)} warnings reading the log)"
+        note = f"session {self.fleet.session_id}"
+        if self.fleet.warnings:
+            note += f"  ({len(self.fleet.warnings)} warnings reading the log)"
         self.call_from_thread(self.set_status, note)
+        self.call_from_thread(self._connected)
+
+    def _connected(self) -> None:
+        """The fleet is open: say what happened while this UI was away, watch the daemon."""
+        self.refresh_view()
+        if self.read_only:
+            return
+        lines = away_lines(self.fleet.state, self.fleet.seen_before)
+        if lines:
+            self.push_screen(AwayScreen(lines))
+        self.set_interval(DAEMON_CHECK_SECONDS, self.check_daemon)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="daemon")
+    def check_daemon(self) -> None:
+        try:
+            note = self.fleet.check()
+        except Exception as exc:
+            note = f"the fleet daemon is not answering: {exc}"
+        if note:
+            self.call_from_thread(self.set_status, note)
 
     def set_status(self, text: str) -> None:
         self.main.query_one("#status-line", Static).update(text)
@@ -161,7 +211,8 @@ class FleetApp(App[int]):
             header = self.main.query_one("#header", Static)
         except NoMatches:  # the app is closing: its widgets are gone, a last tick may still come
             return
-        state = self.orchestrator.state
+        self.fleet.poll()
+        state = self.fleet.state
         now = self.clock()
         with self.batch_update():
             header.update(header_text(state))
@@ -178,8 +229,8 @@ class FleetApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="config")
     def check_config(self) -> None:
         """Reload fleet.yaml's theme and keymap when the file changes (other changes need a
-        restart: agents and routing are the orchestrator's)."""
-        loaded = self.orchestrator.loaded
+        restart: agents and routing are the daemon's)."""
+        loaded = self.fleet.loaded
         try:
             stamp = loaded.path.stat().st_mtime_ns
         except OSError:
@@ -196,7 +247,7 @@ class FleetApp(App[int]):
         self.call_from_thread(self._take_look, config.theme, dict(config.keymap))
 
     def _take_look(self, theme: str, keymap: dict[str, str]) -> None:
-        config = self.orchestrator.config
+        config = self.fleet.config
         if (theme, keymap) == (config.theme, dict(config.keymap)):
             return
         config.theme, config.keymap = theme, keymap
@@ -252,7 +303,7 @@ class FleetApp(App[int]):
     def focused_agent(self) -> str | None:
         """The agent whose card has focus, else the last one focused (the board's ``A``)."""
         agent = self.main.query_one(AgentGrid).focused_agent() or self._last_agent
-        if agent is None or agent not in self.orchestrator.state.agents:
+        if agent is None or agent not in self.fleet.state.agents:
             self.notify("focus an agent first (arrows or hjkl on the grid)", severity="warning")
             return None
         return agent
@@ -265,17 +316,22 @@ class FleetApp(App[int]):
         return not self.read_only
 
     @work(thread=True, exit_on_error=False, group="commands")
-    def run_command(self, label: str, command: str, *args: object) -> None:
-        """Run an orchestrator command off the UI thread; report failures as notices."""
+    def run_command(self, label: str, command: str, *args: object, done: str = "") -> None:
+        """Send a request to the daemon off the UI thread; show its events at once, or the
+        failure as a notice (and ``done`` as one on success)."""
         try:
-            getattr(self.orchestrator, command)(*args)
+            getattr(self.fleet, command)(*args)
         except Exception as exc:  # the user sees one line, the app keeps running
             self.call_from_thread(self.notify, f"{label}: {exc}", severity="error")
+            return
+        self.call_from_thread(self.refresh_view)
+        if done:
+            self.call_from_thread(self.notify, done)
 
     def action_spawn(self) -> None:
         if not self._writable("spawn agents"):
             return
-        templates = [a.name for a in self.orchestrator.config.agents]
+        templates = [a.name for a in self.fleet.config.agents]
 
         def spawn(request: SpawnRequest | None) -> None:
             if request:
@@ -317,7 +373,7 @@ class FleetApp(App[int]):
             return
         if not self._writable("attach to agents") or not (agent := self.focused_agent()):
             return
-        argv = self.orchestrator.attach_argv(agent)
+        argv = self.fleet.attach_argv(agent)
         env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
         with self.suspend():
             subprocess.run(argv, env=env, check=False)
@@ -325,7 +381,7 @@ class FleetApp(App[int]):
     def action_zoom(self) -> None:
         if not (agent := self.focused_agent()):
             return
-        self.push_screen(ZoomScreen(agent, lambda: self.orchestrator.pane_rows(agent)))
+        self.push_screen(ZoomScreen(agent, lambda: self.fleet.pane_rows(agent)))
 
     # --- board ----------------------------------------------------------------------------
 
@@ -335,45 +391,30 @@ class FleetApp(App[int]):
             self.notify("select a task on the board first (2, then arrows)", severity="warning")
         return task_id
 
-    @work(thread=True, exit_on_error=False, group="commands")
-    def submit_events(self, label: str, events_: list[object]) -> None:
-        """Submit events in order off the UI thread; report a failure as a notice."""
-        try:
-            for event in events_:
-                self.orchestrator.submit(event)
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"{label}: {exc}", severity="error")
-
     def action_new_task(self) -> None:
         if not self._writable("create tasks"):
             return
-        config = self.orchestrator.config
+        config = self.fleet.config
         stages = self._stages()
         roles = sorted({r for s in config.routing.stages for r in s.roles}
                        | {r for a in config.agents for r in a.roles})
         column = stages[1] if len(stages) > 1 else stages[0]
 
         def create(request: NewTask | None) -> None:
-            if request is None:
-                return
-            try:
-                event = manual.new_task(self.orchestrator.state, request.title, request.role,
-                                        request.description, request.column)
-            except manual.ManualError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.submit_events("new task", [event])
+            if request is not None:
+                self.run_command("new task", "task_add", request.title, request.role,
+                                 request.description, request.column)
 
         self.push_screen(NewTaskScreen(roles, stages, column), create)
 
     def action_move_task(self) -> None:
         if not self._writable("move tasks") or not (task_id := self._selected_task()):
             return
-        task = self.orchestrator.state.tasks[task_id]
+        task = self.fleet.state.tasks[task_id]
 
         def move(column: str | None) -> None:
             if column:
-                self._manual("move", manual.move_task, task_id, column)
+                self.run_command("move", "task_move", task_id, column)
 
         self.push_screen(MoveTaskScreen(task_id, self.main.query_one(TaskBoard).columns, task.column), move)
 
@@ -381,32 +422,12 @@ class FleetApp(App[int]):
         if not self._writable("assign tasks") or not (task_id := self._selected_task()):
             return
         if agent := self.focused_agent():
-            self.assign(task_id, agent)
-
-    @work(thread=True, exit_on_error=False, group="commands")
-    def assign(self, task_id: str, agent: str) -> None:
-        fleet = self.orchestrator
-        try:
-            events_, prompt = manual.assign_task(fleet.state, fleet.policy, task_id, agent)
-            for event in events_:
-                fleet.submit(event)
-            fleet.prompt(prompt.agent, prompt.text, task=prompt.task)
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"assign: {exc}", severity="error")
-            return
-        self.call_from_thread(self.notify, f"{task_id} assigned to {agent}")
-
-    def _manual(self, label: str, rule: Callable[..., list[object]], *args: object) -> None:
-        try:
-            events_ = rule(self.orchestrator.state, *args)
-        except manual.ManualError as exc:
-            self.notify(f"{label}: {exc}", severity="error")
-            return
-        self.submit_events(label, events_)
+            self.run_command("assign", "task_assign", task_id, agent,
+                             done=f"{task_id} assigned to {agent}")
 
     def _selected_approval(self) -> tuple[str, str] | None:
         task_id = self.main.query_one(TaskBoard).selected_task()
-        tasks = self.orchestrator.state.tasks
+        tasks = self.fleet.state.tasks
         candidates = [tasks[task_id]] if task_id in tasks else list(tasks.values())
         for task in candidates:
             if task.pending_approvals:
@@ -450,7 +471,7 @@ class FleetApp(App[int]):
             if b.id != "command_palette":
                 yield SystemCommand(b.description, f"{keys.key_display(keys.keys_for(b, self.keymap))}"
                                     f"  ({b.id})", lambda action=b.action: self.run_action(action))
-        for name in self.orchestrator.state.agents:
+        for name in self.fleet.state.agents:
             yield SystemCommand(f"focus agent {name}", "show its card in the grid",
                                 lambda name=name: self.focus_agent(name))
         for theme in sorted(self.available_themes):
@@ -463,13 +484,19 @@ class FleetApp(App[int]):
             return
 
         def done(choice: str | None) -> None:
-            if choice in ("quit", "kill"):
-                self.shut_down(kill=choice == "kill")
+            if choice == "quit":
+                self.exit(0)
+            elif choice == "stop":
+                self.stop_fleet()
 
         self.push_screen(QuitScreen(), done)
 
     @work(thread=True, exit_on_error=False)
-    def shut_down(self, kill: bool) -> None:
-        self.call_from_thread(self.set_status, "stopping…" + (" killing agents" if kill else ""))
-        self.orchestrator.stop(kill_agents=kill)
+    def stop_fleet(self) -> None:
+        self.call_from_thread(self.set_status, "stopping the fleet: agents and daemon…")
+        try:
+            self.fleet.stop_fleet(kill_agents=True)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"stop: {exc}", severity="error")
+            return
         self.call_from_thread(self.exit, 0)

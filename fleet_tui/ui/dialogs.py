@@ -40,18 +40,18 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class QuitScreen(ModalScreen[str]):
-    """Agents keep running in tmux unless the user asks to kill them."""
+    """Quitting leaves the fleet (daemon and agents) running unless the user stops it."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="QuitScreen")
     BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Quit fleet-tui? The agents keep running in tmux;\n"
-                        "run fleet-tui again to come back to them.")
+            yield Label("Quit fleet-tui? The fleet goes on without you: agents, routing,\n"
+                        "gates and the log keep running; run fleet-tui again to come back.")
             with Horizontal():
                 yield Button("Quit", variant="primary", id="quit")
-                yield Button("Kill all and quit", variant="error", id="kill")
+                yield Button("Stop the fleet and quit", variant="error", id="stop")
                 yield Button("Cancel", id="cancel")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -1,10 +1,10 @@
 """RecordedFleet: a read-only fleet over a recorded state, for the app's replay mode and for
-snapshot tests. It offers what the app reads from a live Orchestrator (``config``, ``state``,
-``session_id``, ``warnings``, ``start``/``stop``) and nothing that acts on agents."""
+snapshot tests. It offers what the app reads from a ``LiveFleet`` (``config``, ``state``,
+``session_id``, ``warnings``, ``start``/``poll``/``stop``) and nothing that acts on agents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.schema import FleetConfig
@@ -28,10 +28,14 @@ class RecordedFleet:
     def from_events(cls, loaded: LoadedConfig, events: Iterable[ev.Event]) -> RecordedFleet:
         return cls(loaded.config, fold_all(events), loaded=loaded)
 
-    def start(self, spawn: bool = True) -> None:
+    def start(self, progress: Callable[[str], None] = lambda text: None) -> None:
         """Nothing to start: the state is already there."""
 
-    def stop(self, kill_agents: bool = False) -> None:
+    def poll(self) -> int:
+        """Nothing new ever arrives."""
+        return 0
+
+    def stop(self) -> None:
         """Nothing to stop."""
 
     def pane_rows(self, agent: str) -> list[str]:

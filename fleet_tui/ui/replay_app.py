@@ -63,7 +63,7 @@ class ReplayApp(FleetApp):
     ]
 
     def __init__(self, fleet: ReplayFleet) -> None:
-        super().__init__(fleet, spawn=False, clock=lambda: fleet.cursor.clock)
+        super().__init__(fleet, clock=lambda: fleet.cursor.clock)
         self.fleet = fleet
         self._last_tick = time.monotonic()
 

@@ -1,17 +1,18 @@
-"""Starts the app for a loaded fleet config (the ``fleet-tui run`` command)."""
+"""Starts the app as a client of the fleet's daemon (the ``fleet-tui run`` command): the daemon
+is started first when none runs; quitting the app leaves the fleet running."""
 
 from __future__ import annotations
 
+from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import LoadedConfig
-from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.app import FleetApp
 
 
 def run_app(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = False) -> int:
-    orchestrator = Orchestrator(loaded, skip_corrupt=skip_corrupt)
-    app = FleetApp(orchestrator, spawn=spawn)
+    fleet = LiveFleet(loaded, spawn=spawn, skip_corrupt=skip_corrupt)
+    app = FleetApp(fleet)
     try:
         result = app.run()
     finally:
-        orchestrator.stop()  # closes the log if the app ended any other way; agents live on
+        fleet.stop()  # remembers what this UI saw; the fleet lives on
     return result or 0

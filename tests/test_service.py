@@ -1,6 +1,7 @@
-"""The orchestrator end to end on a real tmux server with demo agents: spawn, adopt after a
-restart, lost agents and their re-adoption when tmux comes back, inbox events, routing through
-review with a send-back and a user's approval, budgets, restarts and subscriptions."""
+"""The fleet service (the daemon's core, run in-process) end to end on a real tmux server with
+demo agents: spawn, adopt after a restart, lost agents and their re-adoption when tmux comes
+back, inbox events, routing through review with a send-back and a user's approval, budgets,
+restarts and subscriptions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,8 @@ from fleet_tui.adapters.inbox import drop_message
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage
-from fleet_tui.orchestrator import Orchestrator
-from tests.fleets import DEV, REV, Orchestrators, answer_questions, demo_agent, fleet
+from fleet_tui.daemon.service import FleetService
+from tests.fleets import DEV, REV, Daemons, answer_questions, demo_agent, fleet
 from tests.helpers import retry_until
 
 #: A pipeline with developers only, and a seed task that stays in the backlog.
@@ -30,14 +31,15 @@ IDLE_TASK = {"id": "T1", "title": "Login form", "column": "backlog"}
 
 
 @pytest.fixture
-def make_orchestrator(tmp_path: Path, tmux_socket: str) -> Iterator[Orchestrators]:
-    made = Orchestrators(tmp_path, tmux_socket)
-    yield made
+def make_service(tmp_path: Path, tmux_socket: str) -> Iterator[Callable[..., FleetService]]:
+    """Fleet services on the test's tmux server (in-process daemons, without their socket)."""
+    made = Daemons(tmp_path, tmux_socket)
+    yield lambda config=None: made(config).service
     made.stop_all()
 
 
-def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(make_orchestrator) -> None:
-    orch = make_orchestrator()
+def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(make_service) -> None:
+    orch = make_service()
     orch.start()
 
     def approval_pending() -> bool:
@@ -45,7 +47,7 @@ def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(ma
         return bool(orch.state.tasks["T1"].pending_approvals)
 
     retry_until(approval_pending, timeout=60, interval=0.2, message="T1 waiting for approval")
-    orch.decide("T1", "review->done", grant=True, comment="ship it")
+    orch.ops.decide("T1", "review->done", grant=True, comment="ship it")
     assert orch.state.tasks["T1"].column == "done"
 
     events, _ = read_log(orch.log_path)
@@ -62,8 +64,8 @@ def test_routes_a_task_through_review_with_a_send_back_and_the_users_approval(ma
     assert all(e.reason for e in events if isinstance(e, ev.TaskMoved))
 
 
-def test_a_restarted_ui_adopts_running_agents_and_marks_vanished_ones_lost(make_orchestrator) -> None:
-    first = make_orchestrator()
+def test_a_restarted_ui_adopts_running_agents_and_marks_vanished_ones_lost(make_service) -> None:
+    first = make_service()
     first.start()
     retry_until(lambda: all(a.screen for a in first.state.agents.values()), timeout=20,
                 message="both agents on screen")
@@ -73,7 +75,7 @@ def test_a_restarted_ui_adopts_running_agents_and_marks_vanished_ones_lost(make_
     subprocess.run(["tmux", "-L", first.socket_name, "kill-session", "-t", "=fleet_rev"], check=False)
     TmuxDriver(first.socket_name).kill("rev")
 
-    second = make_orchestrator()
+    second = make_service()
     second.start()
     assert second.session_id == session
     panes = second.driver.list_agent_panes()
@@ -90,8 +92,8 @@ def test_a_restarted_ui_adopts_running_agents_and_marks_vanished_ones_lost(make_
                for e in events) == 1
 
 
-def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_orchestrator) -> None:
-    orch = make_orchestrator()
+def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_service) -> None:
+    orch = make_service()
     orch.start()
     inbox = paths.inbox_dir(orch.session_id)
     drop_message(inbox, InboxMessage(id="c1", type="cost", agent="dev", task="T1",
@@ -106,18 +108,18 @@ def test_inbox_events_arrive_and_approvals_from_agents_are_refused(make_orchestr
     assert list((inbox / "rejected").iterdir())
 
 
-def _log(orch: Orchestrator, kind: type[ev.Event], agent: str | None = None) -> list:
+def _log(orch: FleetService, kind: type[ev.Event], agent: str | None = None) -> list:
     events, _ = read_log(orch.log_path)
     return [e for e in events if isinstance(e, kind) and (agent is None or e.agent == agent)]
 
 
-def _started(orch: Orchestrator, *names: str) -> None:
+def _started(orch: FleetService, *names: str) -> None:
     retry_until(lambda: all((a := orch.state.agents.get(n)) is not None and a.alive and a.screen
                             for n in names), timeout=20, message=f"{names} on screen")
 
 
-def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_orchestrator) -> None:
-    orch = make_orchestrator(fleet({**DEV, "budget": {"usd": 1.0, "tokens": 1000}},
+def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_service) -> None:
+    orch = make_service(fleet({**DEV, "budget": {"usd": 1.0, "tokens": 1000}},
                                    {**REV, "budget": {"minutes": 0.02}}, tasks=[IDLE_TASK]))
     orch.start()
     _started(orch, "dev", "rev")
@@ -133,7 +135,7 @@ def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_orche
     assert (paused.reason, paused.source) == ("budget: usd 1.50 > 1.00", ev.SOURCE_ORCHESTRATOR)
     assert [a.key for a in _log(orch, ev.Alert, "dev")] == ["usd"]
 
-    orch.toggle_pause("dev")  # the user lets it go on
+    orch.ops.toggle_pause("dev")  # the user lets it go on
     cost("c2", usd="0.5")
     retry_until(lambda: orch.state.agents["dev"].cost.usd == 2.0, message="more cost folded")
     assert [a.key for a in _log(orch, ev.Alert, "dev")] == ["usd"]  # no second alert for usd
@@ -148,10 +150,10 @@ def test_budgets_pause_once_per_limit_and_a_resumed_agent_keeps_going(make_orche
     assert alert.key == "minutes" and alert.message.startswith("rev is over budget: minutes 0.0")
 
 
-def test_on_failure_restarts_with_reasons_up_to_the_limit(make_orchestrator) -> None:
+def test_on_failure_restarts_with_reasons_up_to_the_limit(make_service) -> None:
     crashing = demo_agent("dev", "developer", restart="on-failure", max_restarts=1)
     crashing["command"] = [*crashing["command"], "--role", "reviewer", "--fail-rate", "1", "--pace", "0"]
-    orch = make_orchestrator(fleet(crashing, **SOLO))
+    orch = make_service(fleet(crashing, **SOLO))
     orch.start()
     retry_until(lambda: _log(orch, ev.AgentRestarting), timeout=30, message="a restart")
     first = _log(orch, ev.AgentStarted, "dev")[0].pane
@@ -168,36 +170,36 @@ def test_on_failure_restarts_with_reasons_up_to_the_limit(make_orchestrator) -> 
         return dev.alive and dev.pane != first and dev.status == "idle"
 
     retry_until(idle_again, timeout=20, message="dev started again")
-    orch.prompt("dev", "Task T9: one more try")
+    orch.ops.prompt("dev", "Task T9: one more try")
     retry_until(lambda: any(a.kind == ev.ALERT_RESTART for a in _log(orch, ev.Alert)), timeout=30,
                 message="the restart limit alert")
     assert len(_log(orch, ev.AgentRestarting)) == 1
     assert not orch.state.agents["dev"].alive
 
 
-def test_exits_the_user_causes_are_never_restarted(make_orchestrator) -> None:
-    orch = make_orchestrator(fleet({**DEV, "restart": "always"}, tasks=[IDLE_TASK], **SOLO))
+def test_exits_the_user_causes_are_never_restarted(make_service) -> None:
+    orch = make_service(fleet({**DEV, "restart": "always"}, tasks=[IDLE_TASK], **SOLO))
     orch.start()
     _started(orch, "dev")
     first = orch.state.agents["dev"].pane
-    orch.restart("dev")
+    orch.ops.restart("dev")
     second = orch.state.agents["dev"].pane
     assert second != first
     # the monitor forgets a replaced pane; were its exit reported late, it would be ignored
     orch.submit(ev.AgentExited(agent="dev", pane=first, code=1))
     assert orch.state.agents["dev"].alive and orch.state.agents["dev"].pane == second
     _started(orch, "dev")  # the monitor has seen the new pane, so it will report its end
-    orch.kill("dev")
+    orch.ops.kill("dev")
     retry_until(lambda: any(e.pane == second for e in _log(orch, ev.AgentExited, "dev")),
                 timeout=15, message="the killed pane's exit")
     assert _log(orch, ev.AgentRestarting) == [] and _log(orch, ev.Alert) == []
     assert not orch.driver.exists("dev") and not orch.state.agents["dev"].alive
 
 
-def test_a_subscriber_is_prompted_about_a_matching_event(make_orchestrator) -> None:
+def test_a_subscriber_is_prompted_about_a_matching_event(make_service) -> None:
     lead = demo_agent("lead", "planner", subscribe=[
         {"event": "task.note", "where": {"task": "T1"}, "prompt": "Note on {task} from {agent}: {text}"}])
-    orch = make_orchestrator(fleet(DEV, lead, tasks=[IDLE_TASK], **SOLO))
+    orch = make_service(fleet(DEV, lead, tasks=[IDLE_TASK], **SOLO))
     orch.start()
     _started(orch, "dev", "lead")
     drop_message(paths.inbox_dir(orch.session_id),
@@ -210,8 +212,8 @@ def test_a_subscriber_is_prompted_about_a_matching_event(make_orchestrator) -> N
     assert _log(orch, ev.AgentPrompted, "dev") == []
 
 
-def test_agents_lost_with_the_tmux_server_are_adopted_when_it_comes_back(make_orchestrator) -> None:
-    orch = make_orchestrator(fleet(DEV, tasks=[IDLE_TASK], **SOLO))
+def test_agents_lost_with_the_tmux_server_are_adopted_when_it_comes_back(make_service) -> None:
+    orch = make_service(fleet(DEV, tasks=[IDLE_TASK], **SOLO))
     orch.start()
     _started(orch, "dev")
     pid = orch.state.agents["dev"].pid
@@ -233,10 +235,10 @@ def test_agents_lost_with_the_tmux_server_are_adopted_when_it_comes_back(make_or
     assert any(isinstance(e, ev.AgentSpawned) and e.adopted for e in events[lost:])
 
 
-def test_a_stall_raises_one_alert_an_episode(make_orchestrator) -> None:
+def test_a_stall_raises_one_alert_an_episode(make_service) -> None:
     quiet = {"name": "dev", "roles": ["developer"], "stall_after": "1s",
              "command": ["python", "-c", "import sys; print('ready', flush=True); sys.stdin.read()"]}
-    orch = make_orchestrator(fleet(quiet, tasks=[IDLE_TASK], **SOLO))
+    orch = make_service(fleet(quiet, tasks=[IDLE_TASK], **SOLO))
     orch.start()
     _started(orch, "dev")
     orch.submit(ev.TaskAssigned(task="T1", agent="dev", reason="assigned by the user", source=ev.SOURCE_USER))

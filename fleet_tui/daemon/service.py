@@ -1,0 +1,206 @@
+"""The fleet service: one per running fleet, owned by the daemon process.
+
+It puts the parts together: the event pipeline (log, fold, rules), the agent operations, the
+command runner, the pane monitor and the inbox. ``start`` opens or resumes the session, adopts
+running agents, spawns missing ones and starts watching; ``stop`` closes everything, killing
+the agents only when asked. The tmux driver and the monitor's class come in through the
+constructor (tests pass their own server's).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.inbox import InboxWatcher
+from fleet_tui.adapters.monitor import PaneMonitor
+from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
+from fleet_tui.adapters.transcripts import TranscriptWatcher
+from fleet_tui.config.loader import LoadedConfig
+from fleet_tui.config.presets import patterns_for
+from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
+from fleet_tui.core import events as ev
+from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
+from fleet_tui.core.routing import RoutingPolicy
+from fleet_tui.core.rules import Command
+from fleet_tui.core.state import FleetState
+from fleet_tui.daemon.agents import AgentOps
+from fleet_tui.daemon.pipeline import EventPipeline
+from fleet_tui.daemon.policies import fleet_policy
+from fleet_tui.daemon.runner import CommandRunner
+from fleet_tui.daemon.session import adopt, open_session
+
+
+class FleetService:
+    def __init__(self, loaded: LoadedConfig, *, driver: TmuxDriver | None = None,
+                 monitor_class: type[PaneMonitor] = PaneMonitor,
+                 clock: Callable[[], float] = time.time, skip_corrupt: bool = False) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.skip_corrupt = skip_corrupt
+        self.socket_name = driver.socket_name if driver else socket_name_for(self.config.fleet, loaded.path)
+        self.driver = driver or TmuxDriver(self.socket_name)
+        self.launches: dict[str, AgentLaunch] = {}
+        self.pipeline = EventPipeline(fleet_policy(self.config, self.launches), clock, self._queue)
+        self.ops = AgentOps(loaded, self.pipeline, self.driver, self.launches, self._configure)
+        self.ops.watch = self._watch
+        self.runner = CommandRunner(self.ops)
+        self._monitor_class = monitor_class
+        self._monitor: PaneMonitor | None = None
+        self._inbox: InboxWatcher | None = None
+        #: Follows what the agents' CLIs write about their spending (Claude, Codex).
+        self._transcripts = TranscriptWatcher(self._on_costs, prices=self.config.prices)
+        #: Inbox message ids already applied (from the log), so a file is applied once.
+        self._applied: set[str] = set()
+        self.warnings: list[str] = []
+
+    # --- what clients and tests read ----------------------------------------------------------
+
+    @property
+    def state(self) -> FleetState:
+        return self.pipeline.state
+
+    @property
+    def session_id(self) -> str:
+        return self.ops.session_id
+
+    @property
+    def log_path(self) -> Path:
+        return paths.events_path(self.session_id)
+
+    @property
+    def policy(self) -> RoutingPolicy:
+        return self.pipeline.rules.routing
+
+    def submit(self, event: ev.Event) -> ev.Event:
+        return self.pipeline.submit(event)
+
+    def _queue(self, commands: list[Command]) -> None:
+        self.runner.put(commands)
+
+    def _configure(self) -> None:
+        """Rebuild the policies from the launches (after the set of agents changed)."""
+        self.pipeline.rules = fleet_policy(self.config, self.launches)
+
+    # --- start and stop -----------------------------------------------------------------------
+
+    def start(self, spawn: bool = True, on_open: Callable[[], None] = lambda: None) -> None:
+        """Open (or reopen) the session, adopt running agents, spawn missing ones, watch panes.
+        ``on_open`` is called once the log is open (the daemon starts answering clients then)."""
+        for spec in self.config.agents:
+            for name in agent_names(spec):
+                self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        self._configure()
+        panes = self.driver.list_agent_panes()
+        opened = open_session(self.ops, panes, self.skip_corrupt)
+        self._applied = opened.applied
+        self.warnings.extend(opened.warnings)
+        self._transcripts.resume(self.state, opened.counted)
+        self.pipeline.listeners.append(self._transcripts.observe)
+        on_open()
+        self.submit(ev.ConfigLoaded(
+            path=str(self.loaded.path), fleet=self.config.fleet,
+            agents=list(self.launches), tasks=len(self.config.tasks),
+        ))
+        if not opened.resumed:
+            for task in self.config.tasks:
+                self.submit(ev.TaskCreated(
+                    task=task.id, title=task.title, description=task.description,
+                    role=task.role, column=task.column, depends_on=list(task.blocked_by),
+                    acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
+                ))
+        adopt(self.ops, panes)
+        if spawn:
+            running = {p.agent for p in panes}
+            for launch in resolve_agents(self.config, self.loaded.base_dir):
+                if launch.name not in running:
+                    self.ops.spawn(launch)
+        self._start_monitor()
+        self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self._on_inbox_message,
+                                   self._on_inbox_reject)
+        self._inbox.start()
+        self._transcripts.start()
+        self.runner.start()
+
+    def stop(self, kill_agents: bool = False, stopped_by: str = "") -> None:
+        """Stop watching and close the log; agents keep running unless ``kill_agents``.
+        ``stopped_by``: the client through which a person stopped the fleet (clients then do
+        not start it again)."""
+        if kill_agents:
+            for name, agent in list(self.state.agents.items()):
+                if agent.alive:
+                    self.ops.kill(name)
+        self.runner.stop()
+        self._transcripts.stop()
+        if stopped_by and self.pipeline.log is not None:
+            self.submit(ev.DaemonStopped(agents_killed=kill_agents, source=ev.SOURCE_USER,
+                                         client=stopped_by))
+        if self._inbox is not None:
+            self._inbox.stop()
+            self._inbox = None
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor = None
+        with self.pipeline.lock:
+            if self.pipeline.log is not None:
+                self.pipeline.log.close()
+                self.pipeline.log = None
+
+    # --- the monitor and the inbox ------------------------------------------------------------
+
+    def _start_monitor(self) -> None:
+        self._monitor = self._monitor_class(
+            self.socket_name,
+            emit=self.submit,
+            patterns={n: patterns_for(lc.preset, lc.status_patterns) for n, lc in self.launches.items()},
+            stall_after={n: lc.stall_after for n, lc in self.launches.items()},
+            holds_task=self._holds_task,
+            on_reconnect=self._on_reconnect,
+        )
+        self._monitor.start()
+
+    def _watch(self, launch: AgentLaunch) -> None:
+        if self._monitor is not None:
+            self._monitor.watch(launch.name, patterns_for(launch.preset, launch.status_patterns),
+                                launch.stall_after)
+
+    def _holds_task(self, name: str) -> bool:
+        """For the monitor's stall detection (on its thread: read the state under the lock)."""
+        with self.pipeline.lock:
+            agent = self.state.agents.get(name)
+            return agent is not None and bool(agent.tasks)
+
+    def _on_reconnect(self) -> None:
+        """The monitor is back on a tmux server it had lost: adopt the agents there again."""
+        adopt(self.ops, self.driver.list_agent_panes())
+
+    def _on_inbox_message(self, msg: InboxMessage) -> None:
+        """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
+        if msg.id in self._applied:
+            return
+        events = message_to_events(msg)
+        with self.pipeline.lock:
+            if msg.agent not in self.state.agents:
+                raise InboxRejected(f"unknown agent {msg.agent!r}")
+            if msg.task and msg.type != "task.created" and msg.task not in self.state.tasks:
+                raise InboxRejected(f"unknown task {msg.task!r}")
+            for event in events:
+                self.submit(event)
+            self._applied.add(msg.id)
+
+    def _on_costs(self, events: list[ev.CostReported]) -> None:
+        """Costs read from transcripts (on the watcher's thread), charged to the agent's task;
+        one at a time, so budgets react before the next one."""
+        for event in events:
+            with self.pipeline.lock:
+                agent = self.state.agents.get(event.agent)
+                if agent is None:
+                    continue
+                event.task = agent.task
+                self.submit(event)
+
+    def _on_inbox_reject(self, path: Path, reason: str, security: bool) -> None:
+        self.submit(ev.Error(kind="security" if security else "inbox", detail=str(path),
+                             message=f"inbox file {path.name} rejected: {reason}"))
