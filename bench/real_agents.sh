@@ -55,18 +55,28 @@ from fleet_tui.adapters.tmux import socket_name_for
 print(socket_name_for("real-agents", sys.argv[2]))' "$repo" "$work/fleet.yaml")
 
 # A scratch HOME (no logins, no settings of yours) and fleet-tui's state under it.
-tmux -L "$ui_socket" new-session -d -x 200 -y 60 -c "$work" -- env \
-    HOME="$work/home" FLEET_HOME="$work/state" TERM=xterm-256color \
-    PATH="$cache/npm/node_modules/.bin:$cache/aider/bin:$(dirname "$py"):$PATH" \
+home="$work/home"
+state="$work/state"
+path="$cache/npm/node_modules/.bin:$cache/aider/bin:$(dirname "$py"):$PATH"
+fleet() {
+    env HOME="$home" FLEET_HOME="$state" PATH="$path" \
+        "$py" -m fleet_tui.cli --config "$work/fleet.yaml" "$@"
+}
+tmux -L "$ui_socket" new-session -d -x 200 -y 60 -c "$work" -- env HOME="$home" \
+    FLEET_HOME="$state" PATH="$path" TERM=xterm-256color \
     "$py" -m fleet_tui.cli --config "$work/fleet.yaml" run
 sleep "$wait_s"
 
 echo "=== the fleet-tui screen (200x60) after ${wait_s}s"
 tmux -L "$ui_socket" capture-pane -p -t 0 | sed -e 's/[[:space:]]*$//' | grep -v '^$' || true
+echo "=== fleet-tui ls / tasks"
+fleet ls || true
+fleet tasks || true
 echo "=== each card (bench/cards.py)"
-events=$(ls "$work"/state/sessions/*/events.jsonl 2>/dev/null | head -1)
+events=$(ls "$state"/sessions/*/events.jsonl 2>/dev/null | head -1)
 if [ -n "$events" ]; then
     "$py" "$here/cards.py" "$events"
 else
     echo "real_agents: no session log was written (did fleet-tui start?)"
 fi
+fleet stop >/dev/null 2>&1 || true
