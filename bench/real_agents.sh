@@ -36,9 +36,13 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fleet-real-agents.XXXXXX")
 ui_socket="fleet-real-agents-ui-$$"
 fleet_socket=""
+end_server() {  # tmux 3.3a leaves the socket file of a killed server behind
+    tmux -L "$1" kill-server 2>/dev/null
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$1"
+}
 cleanup() {
-    [ -n "$fleet_socket" ] && tmux -L "$fleet_socket" kill-server 2>/dev/null
-    tmux -L "$ui_socket" kill-server 2>/dev/null
+    [ -n "$fleet_socket" ] && end_server "$fleet_socket"
+    end_server "$ui_socket"
     # codex leaves a background app-server (run from the scratch HOME) behind its TUI: end
     # those, by pid, and only those.
     for pid in $(ps -eo pid=,args= | W="$work/" awk 'index($0, ENVIRON["W"]) { print $1 }'); do
