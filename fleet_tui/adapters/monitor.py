@@ -80,6 +80,7 @@ from fleet_tui.core.status_rules import (
     compile_from,
     decide_status,
     match_screen,
+    prompt_seen,
 )
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class _Pane:
     last_change: float = 0.0
     match: ScreenMatch = NO_MATCH
     status: str = ""
+    prompt_seen: bool = False  # the agent's idle pattern has matched since it started
     # Per-pane capture budget: a token bucket (1 token per ``pane_interval``, at most
     # ``PANE_BURST``). A strict minimum spacing would let a capture the batch gate delayed
     # shift every later capture of a periodic printer (the lag never recovers).
@@ -701,7 +703,9 @@ class PaneMonitor:
         pane.screen = screen
         pane.screen_size = size
         pane.last_change = now
-        pane.match = match_screen(screen, self._patterns(pane.agent))
+        patterns = self._patterns(pane.agent)
+        pane.match = match_screen(screen, patterns)
+        pane.prompt_seen = prompt_seen(pane.prompt_seen, pane.match, patterns)
         self._update_status(pane, now)
 
     # statuses and deaths ---------------------------------------------------------------------
@@ -713,11 +717,12 @@ class PaneMonitor:
             pane.match, now=now, last_change=pane.last_change, alive=True,
             holds_task=bool(self._holds_task(pane.agent)),
             stall_after=self._stall_after(pane.agent), working_for=self.working_for,
+            prompt_seen=pane.prompt_seen,
         )
         if status != pane.status:
             pane.status = status
             self._emit(ev.AgentStatus(agent=pane.agent, status=status, explicit=False,
-                                      reason=reason, ts=now))
+                                      reason=reason, ts=now, source=ev.SOURCE_SCREEN))
 
     def _status_tick(self) -> None:
         now = self.clock()

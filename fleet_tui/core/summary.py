@@ -25,7 +25,7 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
                                 else f"spawned: {_short(' '.join(e.command), 60)}"),
     ev.AgentStarted: lambda e: f"started (pid {e.pid}, pane {e.pane})",
     ev.AgentOutput: lambda e: f"{len(e.changes)} rows changed",
-    ev.AgentStatus: lambda e: f"{'says ' if e.explicit else ''}{e.status}"
+    ev.AgentStatus: lambda e: f"{'says ' if e.explicit else 'screen shows '}{e.status}"
     + (f" ({_short(e.reason, 50)})" if e.reason else ""),
     ev.AgentSession: lambda e: f"{e.tool} session {e.session_id}" + (f" ({e.model})" if e.model else ""),
     ev.AgentTouched: lambda e: f"edited {_short(e.path, 70)}",
