@@ -80,17 +80,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def cmd_sessions(args: argparse.Namespace) -> int:
     from fleet_tui.adapters.sessions import list_sessions
+    from fleet_tui.core.summary import elapsed
 
     sessions = list_sessions()
     if not sessions:
@@ -100,7 +92,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     for s in sessions:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.started)) if s.started else "?"
         live = "  (live)" if s.live else ""
-        print(f"{s.id:<22} {safe_line(s.fleet)[:14]:<14} {started:<19} {_duration(s.duration):>9} "
+        print(f"{s.id:<22} {safe_line(s.fleet)[:14]:<14} {started:<19} {elapsed(s.duration):>9} "
               f"{s.agents:>6} {s.events:>9}{live}")
     return 0
 

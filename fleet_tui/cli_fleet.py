@@ -21,7 +21,7 @@ from fleet_tui.adapters import control_socket as cs
 from fleet_tui.config.loader import LoadedConfig, find_config, load_config
 from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import FleetState
-from fleet_tui.core.summary import subject, summarize
+from fleet_tui.core.summary import elapsed, subject, summarize
 
 EXIT_FAILED = 1
 EXIT_NO_DAEMON = 3
@@ -70,15 +70,6 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(msgspec.json.encode(data).decode() + "\n")
 
 
-def _ago(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 # --- the daemon ---------------------------------------------------------------------------------
 
 
@@ -113,7 +104,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         cost = f"${r['usd']:.2f}"
         agent, task, model = (safe_line(r[k]) for k in ("agent", "task", "model"))
         print(f"{agent[:16]:<16} {r['status'][:9]:<9} {task[:8]:<8} {model[:18]:<18} "
-              f"{cost:>8} {_ago(r['in_status']):>6}")
+              f"{cost:>8} {elapsed(r['in_status']):>6}")
     return 0
 
 

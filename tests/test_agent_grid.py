@@ -11,7 +11,8 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 
 from fleet_tui.core.state import AgentState, FleetState
-from fleet_tui.ui.agent_card import AgentCard, elapsed
+from fleet_tui.core.summary import elapsed
+from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import (
     CARD_CHROME_HEIGHT,
     MIN_CARD_LINES,

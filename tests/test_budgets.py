@@ -35,7 +35,7 @@ def test_going_over_usd_alerts_and_pauses_once_even_after_the_user_resumes() -> 
     assert (alert.key, alert.agent) == ("usd", "dev")
     assert alert.message == "dev is over budget: usd 5.12 > 5.00; pausing it"
     assert w.commands == [Pause(agent="dev", reason="budget: usd 5.12 > 5.00")]
-    # the orchestrator carries out the pause; the user resumes; more cost comes in
+    # the daemon carries out the pause; the user resumes; more cost comes in
     w.apply(ev.AgentPaused(agent="dev", reason="budget: usd 5.12 > 5.00"),
             ev.AgentResumed(agent="dev", source=ev.SOURCE_USER),
             ev.CostReported(agent="dev", usd=1.0))

@@ -15,7 +15,7 @@ import pytest
 
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config, load_config_text
-from fleet_tui.config.presets import PRESETS, patterns_for
+from fleet_tui.config.presets import GENERIC_WAITING, PRESETS, patterns_for
 from fleet_tui.config.resolve import resolve_agents
 from fleet_tui.config.schema import FleetConfig, StatusPatterns
 from fleet_tui.config.starter import STARTER_YAML
@@ -157,13 +157,17 @@ def _status(patterns: StatusPatterns, screen: str) -> str:
     ("claude", "Bash command\n  rm -rf build\nDo you want to proceed?\n❯ 1. Yes\n  2. No\n", "waiting"),
     ("claude", "✻ Thinking… (12s · esc to interrupt)\n╭────╮\n│ >  │\n╰────╯\n", "working"),
     ("claude", "● Done.\n╭──────────╮\n│ >        │\n╰──────────╯\n", "idle"),
+    # a reply that is a numbered list is not a menu
+    ("claude", "● 1. Read the file\n  2. Edit it\n────\n❯ \n────\n  ? for shortcuts\n", "idle"),
     ("codex", "$ rm -rf build\nAllow command? [y/N]\n", "waiting"),
     ("codex", "Working (5s • esc to interrupt)\n▌ \n", "working"),
     ("codex", "codex\nAll set.\n▌ Ask Codex to do anything\n", "idle"),
     ("aider", "Create new file src/x.py? (Y)es/(N)o [Yes]: ", "waiting"),
     ("aider", "Waiting for claude-3-5-sonnet\n", "working"),
     ("aider", "Tokens: 2.1k sent, 310 received.\n> \n", "idle"),
-    ("shell", "ran 12 tests, 0 failed\nuser@host:~/repo$ \n\n", "waiting"),
+    ("shell", "ran 12 tests, 0 failed\nuser@host:~/repo$ \n\n", "idle"),  # ready for a task
+    ("shell", "Overwrite config? [y/N] ", "waiting"),
+    ("shell", "Overwrite config? [y/N] n\nuser@host:~/repo$ ", "idle"),  # answered
     ("shell", "downloading 100%\nstill going\n", "unknown"),
     ("demo", "editing src/app.py\nAllow this action? (y/n) ", "waiting"),
     ("demo", "⠋ thinking working… (esc to interrupt)", "working"),
@@ -174,9 +178,9 @@ def test_presets_read_their_agents_screens(preset: str, screen: str, status: str
 
 
 def test_presets_are_overlaid_by_the_agents_own_patterns() -> None:
-    assert set(PRESETS) == {"claude", "codex", "aider", "shell", "demo", "none"}
+    assert set(PRESETS) == {"claude", "codex", "aider", "gemini", "opencode", "shell", "demo", "none"}
     mine = patterns_for("claude", StatusPatterns(waiting=["Proceed\\?"]))
     assert mine.waiting == ["Proceed\\?"] and mine.working == PRESETS["claude"].working
     mine.working.append("changed")
     assert "changed" not in PRESETS["claude"].working
-    assert patterns_for("no-such-preset") == StatusPatterns()
+    assert patterns_for("no-such-preset") == StatusPatterns(waiting=GENERIC_WAITING)

@@ -132,7 +132,6 @@ def test_a_daemon_killed_20_times_loses_nothing_and_restarts_no_agent(config: Pa
     client.start()
     rng = random.Random(20)
     acknowledged: list[str] = []
-    reconnects: list[float] = []
     columns = ["ready", "backlog"]
     for round_ in range(20):
         call = cs.Request(op="task_move", args={"task": "T1", "column": columns[round_ % 2]})
@@ -141,12 +140,10 @@ def test_a_daemon_killed_20_times_loses_nothing_and_restarts_no_agent(config: Pa
         time.sleep(rng.uniform(0.0, 0.4))  # a random moment: monitor, inbox and rules all busy
         victim = daemon_pid(driver)
         os.kill(victim, 9)
-        killed = time.monotonic()
         answer = retry_until(lambda v=victim: (found := ping(driver, timeout=0.5)) and found["pid"] != v
                              and found, timeout=15, interval=0.02, message="the daemon back")
-        reconnects.append(time.monotonic() - killed)
         assert answer["session"] == info["session"]
-    assert max(reconnects) < 5, reconnects  # respawn + start; the client itself follows the same file
+    # (how fast it comes back is measured in bench/client.py, not timed here)
     assert {p.agent: p.pid for p in driver.list_agent_panes()} == panes  # no agent restarted
 
     events = _log(info)

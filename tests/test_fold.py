@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from fleet_tui.core.state import (
     WORKING,
     FleetState,
 )
+from fleet_tui.core.summary import summarize
 
 AGENTS = ["a", "b", "c"]
 TASKS = ["T1", "T2", "T3"]
@@ -105,16 +107,50 @@ def _spawned(name: str = "a") -> FleetState:
                      ev.AgentStarted(agent=name, pid=10, ts=2.0)])
 
 
-def test_explicit_status_wins_over_heuristics_until_the_next_explicit_one() -> None:
+HOOK = "hook:claude"
+
+
+def _screen(status: str, ts: float) -> ev.AgentStatus:
+    return ev.AgentStatus(agent="a", status=status, ts=ts, source=ev.SOURCE_SCREEN)
+
+
+def _hook(status: str, ts: float) -> ev.AgentStatus:
+    return ev.AgentStatus(agent="a", status=status, explicit=True, ts=ts, source=HOOK)
+
+
+@pytest.mark.parametrize(("steps", "status", "source"), [
+    # the newest evidence wins, whichever side it comes from
+    ([_screen(WORKING, 3)], WORKING, "screen"),
+    ([_screen(WORKING, 3), _hook(WAITING, 4)], WAITING, HOOK),
+    # a permission question answered on screen: the agent goes on working
+    ([_hook(WAITING, 4), _screen(WORKING, 5)], WORKING, "screen"),
+    ([_hook(WAITING, 4), _screen(WORKING, 5), _screen(IDLE, 8)], IDLE, "screen"),
+    # the screen agrees with the hook: only who is cited changes (the episode began at 4)
+    ([_hook(WAITING, 4), _screen(WAITING, 4.1)], WAITING, "screen"),
+    ([_hook(WAITING, 4), _screen(IDLE, 5), _hook(WORKING, 6)], WORKING, HOOK),
+    ([_hook(WORKING, 3), _hook(IDLE, 6)], IDLE, HOOK),
+    # a new prompt ends the claim; the screen's last reading shows again
+    ([_screen(IDLE, 3), _hook(WAITING, 4), ev.AgentPrompted(agent="a", text="go", ts=5)], IDLE,
+     "screen"),
+    # lifecycle statuses come from neither
+    ([_hook(WAITING, 4), ev.AgentExited(agent="a", code=1, ts=5)], EXITED, ""),
+    ([_screen(IDLE, 4), ev.AgentPaused(agent="a", ts=5)], PAUSED, ""),
+    # a prompt that never arrived does not end it
+    ([_hook(WAITING, 4), ev.AgentPrompted(agent="a", text="go", delivered=False, ts=5)], WAITING,
+     HOOK),
+])
+def test_hook_and_screen_statuses_newest_wins(steps: list[ev.Event], status: str,
+                                               source: str) -> None:
     state = _spawned()
-    fold(state, ev.AgentStatus(agent="a", status=WORKING, ts=3.0))
-    assert state.agents["a"].status == WORKING
-    fold(state, ev.AgentStatus(agent="a", status=WAITING, explicit=True, ts=4.0))
-    fold(state, ev.AgentStatus(agent="a", status=IDLE, ts=5.0))
-    assert state.agents["a"].status == WAITING
-    assert state.agents["a"].status_since == 4.0
-    fold(state, ev.AgentStatus(agent="a", status=IDLE, explicit=True, ts=6.0))
-    assert state.agents["a"].status == IDLE
+    for step in steps:
+        fold(state, step)
+    agent = state.agents["a"]
+    assert (agent.status, agent.status_source) == (status, source)
+
+
+def test_status_events_say_whether_hook_or_screen() -> None:
+    assert summarize(_hook(WAITING, 1)) == "says waiting"
+    assert summarize(_screen(WORKING, 1)) == "screen shows working"
 
 
 def test_a_measured_stall_beats_a_claim_of_working() -> None:

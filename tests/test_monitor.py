@@ -255,6 +255,18 @@ def test_status_working_idle_waiting(driver, make_monitor, tmp_path) -> None:
     assert not waiting.explicit and "y/n" in waiting.reason
 
 
+def test_starting_until_its_prompt_shows(driver, make_monitor, tmp_path) -> None:
+    """An agent with an idle pattern is not idle on a quiet screen until its prompt showed
+    once (aider loads for seconds before its first question or prompt)."""
+    go = spawn(driver, tmp_path, "a", ["loading..."], ["agent> "])
+    _monitor, events = make_monitor(patterns={"a": {"idle": [r"^agent>\s*$"]}})
+    retry_until(lambda: events.statuses("a")[-1:] == ["starting"], message="starting")
+    assert events.of(ev.AgentStatus, "a")[-1].source == ev.SOURCE_SCREEN
+    go.touch()
+    retry_until(lambda: events.statuses("a")[-1:] == ["idle"], message="idle at its prompt")
+    assert events.statuses("a") == ["working", "starting", "working", "idle"]
+
+
 def test_stalled_only_while_holding_a_task(driver, make_monitor, tmp_path) -> None:
     spawn(driver, tmp_path, "busy", ["thinking"])
     spawn(driver, tmp_path, "free", ["thinking"])

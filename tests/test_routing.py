@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fleet_tui.core import events as ev
 from fleet_tui.core.routing import GatePolicy, RoutingPolicy, StagePolicy, render_prompt
 from tests.world import POLICY, World
@@ -135,3 +137,51 @@ def test_an_agent_exiting_with_a_task_blocks_it_with_the_code_and_last_lines() -
     t1 = w.state.tasks["T1"]
     assert (t1.column, t1.assignee) == ("blocked", None)
     assert "dev exited with code 3" in t1.notes[-1].text and "KeyError" in t1.notes[-1].text
+
+
+@pytest.mark.parametrize(("status", "routed"), [
+    (ev.AgentStatus(agent="dev", status="idle", source=ev.SOURCE_SCREEN), True),
+    (ev.AgentStatus(agent="dev", status="idle", explicit=True, source="hook:claude"), True),
+    # at a sign-in menu, a trust prompt or a question: a prompt would be typed into it
+    (ev.AgentStatus(agent="dev", status="waiting", source=ev.SOURCE_SCREEN), False),
+    (ev.AgentStatus(agent="dev", status="waiting", explicit=True, source="hook:claude"), False),
+    (ev.AgentStatus(agent="dev", status="working", source=ev.SOURCE_SCREEN), False),
+    (ev.AgentStatus(agent="dev", status="stalled", source=ev.SOURCE_SCREEN), False),
+    (None, False),  # still starting
+])
+def test_only_an_agent_idle_at_its_prompt_gets_a_task(status: ev.AgentStatus | None,
+                                                       routed: bool) -> None:
+    w = _fleet()
+    if status is not None:
+        w.apply(status)
+    assert (w.state.tasks["T1"].assignee == "dev") is routed
+    assert bool(w.prompts) is routed
+
+
+def test_an_undelivered_prompt_puts_the_task_back_in_ready() -> None:
+    w = _fleet()
+    w.idle("dev")
+    assert (w.state.tasks["T1"].assignee, w.state.tasks["T1"].column) == ("dev", "in_progress")
+    w.commands.clear()
+    prompt = ev.AgentPrompted(agent="dev", text="Task T1", task="T1",
+                                               delivered=False)
+    w.apply(prompt)
+    task = w.state.tasks["T1"]
+    assert (task.assignee, task.column) == (None, "ready")
+    assert w.state.agents["dev"].tasks == []
+    moved = w.of(ev.TaskMoved)[-1]
+    assert "not delivered" in moved.reason
+    # not straight back to the agent that never saw it, even at its prompt again
+    w.idle("dev")
+    assert w.state.tasks["T1"].assignee is None and w.prompts == []
+    # until it says it is idle (a hook), or a prompt reaches it
+    w.apply(ev.AgentStatus(agent="dev", status="idle", explicit=True, source="hook:claude"))
+    assert w.state.tasks["T1"].assignee == "dev" and len(w.prompts) == 1
+
+
+def test_an_undelivered_prompt_of_another_task_changes_nothing() -> None:
+    w = _fleet()
+    w.idle("dev")
+    w.apply(ev.AgentPrompted(agent="dev", text="hello", delivered=False))
+    w.apply(ev.AgentPrompted(agent="dev", text="old", task="T9", delivered=False))
+    assert w.state.tasks["T1"].assignee == "dev"

@@ -3,10 +3,13 @@ status rules (core/status_rules.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fleet_tui.config.presets import patterns_for
 from fleet_tui.core.screen import (
     diff_screens,
     fit_screen,
@@ -17,7 +20,7 @@ from fleet_tui.core.screen import (
     scroll_screen,
     strip_ansi,
 )
-from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
+from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, STARTING, WAITING, WORKING
 from fleet_tui.core.status_rules import (
     NO_MATCH,
     ScreenMatch,
@@ -25,6 +28,7 @@ from fleet_tui.core.status_rules import (
     compile_patterns,
     decide_status,
     match_screen,
+    prompt_seen,
     screen_tail,
 )
 
@@ -233,6 +237,29 @@ def test_decide_status(match: ScreenMatch, quiet: float, alive: bool, holds: boo
     assert reason
 
 
+@pytest.mark.parametrize(
+    ("match", "quiet", "expected"),
+    [
+        (NO_MATCH, 5.0, STARTING),  # still loading: a quiet screen is not its prompt yet
+        (I, 5.0, IDLE),  # the prompt is there
+        (W, 5.0, WAITING),  # a question while starting (aider's "Add .aider* to .gitignore?")
+        (K, 5.0, WORKING),
+        (NO_MATCH, 0.5, WORKING),
+    ],
+)
+def test_before_the_prompt_is_seen(match: ScreenMatch, quiet: float, expected: str) -> None:
+    status, _ = decide_status(match, now=1000.0, last_change=1000.0 - quiet, prompt_seen=False)
+    assert status == expected
+
+
+def test_prompt_seen_once_an_idle_pattern_matched() -> None:
+    with_idle = compile_patterns(idle=["^> $"])
+    assert not prompt_seen(False, NO_MATCH, with_idle)
+    assert prompt_seen(False, ScreenMatch(idle="^> $"), with_idle)
+    assert prompt_seen(True, NO_MATCH, with_idle)  # seen once is enough
+    assert prompt_seen(False, NO_MATCH, compile_patterns(waiting=["y/n"]))  # nothing to wait for
+
+
 def test_classify_end_to_end() -> None:
     rows = ["output", "Allow this action? (y/n)", "", ""]
     def classify(screen: list[str], last_change: float) -> str:
@@ -255,3 +282,98 @@ def test_compile_from_objects_dicts_and_bad_patterns() -> None:
     bad = compile_from({"waiting": ["(unclosed", "ok"]})
     assert [p.pattern for p in bad.waiting] == ["ok"]
     assert bad.errors and "(unclosed" in bad.errors[0]
+
+
+# --- screens captured from the real CLIs (tests/data/screens/<cli>/<what>.txt) ---------------
+# Each was captured in a 120x40 tmux pane (plain and with ANSI, ``<what>.ansi.txt``); see
+# ``bench/real_agents.sh``. The pattern tables in ``config/presets.py`` are pinned by them.
+
+SCREENS = Path(__file__).parent / "data" / "screens"
+
+REAL_SCREENS = [
+    # (cli, screen, status with its own preset)
+    ("claude", "trust_folder", WAITING),
+    ("claude", "custom_api_key_menu", WAITING),
+    ("claude", "login_menu", WAITING),
+    ("claude", "permission_bash", WAITING),
+    ("claude", "permission_create_file", WAITING),
+    ("claude", "prompt_not_logged_in", WAITING),
+    ("claude", "reply_not_logged_in", WAITING),
+    ("claude", "fatal_unable_to_connect", WAITING),  # exited when the pane is dead, see below
+    ("claude", "working_spinner", WORKING),
+    ("claude", "answered_idle", IDLE),
+    ("codex", "signin_menu", WAITING),
+    ("codex", "signin_menu_cursor_2", WAITING),
+    ("codex", "signin_other_way", WAITING),
+    ("codex", "api_key_entry", WAITING),
+    ("codex", "trust_folder", WAITING),
+    ("codex", "working_reconnecting", WORKING),
+    ("codex", "composer_idle", IDLE),
+    ("codex", "interrupted_idle", IDLE),
+    ("gemini", "trust_folder", WAITING),
+    ("gemini", "auth_menu", WAITING),
+    ("gemini", "api_key_entry", WAITING),
+    ("gemini", "working", WORKING),
+    ("gemini", "prompt_idle", IDLE),
+    ("gemini", "permission_shell", WAITING),
+    ("gemini", "permission_write_file", WAITING),
+    ("gemini", "answered_idle", IDLE),
+    ("gemini", "declined_idle", IDLE),  # the write was refused with esc
+    ("aider", "yes_no_gitignore", WAITING),
+    ("aider", "yes_no_openrouter", WAITING),
+    ("aider", "yes_no_dont_ask", WAITING),
+    ("aider", "yes_no_create_file", WAITING),
+    ("aider", "yes_no_run_output", WAITING),
+    ("aider", "working_retrying", WORKING),
+    ("aider", "prompt_idle", IDLE),
+    ("aider", "prompt_with_file", IDLE),  # the question above it was answered
+    ("aider", "exited_no_model", IDLE),  # answered questions; the pane is dead (exited) anyway
+    ("bash", "prompt_idle", IDLE),
+    ("bash", "read_yes_no", WAITING),
+]
+PRESET_OF = {"claude": "claude", "codex": "codex", "gemini": "gemini", "aider": "aider",
+             "bash": "shell"}
+
+
+def screen_rows(cli: str, what: str, ansi: bool = False) -> list[str]:
+    name = f"{what}.ansi.txt" if ansi else f"{what}.txt"
+    return (SCREENS / cli / name).read_text(encoding="utf-8").split("\n")
+
+
+def quiet_status(rows: list[str], preset: str, alive: bool = True) -> str:
+    """The status of a screen that has not changed for a minute, with ``preset``'s patterns."""
+    match = match_screen(rows, compile_from(patterns_for(preset)))
+    return decide_status(match, now=1060.0, last_change=1000.0, alive=alive)[0]
+
+
+def test_every_captured_screen_is_pinned() -> None:
+    captured = {f"{p.parent.name}/{p.name.removesuffix('.ansi.txt').removesuffix('.txt')}"
+                for p in SCREENS.glob("*/*.txt")}
+    assert captured == {f"{cli}/{what}" for cli, what, _ in REAL_SCREENS}
+
+
+@pytest.mark.parametrize(("cli", "what", "expected"), REAL_SCREENS,
+                         ids=[f"{c}-{w}" for c, w, _ in REAL_SCREENS])
+def test_real_screen_status(cli: str, what: str, expected: str) -> None:
+    preset = PRESET_OF[cli]
+    assert quiet_status(screen_rows(cli, what), preset) == expected
+    assert quiet_status(screen_rows(cli, what, ansi=True), preset) == expected
+
+
+@pytest.mark.parametrize(("cli", "what", "expected"), REAL_SCREENS,
+                         ids=[f"{c}-{w}" for c, w, _ in REAL_SCREENS])
+def test_real_screen_without_preset(cli: str, what: str, expected: str) -> None:
+    """With no preset, the generic signs still catch the menus and questions; nothing else
+    is claimed (a quiet screen is idle)."""
+    generic = {"claude/prompt_not_logged_in", "claude/reply_not_logged_in",
+               "claude/fatal_unable_to_connect"}  # claude's own words, not generic signs
+    status = quiet_status(screen_rows(cli, what), "none")
+    if expected == WAITING and f"{cli}/{what}" not in generic:
+        assert status == WAITING
+    else:
+        assert status == IDLE
+
+
+def test_real_fatal_screen_of_a_dead_pane_is_exited() -> None:
+    rows = screen_rows("claude", "fatal_unable_to_connect")
+    assert quiet_status(rows, "claude", alive=False) == EXITED

@@ -43,6 +43,7 @@ from fleet_tui.core.status_rules import (
     compile_from,
     decide_status,
     match_screen,
+    prompt_seen,
 )
 
 Emit = Callable[[ev.Event], None]
@@ -76,6 +77,7 @@ class PaneRecord:
     last_change: float = 0.0
     match: ScreenMatch = NO_MATCH
     status: str = ""
+    prompt_seen: bool = False  # the agent's idle pattern has matched since it started
     # Per-pane capture budget: a token bucket (1 token per ``pane_interval``, at most
     # ``PANE_BURST``). A strict minimum spacing would let a capture the batch gate delayed
     # shift every later capture of a periodic printer (the lag never recovers).
@@ -332,7 +334,9 @@ class PaneMap:
         pane.screen = screen
         pane.screen_size = size
         pane.last_change = now
-        pane.match = match_screen(screen, self.settings.patterns(pane.agent))
+        patterns = self.settings.patterns(pane.agent)
+        pane.match = match_screen(screen, patterns)
+        pane.prompt_seen = prompt_seen(pane.prompt_seen, pane.match, patterns)
         self._update_status(pane, now)
         return True, stale
 
@@ -345,11 +349,12 @@ class PaneMap:
             pane.match, now=now, last_change=pane.last_change, alive=True,
             holds_task=bool(self.holds_task(pane.agent)),
             stall_after=self.settings.stall_after(pane.agent), working_for=self.working_for,
+            prompt_seen=pane.prompt_seen,
         )
         if status != pane.status:
             pane.status = status
             self.emit(ev.AgentStatus(agent=pane.agent, status=status, explicit=False,
-                                     reason=reason, ts=now))
+                                     reason=reason, ts=now, source=ev.SOURCE_SCREEN))
 
     def status_tick(self) -> None:
         now = self.clock()

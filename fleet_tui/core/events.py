@@ -22,6 +22,8 @@ SCHEMA_VERSION = 1
 #: Event sources (``agent:<name>`` and ``hook:<name>`` are built with the helpers below).
 SOURCE_USER = "user"
 SOURCE_ORCHESTRATOR = "orchestrator"
+#: The pane monitor's reading of an agent's screen (its ``agent.status`` events).
+SOURCE_SCREEN = "screen"
 
 
 def agent_source(name: str) -> str:
@@ -162,8 +164,9 @@ class AgentOutput(Event, tag="agent.output"):
 
 
 class AgentStatus(Event, tag="agent.status"):
-    """A status observation. ``explicit`` ones come from the agent itself (hooks, ``emit``) and
-    win over the monitor's heuristics until the next explicit one."""
+    """A status observation. ``explicit`` ones come from the agent itself (``source``
+    ``hook:<cli>`` or ``agent:<name>``); the others from its screen (``source: screen``). The
+    newest wins: a claim holds until the screen shows a new status (see ``fold._set_status``)."""
 
     chatty: ClassVar[bool] = True
 

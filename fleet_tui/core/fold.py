@@ -14,6 +14,7 @@ from fleet_tui.core import events as ev
 from fleet_tui.core.screen import scroll_screen
 from fleet_tui.core.state import (
     EXITED,
+    IDLE,
     LOST,
     PAUSED,
     STALLED,
@@ -33,18 +34,26 @@ def _agent(state: FleetState, name: str | None) -> AgentState | None:
 
 
 def _set_status(agent: AgentState, ts: float) -> None:
-    """Recompute the shown status from lifecycle, explicit and heuristic statuses."""
+    """Recompute the shown status (and where it comes from) from lifecycle, explicit and
+    heuristic statuses.
+
+    Hook and screen statuses are reconciled by time: a claim holds until the screen shows
+    something after it (``_on_status`` then drops the claim), so the newest evidence wins and
+    a question answered on screen is no longer shown as waiting."""
+    source = ""
     if not agent.alive:
         status = agent.status if agent.status in (EXITED, LOST) else EXITED
     elif agent.paused:
         status = PAUSED
     elif agent.heuristic_status == STALLED:
         # A stall is measured, not claimed: it wins over an agent saying it is working.
-        status = STALLED
+        status, source = STALLED, ev.SOURCE_SCREEN
     elif agent.explicit_status:
-        status = agent.explicit_status
+        status, source = agent.explicit_status, agent.explicit_source
     else:
         status = agent.heuristic_status
+        source = ev.SOURCE_SCREEN if status != STARTING else ""
+    agent.status_source = source
     if status != agent.status:
         agent.status = status
         agent.status_since = ts
@@ -175,8 +184,14 @@ def _on_status(state: FleetState, e: ev.AgentStatus) -> None:
         return
     if e.explicit:
         agent.explicit_status = e.status
+        agent.explicit_source = e.source
+        if e.status == IDLE:
+            agent.prompt_failed = False  # it says it can take a prompt again
     else:
         agent.heuristic_status = e.status
+        # The screen changed after the claim (the monitor reports only changes): newer
+        # evidence than what the agent said, e.g. the question it was waiting on got answered.
+        agent.explicit_status = agent.explicit_source = ""
         if e.status != STALLED:
             agent.stall_alerted = False  # the stall is over: the next one is a new episode
     _set_status(agent, e.ts)
@@ -201,9 +216,12 @@ def _on_resumed(state: FleetState, e: ev.AgentResumed) -> None:
 
 def _on_prompted(state: FleetState, e: ev.AgentPrompted) -> None:
     agent = _agent(state, e.agent)
-    if agent is not None and agent.explicit_status:
+    if agent is None:
+        return
+    agent.prompt_failed = not e.delivered
+    if e.delivered and agent.explicit_status:
         # A new prompt starts new work: the agent's last claim no longer holds.
-        agent.explicit_status = ""
+        agent.explicit_status = agent.explicit_source = ""
         _set_status(agent, e.ts)
 
 
@@ -218,6 +236,7 @@ def _on_exited(state: FleetState, e: ev.AgentExited) -> None:
     agent.exit_code = e.code
     agent.exit_signal = e.signal
     agent.status = EXITED
+    agent.status_source = ""
     agent.status_since = e.ts
 
 
@@ -238,6 +257,7 @@ def _on_killed(state: FleetState, e: ev.AgentKilled) -> None:
     agent.paused = False
     agent.restart_at = 0.0  # the user's stop cancels a pending restart
     agent.status = EXITED
+    agent.status_source = ""
     agent.status_since = e.ts
 
 
@@ -249,6 +269,7 @@ def _on_lost(state: FleetState, e: ev.AgentLost) -> None:
     agent.alive = False
     agent.paused = False
     agent.status = LOST
+    agent.status_source = ""
     agent.status_since = e.ts
 
 

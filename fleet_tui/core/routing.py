@@ -13,7 +13,14 @@ queue. Rules, applied by ``route`` after every event:
   one matches: the task waits with ``approval.requested``); ``blocked`` from a later work stage
   (a reviewer) sends the task back to the stage and agent before it, with the note; ``blocked``
   otherwise parks it in ``blocked``;
-- a granted approval completes its move; a denied one sends the task back like ``blocked``.
+- a granted approval completes its move; a denied one sends the task back like ``blocked``;
+- a prompt that did not show up in the agent's pane (``agent.prompted`` with
+  ``delivered: false``) takes the task back from that agent to the queue it came from
+  (``ready``), and the agent gets no task until a prompt reaches it, it says it is idle, or
+  it restarts (the daemon raises the delivery alert).
+
+Only an agent idle at its prompt gets a task: not one waiting at a menu or a question, not
+one starting, working, stalled or paused, and not one whose last prompt was not delivered.
 
 Prompts to agents are returned as ``Prompt`` commands, not events: sending them is I/O.
 """
@@ -108,7 +115,7 @@ def _eligible_roles(task: TaskState, stage: StagePolicy) -> tuple[str, ...]:
 def _candidates(state: FleetState, policy: RoutingPolicy, roles: Sequence[str]) -> list[AgentState]:
     found = [
         a for a in state.agents.values()
-        if a.alive and not a.paused and a.status == IDLE
+        if a.alive and not a.paused and a.status == IDLE and not a.prompt_failed
         and any(r in a.roles for r in roles)
         and len(a.tasks) < policy.max_tasks.get(a.name, 1)
     ]
@@ -213,6 +220,8 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
             return events, prompts
     if isinstance(event, ev.AgentExited | ev.AgentLost | ev.AgentKilled):
         return _orphaned(state, event), []
+    if isinstance(event, ev.AgentPrompted) and not event.delivered:
+        return _undelivered(state, policy, event), []
     if isinstance(event, ev.ApprovalGranted | ev.ApprovalDenied) and event.source == ev.SOURCE_USER:
         task = state.tasks.get(event.task)
         if task is None:
@@ -225,6 +234,22 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
         events = _send_back(state, policy, task, event.comment, "denied by the user")
         return events, _resend(state, policy, task, events)
     return [], []
+
+
+def _undelivered(state: FleetState, policy: RoutingPolicy, event: ev.AgentPrompted
+                 ) -> list[ev.Event]:
+    """A task whose prompt never reached its agent goes back to the queue before its stage."""
+    task = state.tasks.get(event.task) if event.task else None
+    if task is None or task.assignee != event.agent:
+        return []
+    why = f"the prompt to {event.agent} was not delivered"
+    out: list[ev.Event] = [ev.TaskAssigned(task=task.id, agent=None, reason=why)]
+    i = _index(policy, task.column)
+    if i > 0 and policy.stages[i].roles and not policy.stages[i - 1].roles:
+        queue = policy.stages[i - 1].name
+        out.append(ev.TaskMoved(task=task.id, column=queue, from_column=task.column,
+                                reason=f"{why}; back to {queue}"))
+    return out
 
 
 def _orphaned(state: FleetState, event: ev.AgentExited | ev.AgentLost | ev.AgentKilled

@@ -70,11 +70,21 @@ class AgentState(msgspec.Struct):
     command: list[str] = []
     cwd: str = ""
     template: str = ""
-    #: The status shown: lifecycle (paused/exited/lost) first, then explicit, then heuristic.
+    #: The status shown: lifecycle (paused/exited/lost) first, then a stall, then the newest of
+    #: what the agent (or its hooks) said and what its screen showed.
     status: str = STARTING
     status_since: float = 0.0
     heuristic_status: str = STARTING
+    #: The agent's own claim, until its screen shows something newer or it gets a new prompt;
+    #: ``explicit_source`` says who claimed it (``hook:claude``, ``agent:dev-1``).
     explicit_status: str = ""
+    explicit_source: str = ""
+    #: Where the status shown comes from: ``screen`` or the claim's source; empty for
+    #: lifecycle statuses (starting, paused, exited, lost).
+    status_source: str = ""
+    #: The last prompt sent did not show up in its pane: routing leaves the agent alone until
+    #: one does (or it says it is idle, or it restarts).
+    prompt_failed: bool = False
     paused: bool = False
     alive: bool = True
     exit_code: int | None = None

@@ -12,10 +12,16 @@ Rules, first match wins:
 4. ``stalled`` - the agent holds a task and the screen has not changed for ``stall_after``;
 5. ``working`` - a *working* pattern matches (e.g. a static "esc to interrupt" line);
 6. ``done``    - a *done* pattern matches;
-7. ``idle``    - otherwise (an *idle* pattern only makes the reason more specific).
+7. ``idle``    - an *idle* pattern matches (the agent is at its prompt);
+8. ``starting``- the agent has idle patterns but none has matched since it started: it is
+   still loading (a quiet screen is not a prompt yet, and routing must not type into it);
+9. ``idle``    - otherwise (the screen is quiet).
 
 Patterns are matched against the last ``TAIL_ROWS`` non-blank rows, ANSI stripped, joined with
-newlines, with ``re.MULTILINE`` (so ``^``/``$`` anchor on rows).
+newlines, with ``re.MULTILINE`` (so ``^``/``$`` anchor on rows). Dialog boxes are taken off:
+a row of box lines only (``╭────╮``, ``│      │``) counts as blank and the side borders of a
+boxed row are dropped, so ``^`` anchors on what the box holds (Gemini CLI draws its menus in
+boxes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 import msgspec
 
 from fleet_tui.core.sanitize import strip_ansi
-from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, WAITING, WORKING
+from fleet_tui.core.state import DONE, EXITED, IDLE, STALLED, STARTING, WAITING, WORKING
 
 #: How many non-blank rows from the bottom the patterns see.
 TAIL_ROWS = 10
@@ -105,11 +111,35 @@ class ScreenMatch(msgspec.Struct, frozen=True):
 NO_MATCH = ScreenMatch()
 
 
+#: Box-drawing characters: any of them in a row means it may need unboxing.
+_BOX_CHARS = "─━═╭╮╰╯┌┐└┘├┤┬┴┼╌╍┄┅▔▁│┃║"
+_HAS_BOX = re.compile(f"[{_BOX_CHARS}]")
+_BOX_ONLY = re.compile(f"[\\s{_BOX_CHARS}]*")
+_SIDES = "│┃║"
+
+
+def unbox(text: str) -> str:
+    """A row without its box: "" for a row of box lines only, else without side borders
+    (nested boxes too). Linear in the row's length: this runs on every captured change."""
+    if not _HAS_BOX.search(text):
+        return text
+    if _BOX_ONLY.fullmatch(text):
+        return ""
+    out = text.strip()
+    if out[0] in _SIDES or out[-1] in _SIDES:
+        while out and out[0] in _SIDES:
+            out = out[1:].strip()
+        while out and out[-1] in _SIDES:
+            out = out[:-1].rstrip()
+        return out
+    return text.rstrip()
+
+
 def screen_tail(rows: list[str], tail: int = TAIL_ROWS) -> str:
-    """The text the patterns see: the last ``tail`` non-blank rows, ANSI stripped."""
+    """The text the patterns see: the last ``tail`` non-blank rows, ANSI stripped, unboxed."""
     out: list[str] = []
     for row in reversed(rows):
-        text = strip_ansi(row).rstrip()
+        text = unbox(strip_ansi(row).rstrip())
         if text:
             out.append(text)
             if len(out) >= tail:
@@ -144,8 +174,10 @@ def decide_status(
     holds_task: bool = False,
     stall_after: float | None = None,
     working_for: float = WORKING_FOR,
+    prompt_seen: bool = True,
 ) -> tuple[str, str]:
-    """``(status, reason)`` by the rules in the module docstring."""
+    """``(status, reason)`` by the rules in the module docstring. ``prompt_seen``: false while
+    the agent has idle patterns and none has matched since it started (see ``prompt_seen``)."""
     if not alive:
         return EXITED, "the pane is dead"
     if match.waiting:
@@ -161,4 +193,12 @@ def decide_status(
         return DONE, f"done pattern /{match.done}/ matches"
     if match.idle:
         return IDLE, f"idle pattern /{match.idle}/ matches"
+    if not prompt_seen:
+        return STARTING, "no prompt seen yet"
     return IDLE, "the screen is quiet"
+
+
+def prompt_seen(seen: bool, match: ScreenMatch, patterns: CompiledPatterns) -> bool:
+    """Whether an agent has shown its prompt since it started, after a new screen ``match``:
+    always for patterns without an idle list (nothing to wait for); else once one matched."""
+    return seen or not patterns.idle or bool(match.idle)

@@ -25,7 +25,7 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
                                 else f"spawned: {_short(' '.join(e.command), 60)}"),
     ev.AgentStarted: lambda e: f"started (pid {e.pid}, pane {e.pane})",
     ev.AgentOutput: lambda e: f"{len(e.changes)} rows changed",
-    ev.AgentStatus: lambda e: f"{'says ' if e.explicit else ''}{e.status}"
+    ev.AgentStatus: lambda e: f"{'says ' if e.explicit else 'screen shows '}{e.status}"
     + (f" ({_short(e.reason, 50)})" if e.reason else ""),
     ev.AgentSession: lambda e: f"{e.tool} session {e.session_id}" + (f" ({e.model})" if e.model else ""),
     ev.AgentTouched: lambda e: f"edited {_short(e.path, 70)}",
@@ -61,3 +61,15 @@ def subject(event: ev.Event) -> str:
     """The agent and/or task an event is about, e.g. ``dev-1 T3``."""
     parts = [getattr(event, "agent", None), getattr(event, "task", None)]
     return safe_line(" ".join(p for p in parts if p))
+
+
+def elapsed(seconds: float) -> str:
+    """A short duration: 45s, 3m12s, 2h05m, 3d04h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"

@@ -29,6 +29,7 @@ from textual.widget import Widget
 from fleet_tui.core.sanitize import safe_line, strip_ansi
 from fleet_tui.core.screen import DEAD_PANE_BANNER
 from fleet_tui.core.state import EXITED, STATUSES, WAITING, AgentState
+from fleet_tui.core.summary import elapsed
 from fleet_tui.ui.ansi import AnsiRenderer
 
 #: In compact mode names are padded to this many cells so the badges line up.
@@ -61,18 +62,6 @@ def exit_meaning(code: int) -> str:
         return signal.Signals(code - 128).name if code > 128 else ""
     except ValueError:
         return ""
-
-
-def elapsed(seconds: float) -> str:
-    """A short duration: 45s, 3m12s, 2h05m, 3d04h."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
 class AgentCard(Widget, can_focus=True):

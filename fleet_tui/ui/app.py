@@ -38,13 +38,13 @@ from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.attention import ReplyScreen, needs_text, ring
 from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
+from fleet_tui.ui.board_actions import BoardActions
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
 from fleet_tui.ui.footer import KeyFooter
 from fleet_tui.ui.header import header_text
 from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
-from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTask, NewTaskScreen
 from fleet_tui.ui.themes import ThemeError, discover_themes
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import ZoomScreen
@@ -75,7 +75,7 @@ class AreaTabs(Tabs, can_focus=False):
     """The area tabs, shown for orientation; never focused, so arrows move between agents."""
 
 
-class FleetApp(App[int]):
+class FleetApp(BoardActions, App[int]):
     CSS = """
     #header { height: 1; background: $panel; }
     #areas { height: 1fr; }
@@ -425,72 +425,6 @@ class FleetApp(App[int]):
         if not (agent := self.focused_agent()):
             return
         self.push_screen(ZoomScreen(agent, lambda: self.fleet.pane_rows(agent)))
-
-    # --- board ----------------------------------------------------------------------------
-
-    def _selected_task(self) -> str | None:
-        task_id = self.main.query_one(TaskBoard).selected_task()
-        if task_id is None:
-            self.notify("select a task on the board first (2, then arrows)", severity="warning")
-        return task_id
-
-    def action_new_task(self) -> None:
-        if not self._writable("create tasks"):
-            return
-        config = self.fleet.config
-        stages = self._stages()
-        roles = sorted({r for s in config.routing.stages for r in s.roles}
-                       | {r for a in config.agents for r in a.roles})
-        column = stages[1] if len(stages) > 1 else stages[0]
-
-        def create(request: NewTask | None) -> None:
-            if request is not None:
-                self.run_command("new task", "task_add", request.title, request.role,
-                                 request.description, request.column)
-
-        self.push_screen(NewTaskScreen(roles, stages, column), create)
-
-    def action_move_task(self) -> None:
-        if not self._writable("move tasks") or not (task_id := self._selected_task()):
-            return
-        task = self.fleet.state.tasks[task_id]
-
-        def move(column: str | None) -> None:
-            if column:
-                self.run_command("move", "task_move", task_id, column)
-
-        self.push_screen(MoveTaskScreen(task_id, self.main.query_one(TaskBoard).columns, task.column), move)
-
-    def action_assign_task(self) -> None:
-        if not self._writable("assign tasks") or not (task_id := self._selected_task()):
-            return
-        if agent := self.focused_agent():
-            self.run_command("assign", "task_assign", task_id, agent,
-                             done=f"{task_id} assigned to {agent}")
-
-    def _selected_approval(self) -> tuple[str, str] | None:
-        task_id = self.main.query_one(TaskBoard).selected_task()
-        tasks = self.fleet.state.tasks
-        candidates = [tasks[task_id]] if task_id in tasks else list(tasks.values())
-        for task in candidates:
-            if task.pending_approvals:
-                return task.id, task.pending_approvals[0].id
-        self.notify("no pending approval on the selected task", severity="warning")
-        return None
-
-    def action_approve(self) -> None:
-        if self._writable("approve") and (chosen := self._selected_approval()):
-            self.run_command("approve", "decide", chosen[0], chosen[1], True, "")
-
-    def action_deny(self) -> None:
-        if not self._writable("deny") or not (chosen := self._selected_approval()):
-            return
-
-        def deny(comment: str | None) -> None:
-            if comment is not None:
-                self.run_command("deny", "decide", chosen[0], chosen[1], False, comment)
-
-        self.push_screen(PromptScreen(f"denying {chosen[0]}: why?"), deny)
 
     # --- timeline, help, palette, quit ----------------------------------------------------
 
