@@ -35,7 +35,7 @@ from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
-from fleet_tui.ui.attention import ReplyScreen, needs_text, ring
+from fleet_tui.ui.attention import ReplyScreen, ring
 from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.board_actions import BoardActions
@@ -239,9 +239,9 @@ class FleetApp(BoardActions, App[int]):
         with self.batch_update():
             if self.main.query_one(ContentSwitcher).current == "timeline":
                 self._alerts_seen = state.alerts
-            header.update(Text.assemble(
-                header_text(state, unseen_alerts=state.alerts - self._alerts_seen),
-                needs_text(len(needing_you(state)), now < self._flash_until)))
+            header.update(header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
+                                      needing_you=len(needing_you(state)),
+                                      flash=now < self._flash_until))
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1

@@ -69,13 +69,6 @@ def ring(app: App, notify: Notify, calls: list[Call]) -> None:
         run_command(list(notify.command), message)
 
 
-def needs_text(count: int, flash: bool) -> Text:
-    """The header's "N need you" (reversed for a few seconds after a new call)."""
-    if not count:
-        return Text()
-    return Text(f"  ⚠ {count} need you (w)", style="bold reverse yellow" if flash else "bold yellow")
-
-
 class ReplyScreen(ModalScreen[None]):
     """Answer a waiting agent without attaching: each key is sent as it is pressed."""
 

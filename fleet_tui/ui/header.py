@@ -1,6 +1,6 @@
-"""The one-line header: fleet name, agents by status (lost apart from exited), alerts not yet
-seen, open tasks, approvals waiting, cost, and the event log's trouble (disk full) while it
-lasts."""
+"""The one-line header: fleet name, the event log's trouble (disk full) while it lasts, agents
+needing you, alerts not yet seen, approvals waiting, agents by status (lost apart from exited),
+open tasks and cost."""
 
 from __future__ import annotations
 
@@ -20,24 +20,30 @@ STATUS_STYLE = {
 }
 
 
-def header_text(state: FleetState, unseen_alerts: int = 0) -> Text:
-    """``unseen_alerts``: alerts raised since the user last looked at the timeline (the UI
-    keeps that; see ``FleetApp.refresh_view``)."""
+def header_text(state: FleetState, unseen_alerts: int = 0, needing_you: int = 0,
+                flash: bool = False) -> Text:
+    """What needs the person comes first, so it stays on screen at 80 columns: the log's
+    trouble, agents needing you (``flash``: reversed after a new call), alerts not yet seen
+    (the UI keeps that; see ``FleetApp.refresh_view``), approvals waiting; then agents by
+    status, open tasks and cost."""
     counts = state.status_counts()
     parts = [Text(f" {safe_line(state.fleet) or 'fleet'} ", style="bold reverse")]
+    if state.log_problem:
+        parts.append(Text(f" ⚠ {state.log_problem.split(':', 1)[0]}: log not written",
+                          style="bold white on red"))
+    if needing_you:
+        parts.append(Text(f" ⚠ {needing_you} need you (w)",
+                          style="bold reverse yellow" if flash else "bold yellow"))
+    if unseen_alerts > 0:
+        plural = "s" if unseen_alerts > 1 else ""
+        parts.append(Text(f" ⚠ {unseen_alerts} alert{plural}", style="bold white on red"))
+    approvals = len(state.pending_approvals())
+    if approvals:
+        parts.append(Text(f" ⚑ {approvals} to approve", style="bold yellow"))
     for status, style in STATUS_STYLE.items():
         count = counts.get(status, 0)
         if count:
             parts.append(Text(f" {count} {status}", style=style))
-    if unseen_alerts > 0:
-        plural = "s" if unseen_alerts > 1 else ""
-        parts.append(Text(f"  ⚠ {unseen_alerts} alert{plural}", style="bold white on red"))
     parts.append(Text(f"  {state.open_tasks()} open tasks"))
-    approvals = len(state.pending_approvals())
-    if approvals:
-        parts.append(Text(f"  ⚑ {approvals} to approve", style="bold yellow"))
     parts.append(Text(f"  ${state.cost.usd:.2f}", style="bold"))
-    if state.log_problem:
-        parts.append(Text(f"  ⚠ {state.log_problem.split(':', 1)[0]}: log not written",
-                          style="bold white on red"))
     return Text.assemble(*parts)
