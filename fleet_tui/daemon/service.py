@@ -23,6 +23,7 @@ from fleet_tui.config.presets import patterns_for
 from fleet_tui.config.resolve import AgentLaunch, agent_names, resolve_agent, resolve_agents
 from fleet_tui.config.schema import duration_seconds
 from fleet_tui.core import events as ev
+from fleet_tui.core.failures import Restart
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
 from fleet_tui.core.routing import RoutingPolicy
 from fleet_tui.core.rules import Command
@@ -124,6 +125,7 @@ class FleetService:
         self._inbox.start()
         self._transcripts.start()
         self.runner.start()
+        self._resume_restarts()
 
     def stop(self, kill_agents: bool = False, stopped_by: str = "") -> None:
         """Stop watching and close the log; agents keep running unless ``kill_agents``.
@@ -148,6 +150,14 @@ class FleetService:
             if self.pipeline.log is not None:
                 self.pipeline.log.close()
                 self.pipeline.log = None
+
+    def _resume_restarts(self) -> None:
+        """Restarts a previous daemon had scheduled (backing off) and not carried out yet."""
+        now = self.pipeline.clock()
+        with self.pipeline.lock:
+            waiting = [(name, agent.restart_at) for name, agent in self.state.agents.items()
+                       if not agent.alive and agent.restart_at]
+        self.runner.put([Restart(agent=name, delay=max(0.0, at - now)) for name, at in waiting])
 
     # --- the monitor and the inbox ------------------------------------------------------------
 

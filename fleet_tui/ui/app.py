@@ -200,6 +200,7 @@ class FleetApp(BoardActions, App[int]):
         self.refresh_view()
         if self.read_only:
             return
+        self._alerts_seen = self.fleet.state.alerts  # what came while away: the summary's
         lines = away_lines(self.fleet.state, self.fleet.seen_before)
         if lines:
             self.push_screen(AwayScreen(lines))
