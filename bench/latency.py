@@ -55,10 +55,10 @@ FLEET = {
 }
 
 
-def emit_argv(inbox: Path, note: str) -> list[str]:
+def emit_argv(inbox: Path, note: str, agent: str = "dev") -> list[str]:
     script = Path(sys.executable).with_name("fleet-tui")
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "fleet_tui.cli"]
-    return [*cli, "emit", "task.note", "--task", "T1", "--agent", "dev", "--note", note,
+    return [*cli, "emit", "task.note", "--task", "T1", "--agent", agent, "--note", note,
             "--inbox", str(inbox)]
 
 
@@ -69,22 +69,26 @@ class LogProbe:
         self.follower = LogFollower(log)
         self.follower.open()
         self.seen: dict[str, float] = {}
+        #: The event's own time (the daemon's clock when it logged it), wall clock.
+        self.logged: dict[str, float] = {}
 
     def check(self) -> None:
         now = time.monotonic()
         for event in self.follower.read():
             if isinstance(event, ev.TaskNote) and event.text.startswith("probe-"):
                 self.seen.setdefault(event.text, now)
+                self.logged.setdefault(event.text, event.ts)
 
 
 def on_screen(timeline: Timeline, note: str) -> bool:
     return any(note in timeline.render_line(y).text for y in range(timeline.size.height))
 
 
-def emit(inbox: Path, note: str) -> tuple[float, float]:
-    """Run one emit; (when it returned, how long it ran), monotonic seconds."""
+def emit(inbox: Path, note: str, agent: str = "dev") -> tuple[float, float]:
+    """Run one emit of a note on task T1 as ``agent``; (when it returned, how long it ran),
+    monotonic seconds."""
     start = time.monotonic()
-    subprocess.run(emit_argv(inbox, note), check=True)
+    subprocess.run(emit_argv(inbox, note, agent), check=True)
     done = time.monotonic()
     return done, done - start
 
