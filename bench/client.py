@@ -50,12 +50,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import DiscardingDriver, ms_summary
+from common import CSI, DiscardingDriver, ms_summary, row_cells
 from daemon_fleet import BenchFleet, CpuMeter
 from latency import LogProbe, emit
 from replay import write_session
 from textual import events
-from ui import CSI, fleet_config, machine_ticks, progress, runqueue_wait
+from ui import fleet_config, machine_ticks, progress, runqueue_wait
 
 from fleet_tui.adapters import paths
 from fleet_tui.client.live import LiveFleet
@@ -68,28 +68,6 @@ BASELINE = "426f298"
 TARGETS = {"key_p95_ms": 100.0, "emit_p95_ms": 150.0, "cpu_ratio": 1.2,
            "idle_daemon_cpu_pct": 1.0, "first_frame_s": 2.0}
 REPO = Path(__file__).resolve().parent.parent
-
-
-def row_cells(data: str, y: int) -> dict[int, str]:
-    """The characters ``data`` (Textual's output: cursor moves, SGR codes, text) writes on row
-    ``y``, by column (one cell per character: the rows looked at are ASCII)."""
-    cells: dict[int, str] = {}
-    cx = cy = -1
-    parts = CSI.split(data)  # text, params, final, text, params, final, ..., text
-    for i in range(0, len(parts), 3):
-        for n, line in enumerate(parts[i].split("\n")):
-            if n:
-                cy, cx = cy + 1, 0
-            if cy == y:
-                for ch in line:
-                    cells[cx] = ch
-                    cx += 1
-            else:
-                cx += len(line)
-        if i + 2 < len(parts) and parts[i + 2] == "H":
-            row, _, col = parts[i + 1].partition(";")
-            cy, cx = int(row or 1) - 1, int(col or 1) - 1
-    return cells
 
 
 class Watch:
@@ -119,6 +97,16 @@ class FrameDriver(DiscardingDriver):
         watch = Watch(test)
         cls.watches.append(watch)
         return watch
+
+    @classmethod
+    async def wait(cls, watch: Watch, timeout: float) -> bool:
+        """Whether a frame met ``watch`` within ``timeout`` seconds (else it is dropped)."""
+        try:
+            await asyncio.wait_for(watch.seen.wait(), timeout=timeout)
+            return True
+        except TimeoutError:
+            cls.watches.remove(watch)
+            return False
 
     def write(self, data: str) -> None:
         super().write(data)
@@ -243,11 +231,8 @@ class LiveBench:
                 calls.clear()
                 start = time.monotonic(), time.thread_time(), runqueue_wait()
                 self.press("p")
-                try:
-                    await asyncio.wait_for(watch.seen.wait(), timeout=5.0)
-                except TimeoutError:
+                if not await FrameDriver.wait(watch, 5.0):
                     missed += 1
-                    FrameDriver.watches.remove(watch)
                     continue
                 samples[kind].append(watch.at - start[0])
                 samples["loop_cpu"].append(watch.cpu - start[1])
@@ -284,11 +269,8 @@ class LiveBench:
                     log.check()
                     await asyncio.sleep(0.002)
                 returned, took = task.result()
-                try:
-                    await asyncio.wait_for(watch.seen.wait(), timeout=10.0)
-                except TimeoutError:
+                if not await FrameDriver.wait(watch, 10.0):
                     missed += 1
-                    FrameDriver.watches.remove(watch)
                     continue
                 log.check()
                 if i >= 0:
@@ -384,7 +366,7 @@ def first_frame(loaded: Any, session: str, log: Path, args: argparse.Namespace) 
     watch = FrameDriver.watch(plain_text_has("agent-29"))
 
     async def wait(_pilot: object) -> None:
-        await asyncio.wait_for(watch.seen.wait(), timeout=120)
+        await FrameDriver.wait(watch, 120.0)
         app.exit(0)
 
     start = time.monotonic()

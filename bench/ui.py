@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -52,9 +51,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from statistics import mean
 
-from common import AGENT, DiscardingDriver, cpu_seconds, ms_summary
+from common import AGENT, DiscardingDriver, cpu_seconds, ms_summary, row_cells
 from daemon_fleet import BenchFleet, CpuMeter
-from rich.cells import cell_len
 from textual import events
 from textual.strip import Strip
 
@@ -68,7 +66,6 @@ CPU_TARGETS = {30: 50.0, 5: 20.0}
 KEY_P95_TARGET_MS = 100.0
 #: A card's top-left corner when it has focus (``border: heavy``).
 FOCUSED_CORNER = "┏"
-CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
 
 
 def progress(text: str) -> None:
@@ -88,23 +85,9 @@ def machine_ticks() -> tuple[int, int]:
 
 
 def written_at(data: str, x: int, y: int) -> str | None:
-    """The character that ``data`` (Textual's output: cursor moves, SGR codes and text) writes
-    at column ``x`` of row ``y``, or None if it writes nothing there."""
-    cx = cy = -1
-    parts = CSI.split(data)  # text, params, final, text, params, final, ..., text
-    for i in range(0, len(parts), 3):
-        for n, line in enumerate(parts[i].split("\n")):
-            if n:
-                cy, cx = cy + 1, 0
-            if cy == y and cx <= x:
-                for ch in line:
-                    if cx == x:
-                        return ch
-                    cx += cell_len(ch)
-        if i + 2 < len(parts) and parts[i + 2] == "H":
-            row, _, col = parts[i + 1].partition(";")
-            cy, cx = int(row or 1) - 1, int(col or 1) - 1
-    return None
+    """The character that ``data`` (Textual's output) writes at column ``x`` of row ``y``, or
+    None if it writes nothing there."""
+    return row_cells(data, y).get(x)
 
 
 class Probe:
