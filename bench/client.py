@@ -8,12 +8,14 @@ for a terminal (``--width`` x ``--height``), the frames discarded but watched. I
 
 - ``idle``: every agent at its prompt, ``--idle-seconds``: CPU of the daemon (target <= 1 %),
   of the UI and of the tmux server;
-- ``busy``: every agent printing, after ``--warmup`` s, ``--seconds``: CPU of daemon + UI;
-- ``keys``: ``--presses`` times, focus a card (one of the first ten, in turn), press ``p``
-  (handed to the driver as the input thread would) and time until a frame writes PAUSED in
-  that card's badge; press ``p`` again and time until a frame writes another status there.
+- ``keys_idle``: ``--presses`` times, focus a card (one of the first ten, in turn), press
+  ``p`` (handed to the driver as the input thread would) and time until a frame writes PAUSED
+  in that card's badge; press ``p`` again and time until a frame writes another status there.
   Key -> request over the control socket -> the daemon signals the agent and logs the event
   -> the UI folds the log -> the frame. Target p95 <= 100 ms;
+- ``busy``: every agent printing, after ``--warmup`` s, ``--seconds``: CPU of daemon + UI,
+  frames written and the UI's CPU per frame;
+- ``keys``: the same presses with every agent printing (as bench/ui.py presses keys);
 - ``emit``: the timeline shown (key ``3``), ``--emits`` times, ``fleet-tui emit task.note``
   run as a subprocess (as an agent's hook does), timed from its return to the frame that
   writes the note (and to the event in the daemon's log). Target p95 <= 150 ms;
@@ -87,6 +89,7 @@ class FrameDriver(DiscardingDriver):
 
     watches: list[Watch] = []
     current: FrameDriver | None = None
+    frames = 0
 
     def start_application_mode(self) -> None:
         super().start_application_mode()
@@ -110,6 +113,7 @@ class FrameDriver(DiscardingDriver):
 
     def write(self, data: str) -> None:
         super().write(data)
+        FrameDriver.frames += 1
         now = time.monotonic(), time.time(), time.thread_time(), runqueue_wait()
         for watch in list(self.watches):
             if watch.test(data):
@@ -161,9 +165,15 @@ class LiveBench:
     async def window(self, seconds: float) -> dict[str, Any]:
         meter = CpuMeter(self.fleet)
         start = machine_ticks(), runqueue_wait(), time.perf_counter()
+        frames, written = FrameDriver.frames, DiscardingDriver.written
         meter.start()
         await asyncio.sleep(seconds)
-        return {"seconds": seconds, "cpu_pct": meter.stop(), **window_extras(start)}
+        cpu = meter.stop()
+        frames, written = FrameDriver.frames - frames, DiscardingDriver.written - written
+        return {"seconds": seconds, "cpu_pct": cpu, "frames_per_s": round(frames / seconds, 1),
+                "output_kb_per_s": round(written / seconds / 1024, 1),
+                "ui_cpu_ms_per_frame": round(cpu["ui"] * 10 * seconds / max(frames, 1), 1),
+                **window_extras(start)}
 
     async def run(self) -> dict[str, Any]:
         app, args = self.app, self.args
@@ -178,11 +188,13 @@ class LiveBench:
         progress(f"{args.agents} cards live; idle window {args.idle_seconds:g} s")
         await asyncio.sleep(args.warmup)
         result["idle"] = await self.window(args.idle_seconds)
+        progress(f"idle: pressing p {args.presses} times (pause, then resume)")
+        result["keys_idle"] = await self.press_pause(grid)
         self.set_busy(True)
         progress(f"busy: warming up {args.warmup:g} s, window {args.seconds:g} s")
         await asyncio.sleep(args.warmup)
         result["busy"] = await self.window(args.seconds)
-        progress(f"pressing p {args.presses} times (pause, then resume)")
+        progress(f"busy: pressing p {args.presses} times (pause, then resume)")
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:  # the event loop's thread only
             profiler.enable()
@@ -417,6 +429,8 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
 
     live = result.get("live", {})
     put("key_p95_ms", live.get("keys", {}).get("latency_ms", {}).get("p95"), TARGETS["key_p95_ms"])
+    put("key_idle_fleet_p95_ms", live.get("keys_idle", {}).get("latency_ms", {}).get("p95"),
+        TARGETS["key_p95_ms"])
     put("emit_p95_ms", live.get("emit", {}).get("emit_to_screen_ms", {}).get("p95"),
         TARGETS["emit_p95_ms"])
     put("idle_daemon_cpu_pct", live.get("idle", {}).get("cpu_pct", {}).get("daemon"),
@@ -438,7 +452,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="busy CPU window")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--presses", type=int, default=30, help="per load (idle, busy)")
     parser.add_argument("--emits", type=int, default=30)
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between emits (plus jitter)")
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -458,7 +472,11 @@ def main() -> None:
         base = run_baseline(args)
         result["baseline"] = {key: base.get(key) for key in (
             "cpu_pct", "threads_cpu_pct", "tmux_client_cpu_pct", "tmux_server_cpu_pct",
-            "loop_thread_cpu_wait_pct", "machine_busy_pct", "frames_per_s", "seconds")}
+            "loop_thread_cpu_wait_pct", "machine_busy_pct", "frames_per_s", "output_kb_per_s",
+            "seconds")}
+        main_thread = base["threads_cpu_pct"].get("MainThread", 0.0)
+        result["baseline"]["loop_cpu_ms_per_frame"] = round(
+            main_thread * 10 / max(base["frames_per_s"], 0.1), 1)
         result["baseline"]["commit"] = args.baseline
         result["baseline"]["key_focus_latency_ms"] = base["keys"]["latency_ms"]
     if "open" not in args.skip:
