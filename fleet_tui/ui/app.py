@@ -91,6 +91,7 @@ class FleetApp(BoardActions, App[int]):
         self.read_only = fleet.read_only
         self.clock = clock
         self._shown_events = -1
+        self._shown_header: object = None
         self._last_agent: str | None = None
         self._terminal = ""
         #: Who needs the person now (new calls ring), and until when the header flashes.
@@ -235,8 +236,11 @@ class FleetApp(BoardActions, App[int]):
                 ring(self, self.fleet.config.notify, calls)
                 self._flash_until = now + FLASH_SECONDS
         with self.batch_update():
-            header.update(Text.assemble(header_text(state),
-                                        needs_text(len(needing_you(state)), now < self._flash_until)))
+            text = Text.assemble(header_text(state),
+                                 needs_text(len(needing_you(state)), now < self._flash_until))
+            if text != self._shown_header:  # one row whatever it says: no layout pass
+                self._shown_header = text
+                header.update(text, layout=False)
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
