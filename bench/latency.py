@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from common import ms_summary
 from daemon_fleet import BenchFleet
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.client.follower import LogFollower
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.core import events as ev
@@ -85,10 +87,11 @@ def on_screen(timeline: Timeline, note: str) -> bool:
 
 
 def emit(inbox: Path, note: str, agent: str = "dev") -> tuple[float, float]:
-    """Run one emit of a note on task T1 as ``agent``; (when it returned, how long it ran),
-    monotonic seconds."""
+    """Run one emit of a note on task T1 as ``agent`` (with the token the daemon gives that
+    agent at spawn); (when it returned, how long it ran), monotonic seconds."""
+    env = {**os.environ, TOKEN_ENV: AgentTokens.for_session(inbox.parent).token(agent)}
     start = time.monotonic()
-    subprocess.run(emit_argv(inbox, note, agent), check=True)
+    subprocess.run(emit_argv(inbox, note, agent), check=True, env=env)
     done = time.monotonic()
     return done, done - start
 
