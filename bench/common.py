@@ -1,6 +1,6 @@
 """Helpers shared by the bench scripts: latency percentiles, a test agent that prints coloured
-lines, and a Textual driver that renders for a terminal but discards (and counts) the output.
-(Process CPU comes from ``fleet_tui.adapters.procs.cpu_seconds``.)
+lines, a Textual driver that renders for a terminal but discards (and counts) the output, and
+what that output writes where. (Process CPU comes from ``fleet_tui.adapters.procs``.)
 
 Imported as ``common`` (the scripts are run as ``python bench/<name>.py``, so ``bench/`` is on
 ``sys.path``).
@@ -8,7 +8,13 @@ Imported as ``common`` (the scripts are run as ``python bench/<name>.py``, so ``
 
 from __future__ import annotations
 
+import re
+
+from rich.cells import cell_len
 from textual.drivers.headless_driver import HeadlessDriver
+
+#: A control sequence in Textual's output: parameters and the final letter.
+CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
 
 #: An agent: prints a prompt, then while ``active-<name>`` exists prints a coloured line with
 #: its timestamp every 100 ms. Run as ``python -c AGENT NAME FOLDER``.
@@ -49,3 +55,25 @@ class DiscardingDriver(HeadlessDriver):
 
     def write(self, data: str) -> None:
         DiscardingDriver.written += len(data.encode())
+
+
+def row_cells(data: str, y: int) -> dict[int, str]:
+    """The characters ``data`` (Textual's output: cursor moves, SGR codes, text) writes on row
+    ``y``, by column."""
+    cells: dict[int, str] = {}
+    cx = cy = -1
+    parts = CSI.split(data)  # text, params, final, text, params, final, ..., text
+    for i in range(0, len(parts), 3):
+        for n, line in enumerate(parts[i].split("\n")):
+            if n:
+                cy, cx = cy + 1, 0
+            if cy == y:
+                for ch in line:
+                    cells[cx] = ch
+                    cx += cell_len(ch)
+            else:
+                cx += cell_len(line)
+        if i + 2 < len(parts) and parts[i + 2] == "H":
+            row, _, col = parts[i + 1].partition(";")
+            cy, cx = int(row or 1) - 1, int(col or 1) - 1
+    return cells

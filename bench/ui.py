@@ -1,14 +1,16 @@
-"""Benchmark of the whole app: the real FleetApp over a real orchestrator and 30 live agents.
+"""Benchmark of the whole app: the real fleet daemon and the real FleetApp as its client, 30 live agents.
 
 For each scenario (``--busy 30 5``: how many of the ``--agents`` agents keep printing, the rest
-sit idle at their prompt) a private tmux server is started, the app runs with a driver that
-renders every frame to ANSI as for a terminal and discards it, and after the grid holds every
-card and ``--warmup`` seconds have passed, over ``--seconds``:
+sit idle at their prompt) a private tmux server is started with the real daemon process in it
+(``ensure_daemon``, as ``fleet-tui`` does), the app runs in this process as a client of it
+(``LiveFleet``) with a driver that renders every frame to ANSI as for a terminal and discards
+it, and after the grid holds every card and ``--warmup`` seconds have passed, over ``--seconds``:
 
-- CPU of this process in % of one core (``time.process_time``): the Textual event loop *and*
-  the orchestrator's threads (pane monitor, event log, inbox), which run in the same process;
-  split per thread from ``/proc/self/task``. The tmux control-mode client and the tmux server
-  are separate processes, reported apart and not in the target;
+- CPU in % of one core, from ``/proc``: ``cpu_pct`` is the UI process (the Textual event loop
+  and its log follower; split per thread from ``/proc/self/task``) plus the daemon process
+  (pane monitor, event log, inbox, control socket), each also apart. Reported apart and not in
+  the target: the daemon's tmux control-mode client, the tmux commands both ran and waited
+  for, and the tmux server;
 - per card, per second: content changes (``AgentCard.update_agent`` returned True) and repaints
   (compositor frames in which the card's ``render_line`` ran), rows re-rendered; busy and idle
   cards apart. Both methods are wrapped by this script only.
@@ -39,31 +41,23 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import mean
 
-import yaml
-from common import AGENT, DiscardingDriver, ms_summary
-from rich.cells import cell_len
+from common import AGENT, DiscardingDriver, ms_summary, row_cells
+from daemon_fleet import BenchFleet, CpuMeter
 from textual import events
 from textual.strip import Strip
 
 from fleet_tui.adapters.procs import cpu_seconds
-from fleet_tui.adapters.tmux import TmuxDriver
-from fleet_tui.config.loader import load_config
 from fleet_tui.core.state import AgentState
-from fleet_tui.orchestrator import Orchestrator
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
@@ -73,7 +67,6 @@ CPU_TARGETS = {30: 50.0, 5: 20.0}
 KEY_P95_TARGET_MS = 100.0
 #: A card's top-left corner when it has focus (``border: heavy``).
 FOCUSED_CORNER = "┏"
-CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
 
 
 def progress(text: str) -> None:
@@ -93,23 +86,9 @@ def machine_ticks() -> tuple[int, int]:
 
 
 def written_at(data: str, x: int, y: int) -> str | None:
-    """The character that ``data`` (Textual's output: cursor moves, SGR codes and text) writes
-    at column ``x`` of row ``y``, or None if it writes nothing there."""
-    cx = cy = -1
-    parts = CSI.split(data)  # text, params, final, text, params, final, ..., text
-    for i in range(0, len(parts), 3):
-        for n, line in enumerate(parts[i].split("\n")):
-            if n:
-                cy, cx = cy + 1, 0
-            if cy == y and cx <= x:
-                for ch in line:
-                    if cx == x:
-                        return ch
-                    cx += cell_len(ch)
-        if i + 2 < len(parts) and parts[i + 2] == "H":
-            row, _, col = parts[i + 1].partition(";")
-            cy, cx = int(row or 1) - 1, int(col or 1) - 1
-    return None
+    """The character that ``data`` (Textual's output) writes at column ``x`` of row ``y``, or
+    None if it writes nothing there."""
+    return row_cells(data, y).get(x)
 
 
 class Probe:
@@ -185,7 +164,7 @@ class ProbeDriver(DiscardingDriver):
         self.probe.frame(data)
 
 
-def write_config(folder: Path, agents: int, busy: int, load: str) -> Path:
+def fleet_config(folder: Path, agents: int, busy: int, load: str) -> dict[str, object]:
     specs = []
     for i in range(agents):
         name = f"agent-{i:02d}"
@@ -199,9 +178,7 @@ def write_config(folder: Path, agents: int, busy: int, load: str) -> Path:
             if i < busy:
                 (folder / f"active-{name}").touch()
         specs.append({"name": name, "command": command, "preset": "demo"})
-    path = folder / "fleet.yaml"
-    path.write_text(yaml.safe_dump({"fleet": "bench-ui", "agents": specs}, sort_keys=False))
-    return path
+    return {"fleet": "bench-ui", "agents": specs}
 
 
 def thread_cpu() -> dict[str, float]:
@@ -209,16 +186,6 @@ def thread_cpu() -> dict[str, float]:
     names = {t.native_id: t.name for t in threading.enumerate()}
     return {names.get(int(tid), f"tid {tid}"): cpu_seconds(f"self/task/{tid}")
             for tid in os.listdir("/proc/self/task")}
-
-
-def child_pids() -> list[int]:
-    pids: list[int] = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            pids += map(int, Path(f"/proc/self/task/{tid}/children").read_text().split())
-        except OSError:
-            continue
-    return pids
 
 
 def per_card(names: list[str], counts: Counter[str], wall: float) -> dict[str, float]:
@@ -229,8 +196,10 @@ def per_card(names: list[str], counts: Counter[str], wall: float) -> dict[str, f
 class UiBench:
     """The automation: waits for the fleet, measures a window, then presses keys."""
 
-    def __init__(self, app: FleetApp, probe: Probe, args: argparse.Namespace, busy: int) -> None:
+    def __init__(self, app: FleetApp, fleet: BenchFleet, probe: Probe, args: argparse.Namespace,
+                 busy: int) -> None:
         self.app = app
+        self.fleet = fleet
         self.probe = probe
         self.args = args
         self.busy = busy
@@ -254,7 +223,7 @@ class UiBench:
         grid = app.query_one(AgentGrid)
         deadline = time.monotonic() + 30 + args.agents
         while len(grid.cards) < args.agents or not all(
-                a.screen for a in app.orchestrator.state.agents.values()):
+                a.screen for a in app.fleet.state.agents.values()):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {len(grid.cards)} of {args.agents} agents showed output")
             await asyncio.sleep(0.2)
@@ -269,27 +238,30 @@ class UiBench:
     async def window(self) -> dict[str, object]:
         args, probe = self.args, self.probe
         grid = self.app.query_one(AgentGrid)
-        server = int(self.app.orchestrator.driver.run("display-message", "-p", "#{pid}").stdout)
-        children = child_pids()
-        threads0, children0 = thread_cpu(), sum(map(cpu_seconds, children))
-        server0, machine0, wait0 = cpu_seconds(server), machine_ticks(), runqueue_wait()
+        meter = CpuMeter(self.fleet)
+        threads0, machine0, wait0 = thread_cpu(), machine_ticks(), runqueue_wait()
         probe.reset()
-        wall, cpu = time.perf_counter(), time.process_time()
+        meter.start()
+        wall = time.perf_counter()
         await asyncio.sleep(args.seconds)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall = time.perf_counter() - wall
+        cpu = meter.stop()
         machine_busy, machine_all = (a - b for a, b in zip(machine_ticks(), machine0, strict=True))
         threads = {name: round((s - threads0.get(name, 0.0)) / wall * 100, 1)
                    for name, s in thread_cpu().items()}
         names = list(grid.cards)
         groups = {"busy": names[: self.busy], "idle": names[self.busy:]}
         return {
-            "cpu_pct": round(cpu / wall * 100, 1),
-            "cpu_note": "this process: the Textual event loop and the orchestrator's threads "
-                        "(pane monitor, event log, inbox), all in one process, and this script's "
-                        "counting wrappers",
-            "threads_cpu_pct": dict(sorted(threads.items(), key=lambda kv: -kv[1])),
-            "tmux_client_cpu_pct": round((sum(map(cpu_seconds, children)) - children0) / wall * 100, 1),
-            "tmux_server_cpu_pct": round((cpu_seconds(server) - server0) / wall * 100, 1),
+            "cpu_pct": cpu["ui_plus_daemon"],
+            "cpu_note": "the UI process (the Textual event loop, its log follower and this "
+                        "script's counting wrappers) plus the daemon process (pane monitor, event "
+                        "log, inbox, control socket)",
+            "ui_cpu_pct": cpu["ui"],
+            "daemon_cpu_pct": cpu["daemon"],
+            "ui_threads_cpu_pct": dict(sorted(threads.items(), key=lambda kv: -kv[1])),
+            "tmux_client_cpu_pct": cpu["daemon_tmux_client"],
+            "tmux_commands_cpu_pct": cpu["tmux_commands"],
+            "tmux_server_cpu_pct": cpu["tmux_server"],
             "loop_thread_cpu_wait_pct": round((runqueue_wait() - wait0) / wall * 100, 1),
             "machine_busy_pct": round(machine_busy / machine_all * 100, 1),
             "machine_cpus": os.cpu_count(),
@@ -351,27 +323,27 @@ class UiBench:
 
 
 def run_scenario(args: argparse.Namespace, busy: int) -> dict[str, object]:
-    folder = Path(tempfile.mkdtemp(prefix="fleet-bench-ui-"))
-    os.environ["FLEET_HOME"] = str(folder / "home")
-    socket = f"fleet-bench-ui-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    orchestrator = Orchestrator(load_config(write_config(folder, args.agents, busy, args.load)))
-    orchestrator.socket_name, orchestrator.driver = socket, TmuxDriver(socket)
-    probe = Probe()
-    ProbeDriver.probe = probe
-    app = FleetApp(orchestrator)
-    app.driver_class = ProbeDriver
-    bench = UiBench(app, probe, args, busy)
-    progress(f"busy {busy} of {args.agents} ({args.load}): starting the app on tmux socket {socket}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # outside drive(): as ctrl+c
+    fleet = BenchFleet("ui")
     try:
-        with probe.counting_cards():
-            result = app.run(headless=False, size=(args.width, args.height), auto_pilot=bench.drive)
-    finally:
+        fleet.write_config(fleet_config(fleet.folder, args.agents, busy, args.load))
+        progress(f"busy {busy} of {args.agents} ({args.load}): starting the daemon on tmux "
+                 f"socket {fleet.socket}")
+        fleet.start_daemon()
+        probe = Probe()
+        ProbeDriver.probe = probe
+        client = fleet.client()
+        app = FleetApp(client)
+        app.driver_class = ProbeDriver
+        bench = UiBench(app, fleet, probe, args, busy)
+        progress("starting the app as its client")
         try:
-            orchestrator.stop()
+            with probe.counting_cards():
+                result = app.run(headless=False, size=(args.width, args.height), auto_pilot=bench.drive)
         finally:
-            orchestrator.driver.kill_server()
-            shutil.rmtree(folder, ignore_errors=True)
+            client.stop()
+    finally:
+        fleet.close()
     if bench.interrupted:
         raise KeyboardInterrupt
     if not isinstance(result, dict):

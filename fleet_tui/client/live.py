@@ -56,8 +56,17 @@ class LiveFleet:
     def _follow(self, info: dict[str, Any], progress: Callable[[str], None]) -> None:
         progress(f"reading session {info['session']}…")
         follower = LogFollower(Path(info["log"]), skip_corrupt=self.skip_corrupt)
-        state = follower.open(lambda done, total: progress(
-            f"reading session {info['session']}: {done * 100 // max(total, 1)}%"))
+        shown = -1
+
+        def report(done: int, total: int) -> None:
+            # Once per percent, not per block read: the UI's progress waits on its event loop.
+            nonlocal shown
+            percent = done * 100 // max(total, 1)
+            if percent != shown:
+                shown = percent
+                progress(f"reading session {info['session']}: {percent}%")
+
+        state = follower.open(report)
         old, self._follower = self._follower, follower
         if old is not None:
             old.close()

@@ -93,6 +93,7 @@ class FleetApp(BoardActions, App[int]):
         self._shown_events = -1
         #: Alerts the user has seen: as many as there were when the timeline was last shown.
         self._alerts_seen = 0
+        self._shown_header: object = None
         self._last_agent: str | None = None
         self._terminal = ""
         #: Who needs the person now (new calls ring), and until when the header flashes.
@@ -240,9 +241,11 @@ class FleetApp(BoardActions, App[int]):
         with self.batch_update():
             if self.main.query_one(ContentSwitcher).current == "timeline":
                 self._alerts_seen = state.alerts
-            header.update(header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
-                                      needing_you=len(needing_you(state)),
-                                      flash=now < self._flash_until))
+            text = header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
+                               needing_you=len(needing_you(state)), flash=now < self._flash_until)
+            if text != self._shown_header:  # one row whatever it says: no layout pass
+                self._shown_header = text
+                header.update(text, layout=False)
             grid = self.main.query_one(AgentGrid)
             grid.sync(state, now)
             if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
