@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "core": {"core"},
     "config": {"core", "config"},
     "adapters": {"core", "config", "adapters"},
-    "daemon": {"core", "config", "adapters", "daemon"},
+    "daemon": {"core", "config", "adapters", "replay", "daemon"},  # it keeps the replay index
     "replay": {"core", "config", "adapters", "replay"},
     "client": {"core", "config", "adapters", "replay", "client"},
     "ui": {"core", "config", "adapters", "replay", "client", "ui"},

@@ -348,3 +348,17 @@ def test_an_agent_failing_at_once_is_restarted_with_a_growing_delay(make_service
         assert next_spawn - restarting.ts >= restarting.delay * 0.95  # it waited
     assert len([t for t in spawns if t - spawns[0] < 10.0]) <= 4  # not once a second
     _started(orch, "dev")  # the rest of the fleet runs meanwhile
+
+
+def test_the_daemon_keeps_the_replay_index_cached_for_its_clients(make_service) -> None:
+    from fleet_tui.replay.index import open_index
+
+    orch = make_service(fleet(DEV, tasks=[IDLE_TASK], **SOLO))
+    orch.start()
+    _started(orch, "dev")
+    orch.stop()  # the last extension happens as the daemon stops
+    index = open_index(orch.log_path)
+    try:
+        assert index.origin == "cached" and len(index) == orch.state.events
+    finally:
+        index.close()

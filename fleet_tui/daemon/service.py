@@ -1,10 +1,10 @@
 """The fleet service: one per running fleet, owned by the daemon process.
 
 It puts the parts together: the event pipeline (log, fold, rules), the agent operations, the
-command runner, the pane monitor and the inbox. ``start`` opens or resumes the session, adopts
-running agents, spawns missing ones and starts watching; ``stop`` closes everything, killing
-the agents only when asked. The tmux driver and the monitor's class come in through the
-constructor (tests pass their own server's).
+command runner, the pane monitor, the inbox, the transcript followers and the index keeper.
+``start`` opens or resumes the session, adopts running agents, spawns missing ones and starts
+watching; ``stop`` closes everything, killing the agents only when asked. The tmux driver and
+the monitor's class come in through the constructor (tests pass their own server's).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from fleet_tui.core.routing import RoutingPolicy
 from fleet_tui.core.rules import Command
 from fleet_tui.core.state import FleetState
 from fleet_tui.daemon.agents import AgentOps
+from fleet_tui.daemon.index_keeper import IndexKeeper
 from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.runner import CommandRunner
@@ -57,6 +58,8 @@ class FleetService:
         #: Inbox message ids already applied (from the log), so a file is applied once.
         self._applied: set[str] = set()
         self.warnings: list[str] = []
+        #: Keeps the replay index cached as the log grows (clients open from it).
+        self._index: IndexKeeper | None = None
 
     # --- what clients and tests read ----------------------------------------------------------
 
@@ -126,6 +129,8 @@ class FleetService:
         self._transcripts.start()
         self.runner.start()
         self._resume_restarts()
+        self._index = IndexKeeper(self.log_path)
+        self._index.start()
 
     def stop(self, kill_agents: bool = False, stopped_by: str = "") -> None:
         """Stop watching and close the log; agents keep running unless ``kill_agents``.
@@ -150,6 +155,9 @@ class FleetService:
             if self.pipeline.log is not None:
                 self.pipeline.log.close()
                 self.pipeline.log = None
+        if self._index is not None:
+            self._index.stop()  # and a last extension, for the next client
+            self._index = None
 
     def _resume_restarts(self) -> None:
         """Restarts a previous daemon had scheduled (backing off) and not carried out yet."""

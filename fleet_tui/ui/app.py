@@ -238,8 +238,9 @@ class FleetApp(BoardActions, App[int]):
             if calls:
                 ring(self, self.fleet.config.notify, calls)
                 self._flash_until = now + FLASH_SECONDS
+        area = self.main.query_one(ContentSwitcher).current
         with self.batch_update():
-            if self.main.query_one(ContentSwitcher).current == "timeline":
+            if area == "timeline":
                 self._alerts_seen = state.alerts
             text = header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
                                needing_you=len(needing_you(state)), flash=now < self._flash_until)
@@ -247,10 +248,10 @@ class FleetApp(BoardActions, App[int]):
                 self._shown_header = text
                 header.update(text, layout=False)
             grid = self.main.query_one(AgentGrid)
-            grid.sync(state, now)
-            if (grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1
-                    and self.main.query_one(ContentSwitcher).current == "grid"):
-                grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
+            if area == "grid":  # a hidden grid of busy cards would cost frames for nothing
+                grid.sync(state, now)
+                if grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1:
+                    grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
             if state.events != self._shown_events:
                 self._shown_events = state.events
                 self.main.query_one(TaskBoard).sync(state.tasks)
@@ -296,6 +297,7 @@ class FleetApp(BoardActions, App[int]):
         self.main.query_one(ContentSwitcher).current = area
         target = self.main.query_one(f"#{area}")
         if area == "grid":
+            self.refresh_view()  # the grid is not kept up to date while hidden
             grid = self.main.query_one(AgentGrid)
             card = grid.cards.get(self._last_agent or "")
             self.screen.set_focus(card) if card else grid.focus_neighbour(0, 0)
