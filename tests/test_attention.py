@@ -4,6 +4,7 @@ run with the message."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def anyio_backend() -> str:
 async def test_w_goes_to_the_waiting_agent_and_y_answers_it_from_its_card(
         tmp_path: Path, tmux_socket: str) -> None:
     calls = tmp_path / "calls.txt"
-    asker = demo_agent("asker", "developer", "--seed", "1", "--prompt", "Task T9: start", "--steps", "5")
+    asker = demo_agent("asker", "developer", "--seed", "1", "--steps", "5")
     quiet = demo_agent("quiet", "developer", "--seed", "2")
     notify = {"bell": True, "command": ["sh", "-c", f'echo "$1" >> {calls}', "notify"]}
     daemons = Daemons(tmp_path, tmux_socket)
@@ -88,6 +89,9 @@ async def test_w_goes_to_the_waiting_agent_and_y_answers_it_from_its_card(
         async with app.run_test(size=(120, 40)) as pilot:
             grid = app.query_one(AgentGrid)
             await pilot_until(pilot, lambda: set(grid.cards) == {"quiet", "asker"}, tries=600)
+            # the UI has taken note of the fleet as it was: what happens from now on calls
+            await pilot_until(pilot, lambda: app.fleet.state.agents["asker"].status == "idle", tries=600)
+            await asyncio.to_thread(app.fleet.prompt, "asker", "Task T9: start")
             asker = lambda: app.fleet.state.agents["asker"]  # noqa: E731
             await pilot_until(pilot, lambda: asker().status == "waiting", tries=600)
             await pilot_until(pilot, lambda: QUESTION in strip_ansi("".join(asker().screen)))
