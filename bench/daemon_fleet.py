@@ -41,14 +41,6 @@ def children_of(pid: int | str) -> list[int]:
     return pids
 
 
-def parent_of(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return int(fh.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 class BenchFleet:
     """One fleet on its own tmux server and state folder; ``close`` stops the daemon, kills the
     server and deletes the folder."""

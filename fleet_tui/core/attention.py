@@ -4,7 +4,8 @@
 each new episode: an agent that starts waiting for input, stalls, or exits with an error, and
 each approval newly requested. An episode ends when the agent's status moves on, so a call
 comes at most once per agent per episode. The first update only takes note (what happened
-before is the away summary's). ``needing_you`` lists the agents to go to, most urgent first.
+before is the away summary's). ``needing`` counts the agents that need the person now;
+``needing_you`` lists them, most urgent first.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ class Attention:
     def __init__(self) -> None:
         self._kinds: dict[str, str] | None = None
         self._approvals: set[tuple[str, str]] = set()
+        #: How many agents need the person, as of the last update.
+        self.needing = 0
 
     def update(self, state: FleetState) -> list[Call]:
         kinds = {name: _kind(agent) for name, agent in state.agents.items()}
+        self.needing = sum(1 for kind in kinds.values() if kind)
         approvals = {(a.task, a.id) for a in state.pending_approvals()}
         first = self._kinds is None
         before, seen = self._kinds or {}, self._approvals

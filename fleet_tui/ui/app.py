@@ -233,26 +233,28 @@ class FleetApp(BoardActions, App[int]):
         self.fleet.poll()
         state = self.fleet.state
         now = self.clock()
-        if not self.read_only and self.fleet.session_id:
+        changed = state.events != self._shown_events  # what follows from events only then
+        if changed and self.fleet.session_id:
             calls = self._attention.update(state)
-            if calls:
+            if calls and not self.read_only:
                 ring(self, self.fleet.config.notify, calls)
                 self._flash_until = now + FLASH_SECONDS
         area = self.main.query_one(ContentSwitcher).current
         with self.batch_update():
             if area == "timeline":
                 self._alerts_seen = state.alerts
-            text = header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
-                               needing_you=len(needing_you(state)), flash=now < self._flash_until)
-            if text != self._shown_header:  # one row whatever it says: no layout pass
-                self._shown_header = text
-                header.update(text, layout=False)
+            shown = (state.events, self._alerts_seen, now < self._flash_until)
+            if shown != self._shown_header:  # one row whatever it says: no layout pass
+                self._shown_header = shown
+                header.update(header_text(state, unseen_alerts=state.alerts - self._alerts_seen,
+                                          needing_you=self._attention.needing, flash=shown[2]),
+                              layout=False)
             grid = self.main.query_one(AgentGrid)
             if area == "grid":  # a hidden grid of busy cards would cost frames for nothing
                 grid.sync(state, now)
                 if grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1:
                     grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
-            if state.events != self._shown_events:
+            if changed:
                 self._shown_events = state.events
                 self.main.query_one(TaskBoard).sync(state.tasks)
                 self.main.query_one(Timeline).sync(state.timeline)
