@@ -17,47 +17,48 @@ from typing import Any, ClassVar, Union
 
 import msgspec
 
-SCHEMA_VERSION = 1
+from fleet_tui.core.event_base import (
+    SCHEMA_VERSION,
+    SOURCE_ORCHESTRATOR,
+    SOURCE_SCREEN,
+    SOURCE_USER,
+    Event,
+    agent_source,
+    hook_source,
+)
+from fleet_tui.core.workspace_events import (
+    FileChange,
+    MergeChecked,
+    MergeFailed,
+    MergeMerged,
+    MergeQueued,
+    MergeStarted,
+    WorkspaceChanged,
+    WorkspaceCreated,
+    WorkspaceRemoved,
+    WorkspaceSwitched,
+)
 
-#: Event sources (``agent:<name>`` and ``hook:<name>`` are built with the helpers below).
-SOURCE_USER = "user"
-SOURCE_ORCHESTRATOR = "orchestrator"
-#: The pane monitor's reading of an agent's screen (its ``agent.status`` events).
-SOURCE_SCREEN = "screen"
-
-
-def agent_source(name: str) -> str:
-    return f"agent:{name}"
-
-
-def hook_source(name: str) -> str:
-    return f"hook:{name}"
-
-
-class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
-    """Fields every event has. Subclasses set ``tag`` to their dotted type name."""
-
-    seq: int = 0
-    ts: float = 0.0
-    source: str = SOURCE_ORCHESTRATOR
-    #: The inbox message this event came from (empty for everything else): makes ingestion
-    #: idempotent across restarts.
-    ref: str = ""
-
-    #: The client (UI, command line, browser) through which a person caused this event; empty
-    #: for everything the daemon, agents and hooks cause.
-    client: str = ""
-
-    #: Chatty events are group-committed; everything else is fsynced before append returns.
-    chatty: ClassVar[bool] = False
-    #: What the event means to the rest of the system: whether the timeline keeps it, and
-    #: whether the rules react to it (pane contents do neither: they are not happenings).
-    in_timeline: ClassVar[bool] = True
-    reacts: ClassVar[bool] = True
-
-    @property
-    def type_name(self) -> str:
-        return type(self).__struct_config__.tag  # type: ignore[return-value]
+#: Defined in ``event_base`` and ``workspace_events``, used through this module as ``ev.X``.
+__all__ = [
+    "SCHEMA_VERSION",
+    "SOURCE_ORCHESTRATOR",
+    "SOURCE_SCREEN",
+    "SOURCE_USER",
+    "Event",
+    "FileChange",
+    "MergeChecked",
+    "MergeFailed",
+    "MergeMerged",
+    "MergeQueued",
+    "MergeStarted",
+    "WorkspaceChanged",
+    "WorkspaceCreated",
+    "WorkspaceRemoved",
+    "WorkspaceSwitched",
+    "agent_source",
+    "hook_source",
+]
 
 
 # --- log and config ---------------------------------------------------------------------------
@@ -373,6 +374,15 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ApprovalGranted,
     ApprovalDenied,
     CostReported,
+    WorkspaceCreated,
+    WorkspaceSwitched,
+    WorkspaceChanged,
+    WorkspaceRemoved,
+    MergeQueued,
+    MergeStarted,
+    MergeChecked,
+    MergeMerged,
+    MergeFailed,
 )
 
 #: The tagged union of ``EVENT_TYPES`` (one list to keep), for ``msgspec.json.Decoder(AnyEvent)``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from fleet_tui.core import events as ev
+from fleet_tui.core import fold_workspace
 from fleet_tui.core.screen import scroll_screen
 from fleet_tui.core.state import (
     EXITED,
@@ -440,6 +441,7 @@ HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.ApprovalGranted: _on_approval_decided,
     ev.ApprovalDenied: _on_approval_decided,
     ev.CostReported: _on_cost,
+    **fold_workspace.HANDLERS,
 }
 
 

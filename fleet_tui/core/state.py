@@ -11,6 +11,7 @@ from collections import deque
 import msgspec
 
 from fleet_tui.core.events import Event
+from fleet_tui.core.workspace_state import MergeQueueState, TaskBranch, WorkspaceState
 
 # Agent statuses. ``working``/``idle``/``waiting`` come from the pane monitor's heuristics or
 # from the agent itself; the rest from lifecycle events.
@@ -197,6 +198,10 @@ class FleetState(msgspec.Struct):
     output_chars: int = 0
     #: Why the event log cannot be written now (e.g. disk full), or "".
     log_problem: str = ""
+    #: Each agent's git worktree, by agent name; each task's branch, by task id; the merge queue.
+    workspaces: dict[str, WorkspaceState] = {}
+    branches: dict[str, TaskBranch] = {}
+    merge: MergeQueueState = msgspec.field(default_factory=MergeQueueState)
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -230,6 +235,9 @@ class FleetState(msgspec.Struct):
             },
             timeline=deque(self.timeline, maxlen=self.timeline.maxlen),
             cost=msgspec.structs.replace(self.cost),
+            workspaces={name: w.copy() for name, w in self.workspaces.items()},
+            branches={tid: b.copy() for tid, b in self.branches.items()},
+            merge=self.merge.copy(),
         )
         return copied
 
