@@ -9,6 +9,12 @@ then an idle ``demo>`` prompt that takes the next prompt. Some runs fail and exi
 work). The role picks the script: a planner writes a plan, a developer edits files, a reviewer
 reviews, a releaser tags a release. Standard library only.
 
+With ``--git`` it also does real work in its working directory, but only when that is a
+worktree on a fleet-tui task branch (``fleet/<task>``): a developer adds its task's module, a
+test and a route (at the task's marker line in ``src/app.py``, so two developers touch the
+same file without conflicting), a planner writes ``PLAN.md``, a releaser ``CHANGELOG.md``;
+each run's work is committed at its handoff.
+
 It reports to fleet-tui the way a real agent's hooks would (``Reporter``: ``fleet-tui emit``
 into ``$FLEET_INBOX``): status changes, and ``task.done`` / ``task.blocked`` for the task its
 prompt names.
@@ -27,6 +33,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -124,9 +131,79 @@ class Reporter:
             self.emit("status", "idle")
 
 
+class Project:
+    """The real files a ``--git`` demo agent writes and commits (see the module docstring)."""
+
+    AUTHOR = ["-c", "user.name=demo agent", "-c", "user.email=demo@fleet-tui.invalid"]
+
+    def __init__(self, enabled: bool, role: str) -> None:
+        self.enabled = enabled
+        self.role = role
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], capture_output=True, text=True, timeout=30,
+                              check=False, stdin=subprocess.DEVNULL)
+
+    def task_branch(self) -> str:
+        """The fleet task branch the working directory is on, or "" (then nothing is written)."""
+        if not self.enabled:
+            return ""
+        branch = self._git("rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+        return branch if branch.startswith("fleet/") else ""
+
+    def work(self, task: str, step: int, prompt: str) -> str:
+        """Write this step's file for ``task``; the path written, or "" when there is none."""
+        if not task or not self.task_branch():
+            return ""
+        name = re.sub(r"[^a-z0-9]", "_", task.lower())
+        if self.role == "planner":
+            return self._append("PLAN.md", f"- {task}: {prompt[:60]}\n")
+        if self.role == "releaser":
+            return self._append("CHANGELOG.md", f"- {task}: release notes\n")
+        if self.role != "developer":
+            return ""
+        if step == 0:
+            self._write(f"src/{name}.py", f'"""Task {task}."""\n\n\ndef {name}_handler(value: str) -> str:\n'
+                        f'    if not value:\n        raise ValueError("empty value")\n'
+                        f'    return value.strip()\n')
+            app = Path("src/app.py")
+            if app.exists():
+                lines = app.read_text().splitlines(keepends=True)
+                marker = f"    # {task}:"
+                lines = [f'    "/{name}": "{name}_handler",  # {task}\n' if ln.startswith(marker) else ln
+                         for ln in lines]
+                app.write_text("".join(lines))
+            return f"src/{name}.py"
+        return self._write(f"tests/test_{name}.py", (
+            f"import unittest\n\nfrom src.{name} import {name}_handler\n\n\n"
+            f"class {name.title()}Test(unittest.TestCase):\n"
+            f"    def test_strips(self) -> None:\n"
+            f"        self.assertEqual({name}_handler(' x '), 'x')\n\n"
+            f"    def test_empty_input(self) -> None:\n"
+            f"        with self.assertRaises(ValueError):\n            {name}_handler('')\n"))
+
+    def _write(self, path: str, text: str) -> str:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+        return path
+
+    def _append(self, path: str, line: str) -> str:
+        with open(path, "a") as f:
+            f.write(line)
+        return path
+
+    def commit(self, task: str, message: str) -> bool:
+        if not task or not self.task_branch():
+            return False
+        self._git("add", "-A")
+        done = self._git(*self.AUTHOR, "commit", "-q", "-m", f"{task}: {message}")
+        return done.returncode == 0
+
+
 class Demo:
     def __init__(self, role: str, pace: float, rng: random.Random, fail_rate: float,
-                 out: Callable[[str], None] = sys.stdout.write, steps: int = 0) -> None:
+                 out: Callable[[str], None] = sys.stdout.write, steps: int = 0,
+                 git: bool = False) -> None:
         self.role = role if role in SCRIPTS else "developer"
         self.pace = pace
         self.rng = rng
@@ -135,6 +212,7 @@ class Demo:
         self.steps = steps
         self.name = os.environ.get("FLEET_AGENT", "demo")
         self.reporter = Reporter(self.name, self.role, rng)
+        self.project = Project(git, self.role)
 
     def say(self, text: str = "") -> None:
         self.out(text + "\n")
@@ -163,8 +241,8 @@ class Demo:
     def tool(self, name: str, arg: str) -> None:
         self.say(f"{GREEN}●{RESET} {BOLD}{name}{RESET}({arg})")
 
-    def diff(self) -> None:
-        path = self.rng.choice(FILES)
+    def diff(self, path: str = "") -> None:
+        path = path or self.rng.choice(FILES)
         self.tool("Edit", path)
         line = self.rng.randint(10, 200)
         self.say(f"  {DIM}@@ -{line},3 +{line},4 @@{RESET}")
@@ -198,6 +276,7 @@ class Demo:
         """One run about ``prompt``; False when it fails."""
         self.say(f"{BOLD}>{RESET} {prompt}")
         self.reporter.report("run.started", prompt)
+        task, edits = self.reporter.task, 0
         for step, arg in script_for(self.role, self.steps):
             if step == "read":
                 self.tool("Read", arg)
@@ -205,14 +284,16 @@ class Demo:
             elif step == "think":
                 self.spin(arg, self.rng.uniform(1, 3))
             elif step == "write":
-                self.tool("Write", arg)
+                self.tool("Write", self.project.work(task, 0, prompt) or arg)
                 self.say(f"  {GREEN}+ 1. {prompt[:40]}{RESET}")
             elif step == "edit":
                 self.spin("editing", self.rng.uniform(0.5, 2))
-                self.diff()
+                self.diff(self.project.work(task, edits, prompt))
+                edits += 1
             elif step == "test":
                 self.tests()
             elif step == "run":
+                self.project.work(task, 0, prompt)
                 self.tool("Bash", arg)
                 self.wait(0.5)
             elif step == "ask" and not self.ask(arg, answer):
@@ -222,6 +303,8 @@ class Demo:
                     self.say(f"{RED}✗ error: the model returned an invalid tool call; giving up{RESET}")
                     self.reporter.report("run.failed", prompt)
                     return False
+                if self.project.commit(task, arg):
+                    self.tool("Bash", "git commit")
                 self.say(f"{CYAN}handoff:{RESET} {arg}")
                 self.reporter.report("handoff", arg)
             self.wait(0.2)
@@ -242,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=0,
                         help="steps per run (0 = the role's whole script)")
     parser.add_argument("--runs", type=int, default=0, help="exit after N runs (0 = never)")
+    parser.add_argument("--git", action="store_true",
+                        help="write and commit real files, on a fleet/<task> branch only")
     parser.add_argument("--auto", type=float, default=0.0, metavar="SECONDS",
                         help="after a run, start another on its own after SECONDS idle (0 = wait)")
     return parser
@@ -253,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     # Replicas share a command line: mixing the agent's name into the seed keeps each one
     # repeatable but different from its siblings.
     rng = random.Random(f"{args.seed}/{os.environ.get('FLEET_AGENT', '')}")
-    demo = Demo(args.role, args.pace, rng, args.fail_rate, steps=args.steps)
+    demo = Demo(args.role, args.pace, rng, args.fail_rate, steps=args.steps, git=args.git)
 
     def read_line() -> str:
         """One line, or one whole bracketed paste (a multi-line prompt) joined into a line."""

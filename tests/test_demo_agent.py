@@ -11,6 +11,8 @@ import msgspec
 import pytest
 import yaml
 
+from fleet_tui.adapters.demo_repo import DEMO_BASE, DEMO_CHECK, ensure_demo_repo
+from fleet_tui.adapters.git import run_git
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.resolve import AgentLaunch, resolve_agents
 from fleet_tui.config.schema import FleetConfig
@@ -152,3 +154,38 @@ def test_the_repo_fleet_yaml_is_the_offline_demo() -> None:
     assert any(a.from_ == "review" and a.to == "done" for a in config.approvals)
     assert any(a.tag == "release" for a in config.approvals)
     assert "review" in stage_names and "done" in stage_names
+
+
+def _worktree_on(repo: Path, path: Path, branch: str) -> Path:
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", branch, str(path)], check=True)
+    return path
+
+
+def _run_in(cwd: Path, agent: str, prompt: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "fleet_tui.demo_agent", "--git", "--pace", "0",
+                           "--fail-rate", "0", "--role", "developer", "--prompt", prompt, "--runs", "1"],
+                          input="y\n", capture_output=True, text=True, timeout=60, cwd=cwd,
+                          env={"PATH": "/usr/bin:/bin", "FLEET_AGENT": agent, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+
+
+def test_with_git_two_developers_commit_real_work_that_merges_and_passes_the_check(tmp_path: Path) -> None:
+    repo = ensure_demo_repo(tmp_path / "repo")
+    _run_in(_worktree_on(repo, tmp_path / "w1", "fleet/T2"), "dev-1", "Task T2: Login form")
+    _run_in(_worktree_on(repo, tmp_path / "w2", "fleet/T3"), "dev-2", "Task T3: Session cookies")
+    for branch, task in (("fleet/T2", "t2"), ("fleet/T3", "t3")):
+        changed = run_git(repo, ["diff", "--name-only", f"{DEMO_BASE}...{branch}"]).stdout.split()
+        assert changed == ["src/app.py", f"src/{task}.py", f"tests/test_{task}.py"]
+    # both touch src/app.py (an overlap), at their own marker lines (no conflict)
+    merged = run_git(repo, ["merge-tree", "--write-tree", "fleet/T2", "fleet/T3"], check=False)
+    assert merged.returncode == 0, merged.stdout
+    check = subprocess.run(DEMO_CHECK, cwd=tmp_path / "w1", capture_output=True, text=True, timeout=60,
+                           env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"})
+    assert check.returncode == 0 and "Ran 4 tests" in check.stderr, check.stderr
+
+
+def test_with_git_nothing_is_written_off_a_fleet_branch(tmp_path: Path) -> None:
+    repo = ensure_demo_repo(tmp_path / "repo")
+    _run_in(repo, "dev-1", "Task T2: Login form")  # on main, not fleet/T2
+    assert run_git(repo, ["status", "--porcelain"]).stdout == ""
+    assert len(run_git(repo, ["log", "--oneline"]).stdout.splitlines()) == 1
