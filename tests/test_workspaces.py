@@ -20,6 +20,7 @@ from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import IDLE
 from fleet_tui.core.workspace_events import ALERT_WORKSPACE, FileChange
 from fleet_tui.daemon.service import FleetService
+from fleet_tui.replay.report import markdown_report
 from tests.fleets import DEV, REV, Daemons, answer_questions, fleet
 from tests.gitrepo import commit, make_repo
 from tests.helpers import retry_until
@@ -96,9 +97,14 @@ def test_a_dirty_tree_holds_the_task_back_once_and_lets_it_go_when_clean(
         assert orch.state.workspaces["dev"].head == head
     finally:
         made.stop_all()
-    replayed = fold_all(read_log(orch.log_path)[0])
+    events = read_log(orch.log_path)[0]
+    replayed = fold_all(events)
     assert replayed.workspaces["dev"].files == want and replayed.branches["T1"].files == want
     assert replayed.branches["T1"].head == head
+    report = markdown_report(events)
+    assert "#### T1 on `fleet/T1`" in report and f"commits: `{head[:10]}`." in report
+    assert "| app.py | 0 | 2 |" in report and "| more.py | 3 | 0 |" in report
+    assert f"| dev | {tree} | T1 | 2 | 1 |" in report
 
 
 def test_a_task_moving_between_agents_takes_its_branch_and_comes_back_to_it(
