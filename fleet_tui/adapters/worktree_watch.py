@@ -6,7 +6,8 @@ repository: HEAD, index and HEAD's log change when the agent commits, stages or 
 its work tree may not change at all). Changes are coalesced by watchfiles (a burst is reported
 once it pauses for ``STEP_MS``, or after ``COALESCE_MS`` at most), and ``on_change`` is called
 once per batch with the keys of the worktrees that changed. Setting new folders restarts the
-watch (worktrees come and go rarely).
+watch (worktrees come and go rarely), and every worktree is reported once then: what changed
+while no watch ran is not lost.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ class WorktreeWatcher:
             self._thread = None
 
     def _run(self) -> None:
+        started = False
         while not self._stop.is_set():
             self._restart.clear()
             with self._lock:
                 watched = dict(self._watched)
+            if started and watched:
+                self._on_change(set(watched))
+            started = True
             folders = [f for w in watched.values() for f in (w.tree, w.git_dir) if os.path.isdir(f)]
             if not folders:
                 self._restart.wait()
