@@ -8,9 +8,10 @@ import pytest
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import AgentState, FleetState, TaskState
+from fleet_tui.core.summary import files_summary, summarize
 from fleet_tui.core.workspace_events import FileChange
 from fleet_tui.ui.board import task_row
-from fleet_tui.ui.workspace_line import files_summary, task_files, workspace_summary
+from fleet_tui.ui.workspace_line import task_files, workspace_summary
 from tests.test_agent_grid import NOW, GridApp, make_state, start
 
 pytestmark = pytest.mark.anyio
@@ -41,6 +42,9 @@ def test_the_summaries() -> None:
     assert workspace_summary(state, "rev") == ""  # detached at the base, nothing changed
     assert workspace_summary(state, "nobody") == ""
     assert task_files(state) == {"T1": "3 files"}
+    summaries = [summarize(e) for e in state.timeline if e.type_name.startswith("workspace.")]
+    assert summaries == ["made worktree /w/dev (base main)", "made worktree /w/rev (base main)",
+                         f"on fleet/T1, new from {'b' * 10}", f"fleet/T1: 3 files +12 -4 at {'c' * 10}"]
     row = task_row(TaskState(id="T1", title="Login", assignee="dev"), "3 files")
     assert row.plain == "T1 Login @dev 3 files"
 

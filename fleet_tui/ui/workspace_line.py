@@ -4,14 +4,7 @@ drawing it): an agent's branch and ``N files +A -D`` against the base, a task's 
 from __future__ import annotations
 
 from fleet_tui.core.state import FleetState
-from fleet_tui.core.workspace_events import FileChange
-
-
-def files_summary(files: list[FileChange]) -> str:
-    """``3 files +12 -4`` (binary files count as files, not lines); ``1 file +2 -0``."""
-    added = sum(f.added for f in files if f.added > 0)
-    removed = sum(f.removed for f in files if f.removed > 0)
-    return f"{len(files)} file{'' if len(files) == 1 else 's'} +{added} -{removed}"
+from fleet_tui.core.summary import files_summary
 
 
 def workspace_summary(state: FleetState, agent_name: str) -> str:
