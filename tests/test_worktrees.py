@@ -97,6 +97,7 @@ def test_prune_removes_merged_clean_worktrees_and_keeps_all_work(repo: wt.Repo, 
     ignored_only = _tree(repo, tmp_path, "ignored")
     (ignored_only / "build").mkdir()
     (ignored_only / "build" / "out.o").write_text("ignored\n")
+    merge_queue = _tree(repo, tmp_path, ".merge")  # the fleet's own, no agent's: never pruned
 
     removed, kept = wt.prune_fleet(repo, tmp_path / "trees", busy={"busy"})
 
@@ -114,6 +115,7 @@ def test_prune_removes_merged_clean_worktrees_and_keeps_all_work(repo: wt.Repo, 
     removed, kept = wt.prune_fleet(repo, tmp_path / "trees", busy=set())
     assert [Path(t.path).name for t in removed] == ["busy", "unmerged"]
     assert [a for a, _ in kept] == ["changed", "untracked"]
+    assert merge_queue.is_dir() and wt.worktree_at(repo.root, merge_queue) is not None
 
 
 def test_list_fleet_shows_each_worktree(repo: wt.Repo, tmp_path: Path) -> None:

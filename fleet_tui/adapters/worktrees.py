@@ -224,12 +224,20 @@ class Listed(msgspec.Struct):
     dirty: bool
 
 
+def agent_tree(folder: Path, agent: str) -> Path | None:
+    """Where ``agent``'s worktree goes in the fleet's folder; None for a name that is not a
+    plain file name (``..``, a slash), or that starts with a dot (kept for the fleet's own
+    worktrees, such as a merge queue's, which are no agent's)."""
+    if not agent or agent.startswith(".") or os.sep in agent or "\0" in agent:
+        return None
+    return folder / agent
+
+
 def fleet_worktrees(repo: Repo, folder: Path) -> list[Worktree]:
-    """The repository's worktrees that live in the fleet's worktree folder (one per agent,
-    named after it), by agent name."""
+    """The repository's worktrees that are agents' in the fleet's worktree folder, by path."""
     inside = os.path.realpath(folder) + os.sep
-    return sorted((w for w in list_worktrees(repo.root) if os.path.realpath(w.path).startswith(inside)),
-                  key=lambda w: w.path)
+    return sorted((w for w in list_worktrees(repo.root) if os.path.realpath(w.path).startswith(inside)
+                   and agent_tree(folder, Path(w.path).name) is not None), key=lambda w: w.path)
 
 
 def list_fleet(repo: Repo, folder: Path) -> list[Listed]:

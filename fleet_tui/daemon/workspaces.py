@@ -67,10 +67,9 @@ class Workspaces:
     def place(self, launch: AgentLaunch) -> None:
         """Give ``launch`` its worktree (made, or found) and its ``cwd`` inside it; a shared agent,
         one whose ``cwd`` is outside the repository, or a fleet without one is left as it is."""
-        repo = self.repo
-        if repo is None or launch.workspace == "shared":
+        repo, path = self.repo, wt.agent_tree(self.folder, launch.name)
+        if repo is None or path is None or launch.workspace == "shared":
             return
-        path = self.folder / launch.name
         cwd = os.path.realpath(launch.cwd)
         if cwd == str(path) or cwd.startswith(f"{path}{os.sep}"):
             return  # placed already
