@@ -180,3 +180,24 @@ def test_daemons_adopt_worktrees_and_prune_keeps_work(
     assert main(["workspaces", "--json"]) == 0
     assert '"agent":"rev"' in capsys.readouterr().out
     assert os.path.exists(rev / "notes.md")
+
+
+def test_cwd_maps_into_the_worktree_and_shared_agents_stay_put(tmp_path: Path, tmux_socket: str) -> None:
+    make_repo(tmp_path / "proj")
+    (tmp_path / "proj" / "src").mkdir()
+    (tmp_path / "proj" / "src" / "main.py").write_text("x\n")
+    commit(tmp_path / "proj", "src")
+    made = Daemons(tmp_path, tmux_socket)
+    ops = {"name": "ops", "command": ["sleep", "1000"], "workspace": "shared"}
+    outside = {"name": "out", "command": ["sleep", "1000"], "cwd": str(tmp_path)}
+    daemon = made(_fleet({**DEV, "cwd": "proj/src"}, ops, outside, stages=DEV_ONLY, approvals=[], tasks=[]))
+    orch = daemon.service
+    try:
+        daemon.start()
+        tree = _tree(orch, "dev")
+        assert orch.launches["dev"].cwd == str(tree / "src")
+        assert orch.launches["ops"].cwd == str(tmp_path / "proj")
+        assert orch.launches["out"].cwd == str(tmp_path)  # outside the repository: no worktree
+        assert set(orch.state.workspaces) == {"dev"}
+    finally:
+        made.stop_all()
