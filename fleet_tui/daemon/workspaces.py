@@ -50,6 +50,10 @@ class Workspaces:
             self.repo = wt.find_repo(self.loaded.base_dir, config.repo, config.base)
         except GitError as exc:
             self._error(f"no worktrees: {exc}")
+        asking = [launch.name for launch in launches if launch.workspace == "worktree"]
+        if self.repo is None and asking:
+            self._error(f"{', '.join(asking)}: workspace: worktree, but the fleet has no git repository "
+                        "(set repo: in fleet.yaml); they work in their cwd")
         for launch in launches:
             self.place(launch)
         self._watcher.start()
