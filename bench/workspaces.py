@@ -1,10 +1,10 @@
 """Bench: from a file write (or a commit) in one of 10 agents' worktrees to its
-``workspace.changed`` event, through the real daemon service (watchfiles, coalescing, git
-status + merge-base + numstat against the base), on a private tmux server and FLEET_HOME, a
-throwaway repository with 200 files. The baseline is one ``inspect`` of a worktree (the git
-calls alone). Prints JSON.
+``workspace.changed`` event, and from a write in all 10 at once to each one's event, through
+the real daemon service (watchfiles, coalescing, git status + merge-base + numstat against the
+base), on a private tmux server and FLEET_HOME, a throwaway repository with 200 files. The
+baseline is one ``inspect`` of a worktree (the git calls alone). Prints JSON.
 
-    python bench/workspaces.py [--worktrees 10] [--writes 60]
+    python bench/workspaces.py [--worktrees 10] [--writes 60] [--bursts 10]
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--worktrees", type=int, default=10)
     parser.add_argument("--writes", type=int, default=60)
     parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--bursts", type=int, default=10)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fleet-bench-ws-"))
     os.environ["FLEET_HOME"] = str(root / "home")
@@ -118,10 +119,22 @@ def main() -> None:
                 at = arrivals.wait(mark, lambda e, n=name, h=head: e.agent == n and e.head != h
                                    and not e.dirty)
                 commits.append(at - start)
+        bursts = []
+        for i in range(args.bursts):  # every worktree written at once: refreshes queue up
+            mark = len(arrivals.seen)
+            path = f"burst{i}.txt"
+            start = time.perf_counter()
+            for tree in trees.values():
+                (tree / path).write_text("burst\n")
+            for name in trees:
+                at = arrivals.wait(mark, lambda e, n=name, p=path: e.agent == n
+                                   and any(f.path == p for f in e.files))
+                bursts.append(at - start)
         print(json.dumps({
             "worktrees": args.worktrees, "files_in_repo": args.files,
             "write_to_changed_ms": ms_summary(writes),
             "commit_to_changed_ms": ms_summary(commits),
+            "write_in_all_to_each_changed_ms": ms_summary(bursts),
             "baseline_inspect_ms": ms_summary(inspects),
             "events": len(arrivals.seen),
             "loadavg": Path("/proc/loadavg").read_text().split()[:3],
