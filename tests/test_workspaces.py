@@ -143,11 +143,13 @@ def test_daemons_adopt_worktrees_and_prune_keeps_work(
     (rev / "notes.md").write_text("mine\n")
     retry_until(lambda: daemon.service.state.workspaces["rev"].dirty, message="rev's change seen")
     daemon.close()
+    changed = len(_log(daemon.service, ev.WorkspaceChanged))
 
     again = made()  # the same session: nothing made or announced again
     again.start()
     assert again.service.session_id == daemon.service.session_id
     assert len(_log(again.service, ev.WorkspaceCreated)) == 2
+    assert len(_log(again.service, ev.WorkspaceChanged)) == changed
     assert again.service.launches["dev"].cwd == str(dev)
     again.service.ops.kill("dev")  # killing an agent keeps its worktree
     retry_until(lambda: not again.service.state.agents["dev"].alive, message="dev killed")
