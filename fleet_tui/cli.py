@@ -22,6 +22,7 @@ from fleet_tui.adapters.control_socket import ControlError
 from fleet_tui.adapters.crashlog import write_crash_report
 from fleet_tui.adapters.eventlog import EventLogError
 from fleet_tui.cli_fleet import EXIT_NO_DAEMON, NoFleet, add_parsers
+from fleet_tui.cli_workspaces import add_parsers as add_workspace_parsers
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import find_config, load_config
 from fleet_tui.config.programs import missing_programs
@@ -286,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("payload", nargs="*", help="codex passes its JSON as the last argument")
     hook.set_defaults(func=cmd_hook)
     add_parsers(sub)
+    add_workspace_parsers(sub)
     return parser
 
 

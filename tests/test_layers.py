@@ -34,8 +34,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "replay": {"textual", "libtmux"},
     "client": {"textual"},
 }
-TOP_LEVEL = {"cli.py": "cli", "cli_fleet.py": "cli", "__main__.py": "cli", "__init__.py": "core",
-             "demo_agent.py": "programs", "supervisor.py": "programs"}
+TOP_LEVEL = {"cli.py": "cli", "cli_fleet.py": "cli", "cli_workspaces.py": "cli", "__main__.py": "cli",
+             "__init__.py": "core", "demo_agent.py": "programs", "supervisor.py": "programs"}
 
 
 def layer_of(path: Path) -> str:

@@ -1,7 +1,9 @@
 """Where fleet-tui keeps its files: the state home, session folders, config search path.
 
 State lives under ``$FLEET_HOME`` (default ``$XDG_STATE_HOME/fleet-tui``, i.e.
-``~/.local/state/fleet-tui``): ``sessions/<id>/events.jsonl`` and ``sessions/<id>/inbox/``.
+``~/.local/state/fleet-tui``): ``sessions/<id>/events.jsonl`` and ``sessions/<id>/inbox/``;
+the agents' git worktrees in ``worktrees/<fleet's tmux socket name>/<agent>`` (kept across
+sessions, outside the user's repository).
 Folders are created 0700 (missing parents too) and files 0600: logs hold prompts and agent
 output.
 """
@@ -87,6 +89,11 @@ def events_path(session_id: str) -> Path:
 
 def inbox_dir(session_id: str) -> Path:
     return session_dir(session_id) / INBOX_DIR
+
+
+def worktrees_dir(fleet_key: str) -> Path:
+    """Where the agents of the fleet ``fleet_key`` (its tmux socket name) have their worktrees."""
+    return fleet_home() / "worktrees" / fleet_key
 
 
 def new_session_id(now: float | None = None) -> str:

@@ -304,12 +304,27 @@ def _top(config: FleetConfig) -> Problem | None:
     return _counts(config.defaults, ("defaults",))
 
 
+#: What ``git check-ref-format --branch`` accepts, simplified: no spaces, controls, ``~^:?*[\``,
+#: no ``..``, ``@{``, leading ``-``/``.``, trailing ``/``/``.``/``.lock``.
+_BRANCH = re.compile(r"^(?![-./])(?!.*(\.\.|@\{|//|/\.))[^\x00-\x20\x7f~^:?*\[\\]+(?<![./])(?<!\.lock)$")
+
+
+def _repo(config: FleetConfig) -> Problem | None:
+    if config.repo and not config.repo.strip():
+        return (("repo",), "the repo must not be blank (leave it out for the repository holding "
+                "fleet.yaml)", False)
+    if config.base and not _BRANCH.match(config.base):
+        return ("base",), f"'{config.base}' is not a valid git branch name", False
+    return None
+
+
 def check_config(config: FleetConfig) -> Problem | None:
     roles = {r for spec in config.agents for r in spec.roles}
     stages = {s.name for s in config.routing.stages}
     for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
                   lambda: _routing(config, roles), lambda: _approvals(config, stages),
-                  lambda: _tasks(config, roles, stages), lambda: _keymap(config)):
+                  lambda: _tasks(config, roles, stages), lambda: _keymap(config),
+                  lambda: _repo(config)):
         if (problem := check()) is not None:
             return problem
     return None

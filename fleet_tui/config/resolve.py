@@ -46,6 +46,8 @@ class AgentLaunch(msgspec.Struct, kw_only=True):
     subscribe: list[Subscription] = []
     width: int = 120
     height: int = 40
+    #: ``worktree``, ``shared``, or "" (a worktree when the fleet has a repository).
+    workspace: str = ""
 
     @property
     def role(self) -> str:
@@ -83,6 +85,7 @@ def resolve_agent(
         subscribe=list(spec.subscribe),
         width=spec.width or d.width,
         height=spec.height or d.height,
+        workspace=spec.workspace or d.workspace or "",
     )
 
 

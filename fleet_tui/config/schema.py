@@ -20,6 +20,10 @@ Preset = Literal["claude", "codex", "aider", "gemini", "opencode", "shell", "dem
 
 RestartPolicy = Literal["never", "on-failure", "always"]
 
+#: ``worktree``: the agent works in its own git worktree, on one branch per task (the default
+#: when the fleet has a repository); ``shared``: in its ``cwd`` as it is.
+WorkspaceMode = Literal["worktree", "shared"]
+
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     pass
@@ -80,6 +84,7 @@ class AgentSpec(Strict):
     subscribe: list[Subscription] = []
     width: int | None = None
     height: int | None = None
+    workspace: WorkspaceMode | None = None
 
     @property
     def role(self) -> str:
@@ -99,6 +104,7 @@ class Defaults(Strict):
     width: int = 120
     height: int = 40
     history_limit: int = 50000
+    workspace: WorkspaceMode | None = None
 
 
 class TaskSpec(Strict):
@@ -164,7 +170,9 @@ class LogSettings(Strict):
 class FleetConfig(Strict):
     """A fleet: its agents, seed tasks, routing, approval gates and look. ``prices`` are US
     dollars per million tokens by model id prefix (``claude-sonnet-4-5: {input: 3, output:
-    15}``), over the built-in list prices; agents' real usage is costed with them."""
+    15}``), over the built-in list prices; agents' real usage is costed with them. ``repo``:
+    the git repository agents get worktrees of (default: the one holding fleet.yaml, if any);
+    ``base``: the branch task branches start from (default: the repository's current one)."""
 
     fleet: str
     agents: list[AgentSpec] = []
@@ -177,6 +185,8 @@ class FleetConfig(Strict):
     keymap: dict[str, str] = {}
     prices: dict[str, Price] = {}
     notify: Notify = msgspec.field(default_factory=Notify)
+    repo: str = ""
+    base: str = ""
 
 
 def duration_seconds(value: Duration) -> float:

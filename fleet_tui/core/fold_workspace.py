@@ -32,7 +32,9 @@ def _on_created(state: FleetState, e: wev.WorkspaceCreated) -> None:
 def _on_switched(state: FleetState, e: wev.WorkspaceSwitched) -> None:
     workspace = _workspace(state, e.agent)
     workspace.task, workspace.branch, workspace.base_commit = e.task, e.branch, e.base_commit
-    workspace.head, workspace.files = "", []
+    workspace.head, workspace.files, workspace.dirty = "", [], False
+    if not e.task:
+        return  # left its branch (another worktree takes it)
     branch = _branch(state, e.task)
     branch.branch, branch.agent = e.branch, e.agent
     branch.base_commit = e.base_commit
@@ -45,6 +47,10 @@ def _on_switched(state: FleetState, e: wev.WorkspaceSwitched) -> None:
 def _on_changed(state: FleetState, e: wev.WorkspaceChanged) -> None:
     workspace = _workspace(state, e.agent)
     workspace.head, workspace.files, workspace.changed_at = e.head, list(e.files), e.ts
+    agent = state.agents.get(e.agent)
+    if workspace.dirty and not e.dirty and agent is not None:
+        agent.prompt_failed = False  # the tree that held a task back is clean: it may get one
+    workspace.dirty = e.dirty
     if e.base_commit:
         workspace.base_commit = e.base_commit
     if e.task:

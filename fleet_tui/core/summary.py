@@ -7,11 +7,19 @@ from collections.abc import Callable
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.sanitize import safe_line
+from fleet_tui.core.workspace_events import FileChange
 
 
 def _short(text: str, limit: int = 80) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def files_summary(files: list[FileChange]) -> str:
+    """``3 files +12 -4`` (binary files count as files, not lines); ``1 file +2 -0``."""
+    added = sum(f.added for f in files if f.added > 0)
+    removed = sum(f.removed for f in files if f.removed > 0)
+    return f"{len(files)} file{'' if len(files) == 1 else 's'} +{added} -{removed}"
 
 
 _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
@@ -49,6 +57,13 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     + (f" (+{e.cache_creation_tokens + e.cache_read_tokens} cached)"
        if e.cache_creation_tokens or e.cache_read_tokens else "")
     + f", ${e.usd:.4f} ({e.model})",
+    # workspaces
+    ev.WorkspaceCreated: lambda e: f"{'adopted' if e.adopted else 'made'} worktree {e.path} (base {e.base})",
+    ev.WorkspaceSwitched: lambda e: (f"on {e.branch}, " + ("new from" if e.created else "back, base")
+                                     + f" {e.base_commit[:10]}") if e.task else "left its branch",
+    ev.WorkspaceChanged: lambda e: f"{e.branch or 'detached'}: {files_summary(e.files)}"
+    + (" (uncommitted changes)" if e.dirty else "") + f" at {e.head[:10]}",
+    ev.WorkspaceRemoved: lambda e: f"worktree {e.path} removed" + (f": {e.reason}" if e.reason else ""),
 }
 
 

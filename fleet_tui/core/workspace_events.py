@@ -16,6 +16,8 @@ from fleet_tui.core.event_base import Event
 MERGE_CONFLICT = "conflict"
 MERGE_CHECK = "check"
 MERGE_ERROR = "error"
+#: The alert kind for a worktree that holds an assignment back (``alert.key``: ``dirty``).
+ALERT_WORKSPACE = "workspace"
 
 
 class FileChange(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -37,6 +39,8 @@ class WorkspaceCreated(Event, tag="workspace.created"):
     path: str
     repo: str
     base: str
+    #: Found on disk (made in an earlier session), not made now.
+    adopted: bool = False
 
 
 class WorkspaceSwitched(Event, tag="workspace.switched"):
@@ -60,6 +64,8 @@ class WorkspaceChanged(Event, tag="workspace.changed"):
     head: str = ""
     base_commit: str = ""
     files: list[FileChange] = []
+    #: The tree has uncommitted changes or untracked files (it cannot be switched).
+    dirty: bool = False
 
 
 class WorkspaceRemoved(Event, tag="workspace.removed"):

@@ -22,6 +22,7 @@ class WorkspaceState(msgspec.Struct):
     head: str = ""
     files: list[FileChange] = []
     changed_at: float = 0.0
+    dirty: bool = False
 
     @property
     def added(self) -> int:

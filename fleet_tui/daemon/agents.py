@@ -39,6 +39,10 @@ class AgentOps:
         self._on_launches = on_launches
         #: Told about every agent started, so the pane monitor watches it.
         self.watch: Callable[[AgentLaunch], None] = lambda launch: None
+        #: Gives a launch its workspace (its worktree, and its cwd there) before it starts.
+        self.place: Callable[[AgentLaunch], None] = lambda launch: None
+        #: Readies an agent's workspace for a task before its prompt: "" or why it must wait.
+        self.prepare: Callable[[str, str], str] = lambda name, task: ""
 
     @property
     def state(self) -> FleetState:
@@ -62,6 +66,7 @@ class AgentOps:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def spawn(self, launch: AgentLaunch, source: str = ev.SOURCE_ORCHESTRATOR) -> None:
+        self.place(launch)
         with self.pipeline.lock:
             self.launches[launch.name] = launch
             self._on_launches()
@@ -154,6 +159,10 @@ class AgentOps:
         self._running(name)
         if not text.strip():
             raise ServiceError("the prompt is empty")
+        if task and (held := self.prepare(name, task)):  # routing takes the task back
+            self.submit(ev.AgentPrompted(agent=name, text=text, task=task, delivered=False,
+                                         source=source, reason=held))
+            return False
         delivered = self.driver.send_prompt(name, text)
         self.submit(ev.AgentPrompted(agent=name, text=text, task=task, delivered=delivered,
                                      source=source, reason=reason))

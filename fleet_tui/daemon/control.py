@@ -86,6 +86,7 @@ class ControlServer:
             "task_move": ops.task_move,
             "task_assign": lambda task, agent: ops.task_assign(task, agent, service.policy),
             "pane_rows": ops.pane_rows,
+            "workspaces_prune": service.workspaces.prune,
             "stop": lambda kill_agents=False: None,
         }
 

@@ -34,6 +34,7 @@ from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.runner import CommandRunner
 from fleet_tui.daemon.session import adopt, open_session
+from fleet_tui.daemon.workspaces import Workspaces
 
 
 class FleetService:
@@ -49,6 +50,9 @@ class FleetService:
         self.pipeline = EventPipeline(fleet_policy(self.config, self.launches), clock, self._queue)
         self.ops = AgentOps(loaded, self.pipeline, self.driver, self.launches, self._configure)
         self.ops.watch = self._watch
+        #: The agents' git worktrees: made or adopted at start, switched per task, watched.
+        self.workspaces = Workspaces(loaded, self.pipeline, self.socket_name)
+        self.ops.place, self.ops.prepare = self.workspaces.place, self.workspaces.prepare
         self.runner = CommandRunner(self.ops)
         self._monitor_class = monitor_class
         self._monitor: PaneMonitor | None = None
@@ -116,6 +120,7 @@ class FleetService:
                     role=task.role, column=task.column, depends_on=list(task.blocked_by),
                     acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
                 ))
+        self.workspaces.open(list(self.launches.values()))
         adopt(self.ops, panes)
         if spawn:
             running = {p.agent for p in panes}
@@ -141,6 +146,7 @@ class FleetService:
                 if agent.alive:
                     self.ops.kill(name)
         self.runner.stop()
+        self.workspaces.stop()
         self._transcripts.stop()
         if stopped_by and self.pipeline.log is not None:
             self.submit(ev.DaemonStopped(agents_killed=kill_agents, source=ev.SOURCE_USER,

@@ -1,6 +1,7 @@
 """A session as a Markdown audit report: the agents that ran (role, model, when spawned, how they
 ended), each task's history, approvals with who decided and when, costs per agent and task, and
-the errors and alerts. Times are UTC. Every text from the log is made safe to draw
+the errors and alerts, and what each task's branch and each agent's worktree changed
+(``report_workspaces``). Times are UTC. Every text from the log is made safe to draw
 (``fleet_tui.core.sanitize``) and kept to one line."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fleet_tui.core.fold import fold
 from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import Cost, FleetState
 from fleet_tui.core.summary import summarize
+from fleet_tui.replay.report_workspaces import WorkspaceAudit, workspace_lines
 
 _APPROVALS = (ev.ApprovalRequested, ev.ApprovalGranted, ev.ApprovalDenied)
 _ENDINGS = (ev.AgentExited, ev.AgentKilled, ev.AgentLost)
@@ -51,11 +53,13 @@ class _Audit:
         self.history: dict[str, list[ev.Event]] = {}
         self.approvals: list[ev.Event] = []
         self.errors: list[ev.Event] = []
+        self.workspaces = WorkspaceAudit()
 
     def add(self, e: ev.Event | ev.UnknownEvent) -> None:
         fold(self.state, e)
         if not isinstance(e, ev.Event):
             return
+        self.workspaces.add(e)
         if isinstance(e, ev.AgentSpawned):
             self.spawns.setdefault(e.agent, []).append(e.ts)
         elif isinstance(e, _ENDINGS):
@@ -111,7 +115,8 @@ def markdown_report(events: Iterable[ev.Event | ev.UnknownEvent], *, log: str = 
     lines += _table(("Time", "Task", "Approval", "Event", "By", "What"),
                     ((_time(e.ts), e.task, e.approval, e.type_name, e.source, summarize(e))  # type: ignore[attr-defined]
                      for e in audit.approvals))
-    lines += ["", "## Costs", "", "### Per agent", ""]
+    lines += ["", *workspace_lines(state, audit.workspaces, _table, _md)]
+    lines += ["## Costs", "", "### Per agent", ""]
     lines += _table(("Agent", "Input tokens", "Output tokens", "USD"),
                     ((name, *_money(a.cost)) for name, a in state.agents.items()))
     lines += ["", "### Per task", ""]

@@ -111,7 +111,8 @@ class AgentCard(Widget, can_focus=True):
         self.agent_name = agent_name
         self._renderer = renderer
         self._status = ""
-        #: What the title row shows: (name, role, model, status, its label, task, time in status).
+        #: What the title row shows: (name, role, model, status, its label, task, time in status,
+        #: workspace).
         self._title: tuple[str, ...] = ()
         #: The agent's screen as last given, and the rows of it the card may show.
         self._given: tuple[str, ...] = ()
@@ -131,9 +132,10 @@ class AgentCard(Widget, can_focus=True):
 
     # Data -----------------------------------------------------------------------------------
 
-    def update_agent(self, agent: AgentState, now: float) -> bool:
-        """Take the agent's latest data; refresh (only the changed rows) and return True if
-        anything visible changed. The rows are laid out for the card's size when drawn."""
+    def update_agent(self, agent: AgentState, now: float, workspace: str = "") -> bool:
+        """Take the agent's latest data (``workspace``: its branch and files, from
+        ``workspace_line``); refresh (only the changed rows) and return True if anything
+        visible changed. The rows are laid out for the card's size when drawn."""
         status = agent.status
         relayout = False
         if status != self._status:  # an unknown status gets no class (and the plain badge)
@@ -147,7 +149,7 @@ class AgentCard(Widget, can_focus=True):
         if not agent.alive and agent.restart_at > now:  # a restart backing off
             since = f"restart in {elapsed(agent.restart_at - now + 0.999)}"
         title = (agent.name, agent.role, agent.shown_model, status, status_label(agent), agent.task or "",
-                 since)
+                 since, workspace)
         dirty: set[int] = set()
         if title != self._title:
             self._title = title
@@ -268,7 +270,7 @@ class AgentCard(Widget, can_focus=True):
     def _title_strip(self, width: int) -> Strip:
         if not self._title:
             return Strip([])
-        name, role, model, status, label, task, since = map(safe_line, self._title)
+        name, role, model, status, label, task, since, workspace = map(safe_line, self._title)
         compact = self.size.height <= 1
         if compact:  # names padded so the badges line up
             name = f"{name:<{COMPACT_NAME_WIDTH}}"
@@ -289,6 +291,9 @@ class AgentCard(Widget, can_focus=True):
         right = Strip([Segment(f" {since}", style("agent-card--time"))] if since else [])
         meta = " · ".join(part for part in (role, model) if part)
         room = width - right.cell_length - Strip(left).cell_length
+        if workspace and cell_len(workspace) < room:  # the branch and its files, whole or not at all
+            left += [Segment(" "), Segment(workspace, style("agent-card--meta"))]
+            room -= cell_len(workspace) + 1
         if meta and cell_len(meta) < room:  # role and model whole or not at all
             left += [Segment(" "), Segment(meta, style("agent-card--meta"))]
         return Strip(left).adjust_cell_length(max(0, width - right.cell_length)) + right

@@ -47,6 +47,7 @@ from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
 from fleet_tui.ui.themes import ThemeError, discover_themes
 from fleet_tui.ui.timeline import Timeline
+from fleet_tui.ui.workspace_line import task_files
 from fleet_tui.ui.zoom import ZoomScreen
 
 REFRESH_HZ = 8
@@ -256,7 +257,7 @@ class FleetApp(BoardActions, App[int]):
                     grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
             if changed:
                 self._shown_events = state.events
-                self.main.query_one(TaskBoard).sync(state.tasks)
+                self.main.query_one(TaskBoard).sync(state.tasks, task_files(state))
                 self.main.query_one(Timeline).sync(state.timeline)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config")

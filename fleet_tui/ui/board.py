@@ -38,13 +38,15 @@ class BoardColumn(OptionList):
         self._shown: tuple[object, ...] = ()
 
 
-def task_row(task: TaskState) -> Text:
+def task_row(task: TaskState, files: str = "") -> Text:
     title = safe_line(task.title)
     if len(title) > TITLE_LIMIT:
         title = title[: TITLE_LIMIT - 1] + "…"
     row = Text.assemble((safe_line(task.id)[:TITLE_LIMIT], "bold"), " ", title)
     if task.assignee:
         row.append(f" @{safe_line(task.assignee)}", style="cyan")
+    if files:  # what its branch changes (``workspace_line.task_files``)
+        row.append(f" {files}", style="dim")
     if task.pending_approvals:
         row.append(" ⚑ approve?", style="bold yellow")
     return row
@@ -66,19 +68,22 @@ class TaskBoard(Horizontal):
         for name in self.columns:
             yield BoardColumn(name)
 
-    def sync(self, tasks: dict[str, TaskState]) -> None:
+    def sync(self, tasks: dict[str, TaskState], files: dict[str, str] | None = None) -> None:
+        """``files``: the count shown on each task (by id) that has one."""
+        files = files or {}
         by_column: dict[str, list[TaskState]] = {c: [] for c in self.columns}
         for task in tasks.values():
             by_column.setdefault(task.column, by_column[BLOCKED]).append(task)
         for column in self.query(BoardColumn):
             items = by_column.get(column.column, [])
-            key = tuple((t.id, t.title, t.assignee, bool(t.pending_approvals)) for t in items)
+            key = tuple((t.id, t.title, t.assignee, bool(t.pending_approvals), files.get(t.id, ""))
+                        for t in items)
             if key == column._shown:
                 continue
             column._shown = key
             highlighted = column.highlighted_option.id if column.highlighted_option else None
             column.clear_options()
-            column.add_options([Option(task_row(t), id=t.id) for t in items])
+            column.add_options([Option(task_row(t, files.get(t.id, "")), id=t.id) for t in items])
             column.border_subtitle = str(len(items)) if items else ""
             if highlighted is not None and highlighted in {t.id for t in items}:
                 column.highlighted = column.get_option_index(highlighted)
