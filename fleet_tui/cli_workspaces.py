@@ -27,12 +27,13 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
     loaded = _loaded(args)
     config = loaded.config
     try:
-        repo = wt.find_repo(loaded.base_dir, config.repo, config.base)
+        fleet_key = socket_name_for(config.fleet, loaded.path)
+        repo = wt.fleet_repo(loaded, fleet_key)
         if repo is None:
             print(f"fleet-tui: fleet {config.fleet!r} has no git repository (set repo: in fleet.yaml)",
                   file=sys.stderr)
             return EXIT_FAILED
-        folder = paths.worktrees_dir(socket_name_for(config.fleet, loaded.path))
+        folder = paths.worktrees_dir(fleet_key)
         if args.action == "prune":
             return _prune(args, loaded, repo, folder)
         return _list(args, repo, folder)

@@ -12,6 +12,7 @@ import pytest
 from fleet_tui.adapters import worktrees as wt
 from fleet_tui.adapters.git import GitError, run_git
 from fleet_tui.adapters.worktree_watch import Watched, WorktreeWatcher
+from fleet_tui.config.loader import load_config
 from fleet_tui.core.branch_names import branch_for, task_of
 from fleet_tui.core.workspace_events import FileChange
 from tests.gitrepo import IDENTITY, commit, make_repo
@@ -169,3 +170,18 @@ def test_the_watcher_reports_writes_and_commits_but_not_ignored_files(
         retry_until(lambda: {"a"} in seen, message="a's commit reported")
     finally:
         watcher.stop()
+
+
+def test_the_demo_fleet_works_in_its_throwaway_project_never_in_this_repository(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_HOME", str(tmp_path / "home"))
+    project = Path(__file__).resolve().parent.parent
+    found = wt.fleet_repo(load_config(project / "fleet.yaml"), "demo-key")
+    assert found == wt.Repo(root=str(tmp_path / "home" / "demo" / "demo-key"), base="main")
+    assert run_git(found.root, ["ls-files"]).stdout.split() == [
+        ".gitignore", "README.md", "src/__init__.py", "src/app.py", "tests/__init__.py", "tests/test_app.py"]
+    # made once: a second daemon finds the same project with its work
+    (Path(found.root) / "NOTES.md").write_text("kept\n")
+    commit(Path(found.root), "notes")
+    assert wt.fleet_repo(load_config(project / "fleet.yaml"), "demo-key") == found
+    assert (Path(found.root) / "NOTES.md").read_text() == "kept\n"

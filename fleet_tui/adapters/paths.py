@@ -96,6 +96,11 @@ def worktrees_dir(fleet_key: str) -> Path:
     return fleet_home() / "worktrees" / fleet_key
 
 
+def demo_repo_dir(fleet_key: str) -> Path:
+    """Where the fleet ``fleet_key`` keeps its throwaway demo project (``repo: "@demo"``)."""
+    return fleet_home() / "demo" / fleet_key
+
+
 def new_session_id(now: float | None = None) -> str:
     """A sortable, unique id: ``YYYYmmdd-HHMMSS-xxxx`` (UTC)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))

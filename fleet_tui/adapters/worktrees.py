@@ -16,7 +16,11 @@ from pathlib import Path
 
 import msgspec
 
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.demo_repo import ensure_demo_repo
 from fleet_tui.adapters.git import GitError, run_git
+from fleet_tui.config.loader import LoadedConfig
+from fleet_tui.config.schema import DEMO_REPO
 from fleet_tui.core.workspace_events import FileChange
 
 #: Untracked files bigger than this are not read to count their lines (counted as binary).
@@ -48,6 +52,16 @@ class Snapshot(msgspec.Struct):
     base_commit: str = ""
     dirty: bool = False
     files: list[FileChange] = []
+
+
+def fleet_repo(loaded: LoadedConfig, fleet_key: str) -> Repo | None:
+    """The repository of the fleet ``fleet_key`` (its tmux socket name): ``repo:`` of its
+    fleet.yaml (``"@demo"``: the demo project, made in the state folder the first time), else
+    the one holding fleet.yaml, if any. Raises GitError as ``find_repo``."""
+    config = loaded.config
+    if config.repo == DEMO_REPO:
+        return find_repo(ensure_demo_repo(paths.demo_repo_dir(fleet_key)), "", config.base)
+    return find_repo(loaded.base_dir, config.repo, config.base)
 
 
 def find_repo(folder: str | Path, repo: str = "", base: str = "") -> Repo | None:

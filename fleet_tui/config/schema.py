@@ -171,8 +171,9 @@ class FleetConfig(Strict):
     """A fleet: its agents, seed tasks, routing, approval gates and look. ``prices`` are US
     dollars per million tokens by model id prefix (``claude-sonnet-4-5: {input: 3, output:
     15}``), over the built-in list prices; agents' real usage is costed with them. ``repo``:
-    the git repository agents get worktrees of (default: the one holding fleet.yaml, if any);
-    ``base``: the branch task branches start from (default: the repository's current one)."""
+    the git repository agents get worktrees of (default: the one holding fleet.yaml, if any;
+    ``"@demo"``: a throwaway demo project fleet-tui makes in its state folder); ``base``: the
+    branch task branches start from (default: the repository's current one)."""
 
     fleet: str
     agents: list[AgentSpec] = []
@@ -187,6 +188,10 @@ class FleetConfig(Strict):
     notify: Notify = msgspec.field(default_factory=Notify)
     repo: str = ""
     base: str = ""
+
+
+#: ``repo:`` naming the demo project rather than a folder.
+DEMO_REPO = "@demo"
 
 
 def duration_seconds(value: Duration) -> float:

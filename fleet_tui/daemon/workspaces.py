@@ -23,6 +23,7 @@ from fleet_tui.adapters.git import GitError
 from fleet_tui.adapters.worktree_watch import Watched, WorktreeWatcher
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.resolve import AgentLaunch
+from fleet_tui.config.schema import DEMO_REPO
 from fleet_tui.core import events as ev
 from fleet_tui.core.branch_names import branch_for, task_of
 from fleet_tui.core.workspace_events import ALERT_WORKSPACE
@@ -32,6 +33,7 @@ from fleet_tui.daemon.pipeline import EventPipeline
 class Workspaces:
     def __init__(self, loaded: LoadedConfig, pipeline: EventPipeline, fleet_key: str) -> None:
         self.loaded = loaded
+        self.fleet_key = fleet_key
         self.pipeline = pipeline
         self.folder = Path(os.path.realpath(paths.worktrees_dir(fleet_key)))
         self.repo: wt.Repo | None = None
@@ -45,9 +47,8 @@ class Workspaces:
 
     def open(self, launches: list[AgentLaunch]) -> None:
         """Find the repository and give each agent its worktree (call with the log open)."""
-        config = self.loaded.config
         try:
-            self.repo = wt.find_repo(self.loaded.base_dir, config.repo, config.base)
+            self.repo = wt.fleet_repo(self.loaded, self.fleet_key)
         except GitError as exc:
             self._error(f"no worktrees: {exc}")
         asking = [launch.name for launch in launches if launch.workspace == "worktree"]
@@ -70,14 +71,16 @@ class Workspaces:
 
     def place(self, launch: AgentLaunch) -> None:
         """Give ``launch`` its worktree (made, or found) and its ``cwd`` inside it; a shared agent,
-        one whose ``cwd`` is outside the repository, or a fleet without one is left as it is."""
+        one whose ``cwd`` is outside the repository, or a fleet without one is left as it is (the
+        demo project's agents work at its top)."""
         repo, path = self.repo, wt.agent_tree(self.folder, launch.name)
         if repo is None or path is None or launch.workspace == "shared":
             return
         cwd = os.path.realpath(launch.cwd)
         if cwd == str(path) or cwd.startswith(f"{path}{os.sep}"):
             return  # placed already
-        rel = os.path.relpath(cwd, repo.root)
+        # the demo project lives in the state folder: its agents work at its top
+        rel = "." if self.loaded.config.repo == DEMO_REPO else os.path.relpath(cwd, repo.root)
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
             return
         with self._git:
