@@ -8,7 +8,8 @@ that are I/O (``Prompt``, ``Pause``, ``Restart``), for one event already folded 
 3. exits: an alert, a restart, once routing has blocked the tasks held (``core/failures.py``);
 4. subscriptions: prompts to subscribed agents (``core/subscriptions.py``);
 5. budgets: alerts and pauses for limits gone over, measured at the event's time
-   (``core/budgets.py``; the daemon's command runner also checks them every second, for the minutes).
+   (``core/budgets.py``; the daemon's command runner also checks them every second, for the minutes);
+6. overlaps between task branches: conflict checks to run, alerts that cleared (``core/overlaps.py``).
 
 All of them look at the same state (the event folded, none of the reactions yet).
 
@@ -24,13 +25,14 @@ from collections.abc import Callable, Collection
 import msgspec
 
 from fleet_tui.core import events as ev
+from fleet_tui.core import overlaps
 from fleet_tui.core.budgets import BudgetPolicy, Pause, check_budgets
 from fleet_tui.core.failures import Restart, RestartPolicy, on_exit, on_stall
 from fleet_tui.core.routing import Prompt, RoutingPolicy, assign_ready, on_event
 from fleet_tui.core.state import FleetState
 from fleet_tui.core.subscriptions import SubscriptionPolicy, subscription_prompts
 
-Command = Prompt | Pause | Restart
+Command = Prompt | Pause | Restart | overlaps.CheckOverlap
 
 
 class FleetPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,7 +64,8 @@ def react(state: FleetState, policy: FleetPolicy, event: ev.Event, *,
     if policy.routing.auto_route:
         commands += subscription_prompts(state, policy.subscriptions, event)
     alerts, pauses = check_budgets(state, policy.budgets, event.ts)
-    return events + alerts, commands + pauses
+    cleared, checks = overlaps.on_event(state, event)
+    return events + alerts + cleared, commands + pauses + checks
 
 
 def settle(state: FleetState, policy: FleetPolicy, first: ev.Event,

@@ -25,11 +25,13 @@ from fleet_tui.config.schema import duration_seconds
 from fleet_tui.core import events as ev
 from fleet_tui.core.failures import Restart
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
+from fleet_tui.core.overlaps import CheckOverlap
 from fleet_tui.core.routing import RoutingPolicy
 from fleet_tui.core.rules import Command
 from fleet_tui.core.state import FleetState
 from fleet_tui.daemon.agents import AgentOps
 from fleet_tui.daemon.index_keeper import IndexKeeper
+from fleet_tui.daemon.overlap_checker import OverlapChecker
 from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.runner import CommandRunner
@@ -50,6 +52,7 @@ class FleetService:
         self.ops = AgentOps(loaded, self.pipeline, self.driver, self.launches, self._configure)
         self.ops.watch = self._watch
         self.runner = CommandRunner(self.ops)
+        self.overlaps = OverlapChecker(self.pipeline)
         self._monitor_class = monitor_class
         self._monitor: PaneMonitor | None = None
         self._inbox: InboxWatcher | None = None
@@ -83,7 +86,11 @@ class FleetService:
         return self.pipeline.submit(event)
 
     def _queue(self, commands: list[Command]) -> None:
-        self.runner.put(commands)
+        """Conflict checks go to their own worker (an alert never waits behind a prompt)."""
+        self.runner.put([c for c in commands if not isinstance(c, CheckOverlap)])
+        for command in commands:
+            if isinstance(command, CheckOverlap):
+                self.overlaps.put(command)
 
     def _configure(self) -> None:
         """Rebuild the policies from the launches (after the set of agents changed)."""
@@ -128,6 +135,7 @@ class FleetService:
         self._inbox.start()
         self._transcripts.start()
         self.runner.start()
+        self.overlaps.start()
         self._resume_restarts()
         self._index = IndexKeeper(self.log_path)
         self._index.start()
@@ -141,6 +149,7 @@ class FleetService:
                 if agent.alive:
                     self.ops.kill(name)
         self.runner.stop()
+        self.overlaps.stop()
         self._transcripts.stop()
         if stopped_by and self.pipeline.log is not None:
             self.submit(ev.DaemonStopped(agents_killed=kill_agents, source=ev.SOURCE_USER,
