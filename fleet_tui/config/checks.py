@@ -274,6 +274,28 @@ def _path_to(start: str, goal: str, ids: dict[str, TaskSpec]) -> list[str] | Non
     return None
 
 
+#: A remote name given to ``git push`` (never taken for an option).
+_REMOTE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+
+
+def _merge(config: FleetConfig, stages: set[str]) -> Problem | None:
+    merge = config.merge
+    if merge is None:
+        return None
+    if merge.stage is not None and merge.stage not in stages:
+        return ("merge", "stage"), f"unknown stage '{merge.stage}' (stages: {_list(stages)})", False
+    for i, check in enumerate(merge.checks):
+        argv = check if isinstance(check, list) else check.run
+        at = ("merge", "checks", i) if isinstance(check, list) else ("merge", "checks", i, "run")
+        if not argv or not argv[0]:
+            return at, "a check is an argv list and must not be empty", False
+        if not isinstance(check, list) and (p := _duration(check.timeout, ("merge", "checks", i, "timeout"))):
+            return p
+    if merge.remote and not _REMOTE.match(merge.remote):
+        return ("merge", "push"), f"'{merge.push}' is not a remote name", False
+    return None
+
+
 def _keymap(config: FleetConfig) -> Problem | None:
     for action, key in config.keymap.items():
         if action not in KNOWN_ACTIONS:
@@ -309,7 +331,8 @@ def check_config(config: FleetConfig) -> Problem | None:
     stages = {s.name for s in config.routing.stages}
     for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
                   lambda: _routing(config, roles), lambda: _approvals(config, stages),
-                  lambda: _tasks(config, roles, stages), lambda: _keymap(config)):
+                  lambda: _tasks(config, roles, stages), lambda: _keymap(config),
+                  lambda: _merge(config, stages)):
         if (problem := check()) is not None:
             return problem
     return None

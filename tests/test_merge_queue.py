@@ -1,0 +1,152 @@
+"""The merge queue end to end in a real daemon on a real tmux server, with real git
+repositories: a task reaching done is merged into main (its checks run in a pane of the
+fleet, a card of its own), a failing check and a conflict send it back to its implementer with
+a note, and a dirty checkout of main is never moved. The workspace events are recorded as the
+workspace watcher would record them, about worktrees the test makes with git."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet_tui.core import events as ev
+from fleet_tui.core import workspace_events as wev
+from fleet_tui.core.state import MERGED
+from fleet_tui.daemon.merge_queue import RUNNER
+from fleet_tui.daemon.service import FleetService
+from tests.fleets import Daemons, fleet
+from tests.helpers import retry_until
+from tests.merge_repos import changed, commit, created, edited, git, make_repo, worktree
+
+STAGES = [{"name": "backlog"}, {"name": "in_progress", "roles": ["developer"]}, {"name": "done"}]
+#: An implementer that takes prompts and does nothing with them.
+IDLER = {"name": "dev", "roles": ["developer"], "command": ["cat"], "preset": "shell"}
+
+
+def check(code: str, **more: Any) -> dict[str, Any]:
+    """A check running ``code`` with this Python (an argv list, no shell)."""
+    return {"run": [sys.executable, "-c", code], **more}
+
+
+PASSES = check("import pathlib, sys; print('tests pass'); "
+               "sys.exit(0 if 'done' in pathlib.Path('app.py').read_text() else 1)")
+FAILS = check("import sys\nfor i in range(30): print(f'test {i} ok')\n"
+              "print('FAILED test_login')\nsys.exit(3)")
+
+
+@pytest.fixture
+def make_service(tmp_path: Path, tmux_socket: str) -> Iterator[Callable[..., FleetService]]:
+    made = Daemons(tmp_path, tmux_socket)
+    yield lambda config=None: made(config).service
+    made.stop_all()
+
+
+def _start(make_service, tmp_path: Path, **merge: Any) -> tuple[FleetService, Path, Path]:
+    """A fleet whose one developer holds T1 on branch fleet/T1 of a repository with main
+    checked out; returns the service, the repository and the developer's worktree."""
+    orch = make_service(fleet(IDLER, stages=STAGES, tasks=[], approvals=[],
+                              routing={"stages": STAGES, "auto_route": False}, merge=merge))
+    orch.start()
+    repo = make_repo(tmp_path / "repo")
+    tree = worktree(repo, tmp_path / "dev-tree", "T1")
+    orch.submit(ev.TaskCreated(task="T1", title="Login", column="in_progress", source=ev.SOURCE_USER))
+    orch.submit(ev.TaskAssigned(task="T1", agent="dev", reason="test"))
+    orch.submit(created("dev", repo, tree))
+    orch.submit(ev.WorkspaceSwitched(agent="dev", task="T1", branch="fleet/T1",
+                                     base_commit=git(repo, "rev-parse", "main")))
+    return orch, repo, tree
+
+
+def _finish(orch: FleetService, tree: Path, files: dict[str, str]) -> None:
+    """The developer commits ``files`` and reports T1 done."""
+    commit(tree, files, "login form")
+    orch.submit(changed("dev", "T1", tree, sorted(files)))
+    orch.submit(ev.TaskReported(task="T1", outcome="done", agent="dev", note="ready"))
+
+
+def _merge_events(orch: FleetService) -> list[ev.Event]:
+    return [e for e in orch.state.timeline if e.type_name.startswith("merge.")]
+
+
+def _failure(orch: FleetService) -> ev.MergeFailed:
+    return retry_until(lambda: next((e for e in _merge_events(orch) if isinstance(e, ev.MergeFailed)), None),
+                       timeout=60, message="the merge failed")
+
+
+def test_a_task_reaching_done_is_merged_into_main_after_its_checks_pass_in_a_pane(
+        make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path, checks=[PASSES], delete_branch=True)
+    main_before = git(repo, "rev-parse", "main")
+    _finish(orch, tree, {"app.py": edited(3, "done")})
+
+    retry_until(lambda: orch.state.tasks["T1"].column == MERGED, timeout=60, message="T1 merged")
+    kinds = [e.type_name for e in _merge_events(orch)]
+    assert kinds == ["merge.queued", "merge.started", "merge.checked", "merge.merged"]
+    queued, started, checked, merged = _merge_events(orch)
+    assert queued.reason == "T1 reached done" and started.base_commit == main_before
+    assert started.runner == RUNNER and Path(started.path).is_dir()
+    assert not Path(started.path).is_relative_to(tree) and checked.ok and checked.code == 0
+    assert "tests pass" in checked.tail
+    assert merged.commit == git(repo, "rev-parse", "main") == git(tree, "rev-parse", "HEAD")
+    assert merged.commits == [merged.commit]  # main had not moved: a fast-forward
+    assert (repo / "app.py").read_text() == edited(3, "done")  # the user's checkout followed
+    assert git(repo, "status", "--porcelain") == ""
+    assert not merged.branch_deleted  # the developer's worktree still has it checked out
+    runner = orch.state.agents[RUNNER]
+    assert runner.exit_code == 0 and not runner.alive  # its card, with the run's screen
+    assert orch.state.merge.queue == [] and orch.state.merge.current == ""
+    moved = [e for e in orch.state.timeline if isinstance(e, ev.TaskMoved) and e.column == MERGED]
+    assert moved[0].reason.startswith("merged into main at ")
+
+
+def test_a_failing_check_sends_the_task_back_to_its_implementer_with_the_last_lines(
+        make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path, checks=[FAILS])
+    main_before = git(repo, "rev-parse", "main")
+    _finish(orch, tree, {"app.py": edited(3, "done")})
+
+    failed = _failure(orch)
+    assert failed.reason == wev.MERGE_CHECK and "exited with code 3" in failed.message
+    assert failed.tail[-1] == "FAILED test_login"
+    retry_until(lambda: orch.state.tasks["T1"].assignee == "dev", timeout=10, message="T1 back to dev")
+    task = orch.state.tasks["T1"]
+    assert task.column == "in_progress"
+    note = task.notes[-1]
+    assert note.kind == "blocked" and "FAILED test_login" in note.text and "exited with code 3" in note.text
+    prompt = retry_until(lambda: next((e for e in orch.state.timeline if isinstance(e, ev.AgentPrompted)
+                                       and e.agent == "dev"), None), timeout=10, message="dev prompted")
+    assert prompt.text.startswith("Sent back to you.") and "FAILED test_login" in prompt.text
+    assert git(repo, "rev-parse", "main") == main_before
+    assert orch.state.merge.failures == {"T1": wev.MERGE_CHECK}
+
+
+def test_a_conflict_with_main_sends_the_task_back_with_the_conflicting_files(
+        make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path, strategy="rebase")
+    main_moved = commit(repo, {"app.py": edited(3, "main's own")}, "meanwhile on main")
+    _finish(orch, tree, {"app.py": edited(3, "done"), "new.py": "x = 1\n"})
+
+    failed = _failure(orch)
+    assert failed.reason == wev.MERGE_CONFLICT and failed.files == ["app.py"]
+    retry_until(lambda: orch.state.tasks["T1"].assignee == "dev", timeout=10, message="T1 back to dev")
+    note = orch.state.tasks["T1"].notes[-1]
+    assert "conflicting files: app.py" in note.text and "git merge main" in note.text
+    assert git(repo, "rev-parse", "main") == main_moved
+    assert git(tree, "status", "--porcelain") == ""  # the developer's worktree untouched
+    assert RUNNER not in orch.state.agents  # no checks configured: no pane
+
+
+def test_main_checked_out_with_uncommitted_changes_is_never_moved(make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path)
+    main_before = git(repo, "rev-parse", "main")
+    (repo / "util.py").write_text("the user's own edit\n")
+    _finish(orch, tree, {"app.py": edited(3, "done")})
+
+    failed = _failure(orch)
+    assert failed.reason == wev.MERGE_ERROR and "uncommitted changes (util.py)" in failed.message
+    assert git(repo, "rev-parse", "main") == main_before
+    assert (repo / "util.py").read_text() == "the user's own edit\n"
