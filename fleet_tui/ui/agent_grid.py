@@ -24,6 +24,7 @@ from textual.containers import VerticalScroll
 from fleet_tui.core.state import FleetState
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.ansi import AnsiRenderer
+from fleet_tui.ui.card_overlap import overlap_label
 
 #: Narrowest card, border included.
 MIN_CARD_WIDTH = 32
@@ -151,7 +152,8 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
             if new or gone or pane != self._pane:
                 self._pane = pane
                 self._fit()
-            return sum(self._cards[name].update_agent(agent, now) for name, agent in agents.items())
+            return sum(self._cards[name].update_agent(agent, now, overlap_label(state, name))
+                       for name, agent in agents.items())
 
     def focused_agent(self) -> str | None:
         """The name of the agent whose card has focus, if any."""
