@@ -6,6 +6,9 @@ workspace watcher would record them, about worktrees the test makes with git."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from fleet_tui.config.errors import ConfigError
+from fleet_tui.config.loader import load_config_text
 from fleet_tui.core import events as ev
 from fleet_tui.core import workspace_events as wev
 from fleet_tui.core.state import MERGED
@@ -79,8 +84,11 @@ def _failure(orch: FleetService) -> ev.MergeFailed:
 
 def test_a_task_reaching_done_is_merged_into_main_after_its_checks_pass_in_a_pane(
         make_service, tmp_path: Path) -> None:
-    orch, repo, tree = _start(make_service, tmp_path, checks=[PASSES], delete_branch=True)
+    orch, repo, tree = _start(make_service, tmp_path, checks=[PASSES], delete_branch=True, push=True)
     main_before = git(repo, "rev-parse", "main")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
     _finish(orch, tree, {"app.py": edited(3, "done")})
 
     retry_until(lambda: orch.state.tasks["T1"].column == MERGED, timeout=60, message="T1 merged")
@@ -96,6 +104,7 @@ def test_a_task_reaching_done_is_merged_into_main_after_its_checks_pass_in_a_pan
     assert (repo / "app.py").read_text() == edited(3, "done")  # the user's checkout followed
     assert git(repo, "status", "--porcelain") == ""
     assert not merged.branch_deleted  # the developer's worktree still has it checked out
+    assert merged.pushed and git(remote, "rev-parse", "main") == merged.commit
     runner = orch.state.agents[RUNNER]
     assert runner.exit_code == 0 and not runner.alive  # its card, with the run's screen
     assert orch.state.merge.queue == [] and orch.state.merge.current == ""
@@ -150,3 +159,32 @@ def test_main_checked_out_with_uncommitted_changes_is_never_moved(make_service, 
     assert failed.reason == wev.MERGE_ERROR and "uncommitted changes (util.py)" in failed.message
     assert git(repo, "rev-parse", "main") == main_before
     assert (repo / "util.py").read_text() == "the user's own edit\n"
+
+
+def test_merge_settings_are_checked() -> None:
+    for text, problem in (
+        ("merge: {stage: shipped}", "merge.stage: unknown stage 'shipped'"),
+        ("merge: {checks: [[]]}", "merge.checks[0]: a check is an argv list and must not be empty"),
+        ("merge: {checks: [{run: [make], timeout: 0}]}", "merge.checks[0].timeout: a duration must be"),
+        ("merge: {push: --force}", "merge.push: '--force' is not a remote name"),
+        ("merge: {strategy: squash}", "merge.strategy: expected one of: merge, rebase"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(problem)):
+            load_config_text(f"fleet: t\n{text}\n")
+    merge = load_config_text("fleet: t\nmerge: {checks: [[make, test]], push: true}\n").merge
+    assert merge is not None and merge.remote == "origin" and merge.strategy == "merge"
+    assert [(c.run, c.timeout) for c in merge.check_list()] == [(["make", "test"], "10m")]
+
+
+def test_the_check_runner_ends_a_check_past_its_timeout_and_runs_no_more(tmp_path: Path) -> None:
+    spec, result = tmp_path / "spec.json", tmp_path / "result.json"
+    spec.write_text(json.dumps({"result": str(result), "checks": [
+        {"run": [sys.executable, "-c", "print('started', flush=True); import time; time.sleep(60)"],
+         "timeout": 0.5},
+        {"run": [sys.executable, "-c", "print('never')"], "timeout": 5},
+    ]}))
+    done = subprocess.run([sys.executable, "-m", "fleet_tui.check_runner", str(spec)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "never" not in done.stdout
+    [ran] = json.loads(result.read_text())["checks"]
+    assert ran["code"] is None and not ran["ok"] and ran["tail"] == ["started", "timed out after 0.5s"]
