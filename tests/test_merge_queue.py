@@ -53,24 +53,30 @@ def make_service(tmp_path: Path, tmux_socket: str) -> Iterator[Callable[..., Fle
 def _start(make_service, tmp_path: Path, **merge: Any) -> tuple[FleetService, Path, Path]:
     """A fleet whose one developer holds T1 on branch fleet/T1 of a repository with main
     checked out; returns the service, the repository and the developer's worktree."""
-    orch = make_service(fleet(IDLER, stages=STAGES, tasks=[], approvals=[],
+    orch = make_service(fleet(IDLER, {**IDLER, "name": "dev2"}, stages=STAGES, tasks=[], approvals=[],
                               routing={"stages": STAGES, "auto_route": False}, merge=merge))
     orch.start()
     repo = make_repo(tmp_path / "repo")
-    tree = worktree(repo, tmp_path / "dev-tree", "T1")
-    orch.submit(ev.TaskCreated(task="T1", title="Login", column="in_progress", source=ev.SOURCE_USER))
-    orch.submit(ev.TaskAssigned(task="T1", agent="dev", reason="test"))
-    orch.submit(created("dev", repo, tree))
-    orch.submit(ev.WorkspaceSwitched(agent="dev", task="T1", branch="fleet/T1",
+    return orch, repo, _hold(orch, repo, tmp_path, "dev", "T1")
+
+
+def _hold(orch: FleetService, repo: Path, tmp_path: Path, agent: str, task: str) -> Path:
+    """``agent`` holds ``task`` in in_progress, its worktree on fleet/<task>; the worktree."""
+    tree = worktree(repo, tmp_path / f"{agent}-tree", task)
+    orch.submit(ev.TaskCreated(task=task, title="Login", column="in_progress", source=ev.SOURCE_USER))
+    orch.submit(ev.TaskAssigned(task=task, agent=agent, reason="test"))
+    orch.submit(created(agent, repo, tree))
+    orch.submit(ev.WorkspaceSwitched(agent=agent, task=task, branch=f"fleet/{task}",
                                      base_commit=git(repo, "rev-parse", "main")))
-    return orch, repo, tree
+    return tree
 
 
-def _finish(orch: FleetService, tree: Path, files: dict[str, str]) -> None:
-    """The developer commits ``files`` and reports T1 done."""
+def _finish(orch: FleetService, tree: Path, files: dict[str, str], agent: str = "dev",
+            task: str = "T1") -> None:
+    """The developer commits ``files`` and reports the task done."""
     commit(tree, files, "login form")
-    orch.submit(changed("dev", "T1", tree, sorted(files)))
-    orch.submit(ev.TaskReported(task="T1", outcome="done", agent="dev", note="ready"))
+    orch.submit(changed(agent, task, tree, sorted(files)))
+    orch.submit(ev.TaskReported(task=task, outcome="done", agent=agent, note="ready"))
 
 
 def _merge_events(orch: FleetService) -> list[ev.Event]:
@@ -110,6 +116,23 @@ def test_a_task_reaching_done_is_merged_into_main_after_its_checks_pass_in_a_pan
     assert orch.state.merge.queue == [] and orch.state.merge.current == ""
     moved = [e for e in orch.state.timeline if isinstance(e, ev.TaskMoved) and e.column == MERGED]
     assert moved[0].reason.startswith("merged into main at ")
+
+
+def test_the_queue_merges_one_task_at_a_time_in_order(make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path, checks=[check("print('ok')")])
+    other = _hold(orch, repo, tmp_path, "dev2", "T2")
+    _finish(orch, tree, {"app.py": edited(3, "done")})
+    _finish(orch, other, {"util.py": edited(9, "done too")}, agent="dev2", task="T2")
+
+    retry_until(lambda: all(orch.state.tasks[t].column == MERGED for t in ("T1", "T2")), timeout=60,
+                message="T1 and T2 merged")
+    steps = [(e.type_name, e.task) for e in _merge_events(orch) if e.type_name != "merge.queued"]
+    assert steps == [("merge.started", "T1"), ("merge.checked", "T1"), ("merge.merged", "T1"),
+                     ("merge.started", "T2"), ("merge.checked", "T2"), ("merge.merged", "T2")]
+    assert (repo / "app.py").read_text() == edited(3, "done")
+    assert (repo / "util.py").read_text() == edited(9, "done too")
+    parents = git(repo, "rev-list", "--parents", "-n", "1", "main").split()
+    assert len(parents) == 3  # main had moved: T2 came in with a merge commit
 
 
 def test_a_failing_check_sends_the_task_back_to_its_implementer_with_the_last_lines(
