@@ -20,8 +20,8 @@ from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config_text
 from fleet_tui.core import events as ev
 from fleet_tui.core import workspace_events as wev
+from fleet_tui.core.merge_rules import RUNNER
 from fleet_tui.core.state import MERGED
-from fleet_tui.daemon.merge_queue import RUNNER
 from fleet_tui.daemon.service import FleetService
 from tests.fleets import Daemons, fleet
 from tests.helpers import retry_until
@@ -191,6 +191,7 @@ def test_merge_settings_are_checked() -> None:
         ("merge: {checks: [{run: [make], timeout: 0}]}", "merge.checks[0].timeout: a duration must be"),
         ("merge: {push: --force}", "merge.push: '--force' is not a remote name"),
         ("merge: {strategy: squash}", "merge.strategy: expected one of: merge, rebase"),
+        ("agents: [{name: merge-queue, command: [x]}]\nmerge: {}", "the merge queue's card"),
     ):
         with pytest.raises(ConfigError, match=re.escape(problem)):
             load_config_text(f"fleet: t\n{text}\n")

@@ -29,6 +29,7 @@ from fleet_tui.config.limits import (
 from fleet_tui.config.resolve import agent_names
 from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
 from fleet_tui.core.events import EVENTS_BY_TYPE
+from fleet_tui.core.merge_rules import RUNNER
 
 Problem = tuple[tuple[Any, ...], str, bool]
 
@@ -282,6 +283,10 @@ def _merge(config: FleetConfig, stages: set[str]) -> Problem | None:
     merge = config.merge
     if merge is None:
         return None
+    for i, spec in enumerate(config.agents):
+        if RUNNER in agent_names(spec):
+            return (("agents", i, "name"),
+                    f"'{RUNNER}' is the merge queue's card: name the agent otherwise", False)
     if merge.stage is not None and merge.stage not in stages:
         return ("merge", "stage"), f"unknown stage '{merge.stage}' (stages: {_list(stages)})", False
     for i, check in enumerate(merge.checks):

@@ -23,6 +23,8 @@ from fleet_tui.core.state import MERGED, FleetState, Note, TaskState
 
 #: Who the merge queue's notes are from.
 AUTHOR = "merge queue"
+#: The pseudo-agent whose pane runs the checks (its card): no agent of the fleet may take it.
+RUNNER = "merge-queue"
 #: Lines of a failing check's output kept in the note.
 NOTE_TAIL = 15
 

@@ -25,11 +25,10 @@ from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import MergeSettings, duration_seconds
 from fleet_tui.core import events as ev
 from fleet_tui.core import workspace_events as wev
+from fleet_tui.core.merge_rules import RUNNER
 from fleet_tui.daemon.agents import AgentOps
 from fleet_tui.daemon.pipeline import ServiceError
 
-#: The pseudo-agent whose pane runs the checks.
-RUNNER = "merge-queue"
 #: Times a merge is brought up to date again when the base moved meanwhile.
 ATTEMPTS = 3
 #: Seconds allowed beyond the checks' own timeouts (start, shutdown, exit seen by the monitor).
