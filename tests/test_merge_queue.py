@@ -212,3 +212,20 @@ def test_the_check_runner_ends_a_check_past_its_timeout_and_runs_no_more(tmp_pat
     assert done.returncode == 1 and "never" not in done.stdout
     [ran] = json.loads(result.read_text())["checks"]
     assert ran["code"] is None and not ran["ok"] and ran["tail"] == ["started", "timed out after 0.5s"]
+
+
+def test_work_left_uncommitted_in_the_implementers_worktree_is_not_merged_without_it(
+        make_service, tmp_path: Path) -> None:
+    orch, repo, tree = _start(make_service, tmp_path)
+    main_before = git(repo, "rev-parse", "main")
+    commit(tree, {"app.py": edited(3, "done")})
+    (tree / "util.py").write_text("half done\n")
+    (tree / ".cache").write_text("a tool's leftovers are not work\n")
+    orch.submit(changed("dev", "T1", tree, ["app.py", "util.py"]))
+    orch.submit(ev.TaskReported(task="T1", outcome="done", agent="dev"))
+
+    failed = _failure(orch)
+    assert failed.reason == wev.MERGE_ERROR
+    assert "dev's worktree has uncommitted changes on fleet/T1 (util.py)" in failed.message
+    assert git(repo, "rev-parse", "main") == main_before
+    assert (tree / "util.py").read_text() == "half done\n"

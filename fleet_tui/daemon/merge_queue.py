@@ -145,7 +145,8 @@ class MergeQueue:
             base_commit = mw.prepare(repo, path, base)
             self._submit(ev.MergeStarted(task=task, branch=branch, base_commit=base_commit,
                                          path=str(path), runner=RUNNER if checks else ""))
-            left = mw.uncommitted(tree) if tree and Path(tree).is_dir() else []
+            # Untracked files are left out: caches a tool made must not block every merge.
+            left = mw.uncommitted(tree, untracked=False) if tree and Path(tree).is_dir() else []
             if left:
                 raise _Failed(wev.MERGE_ERROR, f"{agent}'s worktree has uncommitted changes on "
                               f"{branch} ({', '.join(left[:8])}): commit them and report done again")
