@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from fleet_tui.adapters import merge_worktree as mw
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config_text
 from fleet_tui.core import events as ev
@@ -25,7 +27,7 @@ from fleet_tui.core.state import MERGED
 from fleet_tui.daemon.service import FleetService
 from tests.fleets import Daemons, fleet
 from tests.helpers import retry_until
-from tests.merge_repos import changed, commit, created, edited, git, make_repo, worktree
+from tests.merge_repos import LINES, changed, commit, created, edited, git, make_repo, worktree
 
 STAGES = [{"name": "backlog"}, {"name": "in_progress", "roles": ["developer"]}, {"name": "done"}]
 #: An implementer that takes prompts and does nothing with them.
@@ -229,3 +231,17 @@ def test_work_left_uncommitted_in_the_implementers_worktree_is_not_merged_withou
     assert "dev's worktree has uncommitted changes on fleet/T1 (util.py)" in failed.message
     assert git(repo, "rev-parse", "main") == main_before
     assert (tree / "util.py").read_text() == "half done\n"
+
+
+def test_the_merge_worktree_is_reset_between_runs_and_made_again_when_git_lost_it(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    path = tmp_path / "state" / "merge" / "x"
+    main = git(repo, "rev-parse", "main")
+    assert mw.prepare(str(repo), path, "main") == main
+    (path / "leftover.txt").write_text("from the last run")
+    (path / "app.py").write_text("changed by the last run")
+    assert mw.prepare(str(repo), path, "main") == main
+    assert not (path / "leftover.txt").exists() and (path / "app.py").read_text() == LINES
+    shutil.rmtree(repo / ".git" / "worktrees")  # e.g. pruned meanwhile
+    assert mw.prepare(str(repo), path, "main") == main
+    assert str(path) in git(repo, "worktree", "list") and git(repo, "status", "--porcelain") == ""

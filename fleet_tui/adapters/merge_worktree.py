@@ -12,6 +12,7 @@ someone moved it meanwhile).
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 from fleet_tui.adapters.git import GitError, run_git
@@ -59,16 +60,19 @@ def prepare(repo: str, path: Path, base: str) -> str:
     """The merge worktree at ``path``, clean and detached at the base branch's commit, which
     is returned. Made on first use (a worktree of ``repo``)."""
     base_commit = commit_of(repo, f"refs/heads/{base}")
-    if not (path / ".git").exists():
-        run_git(repo, ["worktree", "prune"])
-        make_private_dirs(path.parent)
-        run_git(repo, ["worktree", "add", "--detach", "--force", str(path), base_commit])
-        return base_commit
-    for leftover in (["rebase", "--abort"], ["merge", "--abort"]):  # an earlier run cut short
-        run_git(path, leftover, check=False)
-    run_git(path, ["checkout", "--quiet", "--detach", "--force", base_commit])
-    run_git(path, ["reset", "--quiet", "--hard"])
-    run_git(path, ["clean", "-fdq"])
+    if (path / ".git").exists():
+        try:
+            for leftover in (["rebase", "--abort"], ["merge", "--abort"]):  # a run cut short
+                run_git(path, leftover, check=False)
+            run_git(path, ["checkout", "--quiet", "--detach", "--force", base_commit])
+            run_git(path, ["reset", "--quiet", "--hard"])
+            run_git(path, ["clean", "-fdq"])
+            return base_commit
+        except GitError:  # no longer a worktree git knows (pruned, or of another repository)
+            shutil.rmtree(path)
+    run_git(repo, ["worktree", "prune"])
+    make_private_dirs(path.parent)
+    run_git(repo, ["worktree", "add", "--detach", "--force", str(path), base_commit])
     return base_commit
 
 
