@@ -100,6 +100,7 @@ def test_a_merged_side_clears_the_overlap_and_a_conflict_escalates_once() -> Non
 
     f.apply(ev.MergeMerged(task="T1", branch="fleet/T1", base="main", commit="c" * 40))
     assert f.alerts[-1].cleared and f.alerts[-1].kind == ev.ALERT_CONFLICT
+    assert f.alerts[-1].message == "over: T1 is merged"
     assert f.state.overlaps == {}
 
 

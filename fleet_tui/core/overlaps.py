@@ -68,14 +68,15 @@ def pair_of(key: str) -> tuple[str, str] | None:
     return pair
 
 
+def _merged(state: FleetState, task_id: str) -> bool:
+    branch, task = state.branches.get(task_id), state.tasks.get(task_id)
+    return bool(branch and branch.merged_commit) or (task is not None and task.column == MERGED)
+
+
 def _live(state: FleetState) -> dict[str, TaskBranch]:
     """Branches whose work is not in the base yet and that change something."""
-    live = {}
-    for task_id, branch in state.branches.items():
-        task = state.tasks.get(task_id)
-        if branch.files and not branch.merged_commit and (task is None or task.column != MERGED):
-            live[task_id] = branch
-    return live
+    return {task_id: branch for task_id, branch in state.branches.items()
+            if branch.files and not _merged(state, task_id)}
 
 
 def find_overlaps(state: FleetState) -> dict[str, Overlap]:
@@ -118,9 +119,10 @@ def on_event(state: FleetState, event: ev.Event) -> tuple[list[ev.Event], list[C
     for key, seen in state.overlaps.items():
         if key not in current:
             a, b = seen.tasks
+            gone = [t for t in seen.tasks if _merged(state, t)]
+            why = f"{gone[0]} is merged" if gone else f"{a} and {b} no longer change the same files"
             alerts.append(ev.Alert(kind=ev.ALERT_CONFLICT if seen.conflicts else ev.ALERT_OVERLAP,
-                                   key=key, cleared=True, task=a,
-                                   message=f"{a} and {b} no longer change the same files"))
+                                   key=key, cleared=True, task=a, message=f"over: {why}"))
     changed = event.task if isinstance(event, ev.WorkspaceChanged) else None
     checks = []
     for key, overlap in current.items():
