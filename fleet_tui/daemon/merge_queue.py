@@ -90,6 +90,8 @@ class MergeQueue:
             self._wake.clear()
             while not self._stopping.is_set() and (task := self._next()) is not None:
                 self._merge(task)
+                if self._next() == task:
+                    break  # its outcome was not recorded (the log refused it): wait for news
 
     def _next(self) -> str | None:
         with self.ops.pipeline.lock:
