@@ -1,7 +1,8 @@
 """Carries out the overlap rule's conflict checks (``core/overlaps.py``) on a thread of its
 own, so an alert never waits behind prompts or a merge: ``git merge-tree`` on the two heads
 (``adapters/merge_tree.py``), then the core's ``checked`` decides the alert, recorded through
-the pipeline. Checks of one overlap queued meanwhile are done once, for its latest heads."""
+the pipeline. Checks of one overlap queued meanwhile are done once, for its latest heads, and
+the answer for a pair of heads is kept (edits not committed yet do not run git again)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from fleet_tui.core import overlaps
 from fleet_tui.core.overlaps import CheckOverlap, Conflict
 from fleet_tui.daemon.pipeline import EventPipeline
 
+#: Answers kept before the oldest are forgotten.
+KEPT = 1000
+
 
 class OverlapChecker:
     def __init__(self, pipeline: EventPipeline) -> None:
         self.pipeline = pipeline
         self._queue: queue.Queue[CheckOverlap | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        #: Conflicts found by pair of heads (commits do not change): at most ``KEPT``.
+        self._known: dict[tuple[str, str], list[Conflict]] = {}
 
     def put(self, check: CheckOverlap) -> None:
         self._queue.put(check)
@@ -57,8 +63,13 @@ class OverlapChecker:
         conflicts: list[Conflict] | None = None
         problem = "no repository known for these branches"
         if check.repo and all(check.heads):
+            conflicts = self._known.get(check.heads)
             try:
-                conflicts = merge_conflicts(check.repo, *check.heads)
+                if conflicts is None:
+                    conflicts = merge_conflicts(check.repo, *check.heads)
+                    self._known[check.heads] = conflicts
+                    if len(self._known) > KEPT:
+                        del self._known[next(iter(self._known))]
             except GitError as exc:
                 problem = str(exc)
         elif check.repo:
