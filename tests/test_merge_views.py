@@ -11,6 +11,7 @@ from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.overlaps import pair_key
 from fleet_tui.core.summary import summarize
+from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.board import BoardColumn, TaskBoard
 from fleet_tui.ui.card_overlap import overlap_label
 from fleet_tui.ui.header import header_text
@@ -92,3 +93,22 @@ async def test_the_board_shows_the_queue_in_order_and_merged_tasks_apart() -> No
         rows = [str(done.get_option_at_index(i).prompt) for i in range(3)]
         assert rows == ["T3 task T3 ⇅ merging", "T4 task T4 ⇅ #1 to merge", "T2 task T2 ⇅ #2 to merge"]
         assert app.query_one("#col-merged", BoardColumn).get_option_at_index(0).id == "T1"
+
+
+class _Grid(App):
+    def compose(self) -> ComposeResult:
+        yield AgentGrid()
+
+
+@pytest.mark.anyio
+async def test_both_cards_name_the_other_side_of_their_overlap() -> None:
+    state = fold_all([*(ev.AgentSpawned(agent=a, roles=["developer"]) for a in ("dev-1", "dev-2", "dev-3")),
+                      *(ev.TaskAssigned(task=t, agent=a) for a, t in (("dev-1", "T1"), ("dev-3", "T3")))],
+                     _state())
+    async with _Grid().run_test(size=(120, 30)) as pilot:
+        grid = pilot.app.query_one(AgentGrid)
+        grid.sync(state, state.last_ts)
+        await pilot.pause()
+        titles = {name: card.render_line(0).text for name, card in grid.cards.items()}
+        assert "✖ T3@dev-3 +1" in titles["dev-1"] and "⚠ T1@dev-1" in titles["dev-2"]
+        assert "✖ T1@dev-1" in titles["dev-3"]
