@@ -35,7 +35,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "client": {"textual"},
 }
 TOP_LEVEL = {"cli.py": "cli", "cli_fleet.py": "cli", "cli_workspaces.py": "cli", "__main__.py": "cli",
-             "__init__.py": "core", "demo_agent.py": "programs", "supervisor.py": "programs"}
+             "__init__.py": "core", "demo_agent.py": "programs", "supervisor.py": "programs",
+             "check_runner.py": "programs"}
 
 
 def layer_of(path: Path) -> str:

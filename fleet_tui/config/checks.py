@@ -29,6 +29,7 @@ from fleet_tui.config.limits import (
 from fleet_tui.config.resolve import agent_names
 from fleet_tui.config.schema import AgentSpec, Budget, Defaults, FleetConfig, TaskSpec, duration_seconds
 from fleet_tui.core.events import EVENTS_BY_TYPE
+from fleet_tui.core.merge_rules import RUNNER
 
 Problem = tuple[tuple[Any, ...], str, bool]
 
@@ -274,6 +275,32 @@ def _path_to(start: str, goal: str, ids: dict[str, TaskSpec]) -> list[str] | Non
     return None
 
 
+#: A remote name given to ``git push`` (never taken for an option).
+_REMOTE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+
+
+def _merge(config: FleetConfig, stages: set[str]) -> Problem | None:
+    merge = config.merge
+    if merge is None:
+        return None
+    for i, spec in enumerate(config.agents):
+        if RUNNER in agent_names(spec):
+            return (("agents", i, "name"),
+                    f"'{RUNNER}' is the merge queue's card: name the agent otherwise", False)
+    if merge.stage is not None and merge.stage not in stages:
+        return ("merge", "stage"), f"unknown stage '{merge.stage}' (stages: {_list(stages)})", False
+    for i, check in enumerate(merge.checks):
+        argv = check if isinstance(check, list) else check.run
+        at = ("merge", "checks", i) if isinstance(check, list) else ("merge", "checks", i, "run")
+        if not argv or not argv[0]:
+            return at, "a check is an argv list and must not be empty", False
+        if not isinstance(check, list) and (p := _duration(check.timeout, ("merge", "checks", i, "timeout"))):
+            return p
+    if merge.remote and not _REMOTE.match(merge.remote):
+        return ("merge", "push"), f"'{merge.push}' is not a remote name", False
+    return None
+
+
 def _keymap(config: FleetConfig) -> Problem | None:
     for action, key in config.keymap.items():
         if action not in KNOWN_ACTIONS:
@@ -324,7 +351,7 @@ def check_config(config: FleetConfig) -> Problem | None:
     for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
                   lambda: _routing(config, roles), lambda: _approvals(config, stages),
                   lambda: _tasks(config, roles, stages), lambda: _keymap(config),
-                  lambda: _repo(config)):
+                  lambda: _repo(config), lambda: _merge(config, stages)):
         if (problem := check()) is not None:
             return problem
     return None

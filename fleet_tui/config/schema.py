@@ -167,6 +167,40 @@ class LogSettings(Strict):
     sample_every: Duration = "5s"
 
 
+class MergeCheck(Strict):
+    """One check of the merge queue: an argv list (never a shell string) run in the merge
+    worktree, failed if it exits non-zero or runs past ``timeout``."""
+
+    run: list[str]
+    timeout: Duration = "10m"
+
+
+class MergeSettings(Strict):
+    """The merge queue. A task reaching ``stage`` (default: the last stage, i.e. done after its
+    approval) joins it; one at a time, in order, its branch is brought up to date with the base
+    (``strategy``: merge the base in, or rebase onto it) in a merge worktree of its own, the
+    ``checks`` run there in a pane of the fleet (each an argv list, or ``{run: [...], timeout:
+    5m}``), and on success the base branch is fast-forwarded and the task moves to ``merged``.
+    A conflict or a failed check sends the task back to its implementer with a note.
+    ``delete_branch`` deletes the task's branch once merged; ``push`` names a remote to push
+    the base branch to (``true``: origin); nothing is pushed without it."""
+
+    stage: str | None = None
+    checks: list[list[str] | MergeCheck] = []
+    strategy: Literal["merge", "rebase"] = "merge"
+    delete_branch: bool = False
+    push: bool | str = False
+
+    def check_list(self) -> list[MergeCheck]:
+        """Every check with its timeout."""
+        return [c if isinstance(c, MergeCheck) else MergeCheck(run=list(c)) for c in self.checks]
+
+    @property
+    def remote(self) -> str:
+        """The remote to push to, or "" for none."""
+        return "origin" if self.push is True else self.push or ""
+
+
 class FleetConfig(Strict):
     """A fleet: its agents, seed tasks, routing, approval gates and look. ``prices`` are US
     dollars per million tokens by model id prefix (``claude-sonnet-4-5: {input: 3, output:
@@ -188,6 +222,7 @@ class FleetConfig(Strict):
     notify: Notify = msgspec.field(default_factory=Notify)
     repo: str = ""
     base: str = ""
+    merge: MergeSettings | None = None
 
 
 #: ``repo:`` naming the demo project rather than a folder.

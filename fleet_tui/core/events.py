@@ -108,18 +108,26 @@ ALERT_DELIVERY = "delivery"
 ALERT_OUTPUT = "output"
 #: The event log cannot be written (key ``problem``) or can again (key ``cleared``).
 ALERT_LOG = "log"
+#: Two live task branches change the same files, or (``conflict``) would conflict when merged
+#: (key: the pair of tasks, see ``core/overlaps.py``).
+ALERT_OVERLAP = "overlap"
+ALERT_CONFLICT = "conflict"
 
 
 class Alert(Event, tag="alert"):
     """Something a person should look at: ``budget``, ``stall``, ``exit``, ``restart``,
     ``delivery``, ``output`` (the session's pane output is being sampled), ``log``. ``key`` says
-    what within its kind (a budget's dimension: ``usd``), so a rule can raise it once."""
+    what within its kind (a budget's dimension: ``usd``), so a rule can raise it once;
+    ``cleared`` says the ``kind``/``key`` alert raised before is over (not a new alert);
+    ``files``: the paths it is about (an overlap's, or those that would conflict)."""
 
     kind: str
     message: str
     agent: str | None = None
     task: str | None = None
     key: str = ""
+    cleared: bool = False
+    files: list[str] = []
 
 
 # --- agent lifecycle --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from fleet_tui.core import events as ev
-from fleet_tui.core import fold_workspace
+from fleet_tui.core import fold_workspace, overlaps
 from fleet_tui.core.screen import scroll_screen
 from fleet_tui.core.state import (
     EXITED,
@@ -82,7 +82,12 @@ def _on_error(state: FleetState, e: ev.Error) -> None:
 
 def _on_alert(state: FleetState, e: ev.Alert) -> None:
     """Alerts the rules raise once are remembered on the agent (see ``core/rules.py``); the
-    log's trouble is remembered on the fleet until it clears."""
+    log's trouble is remembered on the fleet until it clears, overlaps between branches too.
+    An alert saying another one ``cleared`` is not counted."""
+    if e.kind in (ev.ALERT_OVERLAP, ev.ALERT_CONFLICT):
+        overlaps.fold_alert(state, e)
+    if e.cleared:
+        return
     state.alerts += 1
     if e.kind == ev.ALERT_LOG:
         state.log_problem = e.message if e.key == "problem" else ""

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import msgspec
 
 from fleet_tui.core import events as ev
-from fleet_tui.core.state import BLOCKED, IDLE, AgentState, FleetState, TaskState
+from fleet_tui.core.state import BLOCKED, IDLE, MERGED, AgentState, FleetState, TaskState
 
 DEFAULT_TEMPLATE = (
     "Task {id}: {title}\n{description}\nAcceptance criteria:\n{acceptance}\n"
@@ -123,7 +123,8 @@ def _candidates(state: FleetState, policy: RoutingPolicy, roles: Sequence[str]) 
 
 
 def _deps_done(state: FleetState, task: TaskState, done: str) -> bool:
-    return all((d := state.tasks.get(dep)) is not None and d.column == done for dep in task.depends_on)
+    return all((d := state.tasks.get(dep)) is not None and d.column in (done, MERGED)
+               for dep in task.depends_on)
 
 
 def assign_ready(state: FleetState, policy: RoutingPolicy) -> tuple[list[ev.Event], list[Prompt]]:
@@ -189,7 +190,11 @@ def _send_back(state: FleetState, policy: RoutingPolicy, task: TaskState, note: 
     if previous < 0:
         return [ev.TaskAssigned(task=task.id, agent=None, reason=reason),
                 ev.TaskMoved(task=task.id, column=BLOCKED, from_column=task.column, reason=reason)]
-    column = policy.stages[previous].name
+    return send_back_to(state, task, policy.stages[previous].name, reason)
+
+
+def send_back_to(state: FleetState, task: TaskState, column: str, reason: str) -> list[ev.Event]:
+    """Back to ``column`` and whoever worked the task there (unassigned if they are gone)."""
     owner = task.owners.get(column)
     out: list[ev.Event] = [
         ev.TaskMoved(task=task.id, column=column, from_column=task.column,
@@ -216,7 +221,7 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
         if event.outcome == "blocked":
             events = _send_back(state, policy, task, event.note,
                                 f"blocked by {event.agent or event.source}")
-            prompts = _resend(state, policy, task, events)
+            prompts = resend(policy, task, events)
             return events, prompts
     if isinstance(event, ev.AgentExited | ev.AgentLost | ev.AgentKilled):
         return _orphaned(state, event), []
@@ -232,7 +237,7 @@ def on_event(state: FleetState, policy: RoutingPolicy, event: ev.Event
                                  reason=f"approved by the user: {event.comment}".rstrip(": ")),
                     ev.TaskAssigned(task=task.id, agent=None, reason="approved")], []
         events = _send_back(state, policy, task, event.comment, "denied by the user")
-        return events, _resend(state, policy, task, events)
+        return events, resend(policy, task, events)
     return [], []
 
 
@@ -277,8 +282,8 @@ def _orphaned(state: FleetState, event: ev.AgentExited | ev.AgentLost | ev.Agent
     return out
 
 
-def _resend(state: FleetState, policy: RoutingPolicy, task: TaskState, events: list[ev.Event]
-            ) -> list[Prompt]:
+def resend(policy: RoutingPolicy, task: TaskState, events: list[ev.Event]) -> list[Prompt]:
+    """The prompt to the agent ``events`` (a send-back) assign ``task`` to, if any."""
     for e in events:
         if isinstance(e, ev.TaskAssigned) and e.agent:
             return [Prompt(agent=e.agent, task=task.id,

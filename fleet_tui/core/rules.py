@@ -1,14 +1,17 @@
 """Every pure rule the daemon applies to an appended event, in one place and order.
 
 ``react`` gives the events to append next (each a decision with its reason) and the commands
-that are I/O (``Prompt``, ``Pause``, ``Restart``), for one event already folded into the state:
+that are I/O (``Prompt``, ``Pause``, ``Restart``, ``CheckOverlap``, ``MergeNext``), for one event
+already folded into the state:
 
 1. stalls: an alert (``core/failures.py``);
 2. routing: handoffs, send-backs, gates, tasks of agents that stopped (``core/routing.py``);
 3. exits: an alert, a restart, once routing has blocked the tasks held (``core/failures.py``);
 4. subscriptions: prompts to subscribed agents (``core/subscriptions.py``);
 5. budgets: alerts and pauses for limits gone over, measured at the event's time
-   (``core/budgets.py``; the daemon's command runner also checks them every second, for the minutes).
+   (``core/budgets.py``; the daemon's command runner also checks them every second, for the minutes);
+6. overlaps between task branches: conflict checks to run, alerts that cleared (``core/overlaps.py``);
+7. the merge queue: tasks joining it, merged tasks moved, failed ones sent back (``core/merge_rules.py``).
 
 All of them look at the same state (the event folded, none of the reactions yet).
 
@@ -24,13 +27,14 @@ from collections.abc import Callable, Collection
 import msgspec
 
 from fleet_tui.core import events as ev
+from fleet_tui.core import merge_rules, overlaps
 from fleet_tui.core.budgets import BudgetPolicy, Pause, check_budgets
 from fleet_tui.core.failures import Restart, RestartPolicy, on_exit, on_stall
 from fleet_tui.core.routing import Prompt, RoutingPolicy, assign_ready, on_event
 from fleet_tui.core.state import FleetState
 from fleet_tui.core.subscriptions import SubscriptionPolicy, subscription_prompts
 
-Command = Prompt | Pause | Restart
+Command = Prompt | Pause | Restart | overlaps.CheckOverlap | merge_rules.MergeNext
 
 
 class FleetPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +42,8 @@ class FleetPolicy(msgspec.Struct, frozen=True, kw_only=True):
     budgets: dict[str, BudgetPolicy] = {}
     restarts: dict[str, RestartPolicy] = {}
     subscriptions: tuple[SubscriptionPolicy, ...] = ()
+    #: The merge queue (None: the fleet has none).
+    merge: merge_rules.MergePolicy | None = None
 
 
 def _stale(state: FleetState, event: ev.Event) -> bool:
@@ -62,7 +68,9 @@ def react(state: FleetState, policy: FleetPolicy, event: ev.Event, *,
     if policy.routing.auto_route:
         commands += subscription_prompts(state, policy.subscriptions, event)
     alerts, pauses = check_budgets(state, policy.budgets, event.ts)
-    return events + alerts, commands + pauses
+    cleared, checks = overlaps.on_event(state, event)
+    merging, merge_commands = merge_rules.on_event(state, policy.routing, policy.merge, event)
+    return events + alerts + cleared + merging, commands + pauses + checks + merge_commands
 
 
 def settle(state: FleetState, policy: FleetPolicy, first: ev.Event,

@@ -11,7 +11,7 @@ from collections import deque
 import msgspec
 
 from fleet_tui.core.events import Event
-from fleet_tui.core.workspace_state import MergeQueueState, TaskBranch, WorkspaceState
+from fleet_tui.core.workspace_state import MergeQueueState, OverlapSeen, TaskBranch, WorkspaceState
 
 # Agent statuses. ``working``/``idle``/``waiting`` come from the pane monitor's heuristics or
 # from the agent itself; the rest from lifecycle events.
@@ -33,6 +33,8 @@ IN_PROGRESS = "in_progress"
 REVIEW = "review"
 DONE_COLUMN = "done"
 BLOCKED = "blocked"
+#: Where the merge queue puts a task whose branch went into the base (after the stages).
+MERGED = "merged"
 COLUMNS = (BACKLOG, READY, IN_PROGRESS, REVIEW, DONE_COLUMN, BLOCKED)
 
 #: How many non-output events the timeline keeps.
@@ -202,6 +204,8 @@ class FleetState(msgspec.Struct):
     workspaces: dict[str, WorkspaceState] = {}
     branches: dict[str, TaskBranch] = {}
     merge: MergeQueueState = msgspec.field(default_factory=MergeQueueState)
+    #: Overlaps between task branches alerted and not cleared, by alert key.
+    overlaps: dict[str, OverlapSeen] = {}
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -238,6 +242,7 @@ class FleetState(msgspec.Struct):
             workspaces={name: w.copy() for name, w in self.workspaces.items()},
             branches={tid: b.copy() for tid, b in self.branches.items()},
             merge=self.merge.copy(),
+            overlaps={key: o.copy() for key, o in self.overlaps.items()},
         )
         return copied
 
@@ -253,4 +258,4 @@ class FleetState(msgspec.Struct):
         return [a for t in self.tasks.values() for a in t.pending_approvals]
 
     def open_tasks(self) -> int:
-        return sum(1 for t in self.tasks.values() if t.column != DONE_COLUMN)
+        return sum(1 for t in self.tasks.values() if t.column not in (DONE_COLUMN, MERGED))

@@ -28,7 +28,7 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.DaemonStopped: lambda e: "the fleet was stopped" + (" with its agents" if e.agents_killed else
                                                             ", its agents left running"),
     ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
-    ev.Alert: lambda e: f"{e.kind}: {_short(e.message)}",
+    ev.Alert: lambda e: f"{e.kind}{' cleared' if e.cleared else ''}: {_short(e.message)}",
     ev.AgentSpawned: lambda e: ("adopted running session" if e.adopted
                                 else f"spawned: {_short(' '.join(e.command), 60)}"),
     ev.AgentStarted: lambda e: f"started (pid {e.pid}, pane {e.pane})",
@@ -64,6 +64,14 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.WorkspaceChanged: lambda e: f"{e.branch or 'detached'}: {files_summary(e.files)}"
     + (" (uncommitted changes)" if e.dirty else "") + f" at {e.head[:10]}",
     ev.WorkspaceRemoved: lambda e: f"worktree {e.path} removed" + (f": {e.reason}" if e.reason else ""),
+    ev.MergeQueued: lambda e: f"{e.branch} queued to merge" + (f": {e.reason}" if e.reason else ""),
+    ev.MergeStarted: lambda e: f"merging {e.branch} onto {e.base_commit[:12]}"
+    + (f", checks in {e.runner}" if e.runner else ""),
+    ev.MergeChecked: lambda e: f"check {'passed' if e.ok else 'FAILED'}: {_short(' '.join(e.check), 50)}"
+    + (" (timed out)" if e.code is None else f" (exit {e.code}, {e.seconds:.1f}s)"),
+    ev.MergeMerged: lambda e: f"{e.branch} merged into {e.base} at {e.commit[:12]}"
+    + (", pushed" if e.pushed else "") + (", branch deleted" if e.branch_deleted else ""),
+    ev.MergeFailed: lambda e: f"merge failed ({e.reason}): {_short(e.message, 70)}",
 }
 
 

@@ -80,11 +80,12 @@ class WorkspaceRemoved(Event, tag="workspace.removed"):
 
 
 class MergeQueued(Event, tag="merge.queued"):
-    """``task``'s branch joined the merge queue (at its end)."""
+    """``task``'s branch joined the merge queue (at its end), saying why."""
 
     task: str
     branch: str
     agent: str = ""
+    reason: str = ""
 
 
 class MergeStarted(Event, tag="merge.started"):

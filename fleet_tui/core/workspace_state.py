@@ -1,6 +1,6 @@
 """Workspace and merge-queue state, built by folding ``workspace.*`` and ``merge.*`` events
 (``fold_workspace.py``): each agent's worktree, the task branch it is on and what it changed,
-and the merge queue in order."""
+the merge queue in order, and the overlaps between branches alerted so far."""
 
 from __future__ import annotations
 
@@ -67,3 +67,16 @@ class MergeQueueState(msgspec.Struct):
     def copy(self) -> MergeQueueState:
         return msgspec.structs.replace(self, queue=list(self.queue), checks=list(self.checks),
                                        failures=dict(self.failures))
+
+
+class OverlapSeen(msgspec.Struct):
+    """An overlap between two task branches that was alerted and has not cleared yet (an
+    ``alert`` of kind ``overlap``; see ``core/overlaps.py``): the tasks, and the files a merge
+    of their heads would conflict in (empty: none, or not known)."""
+
+    tasks: tuple[str, str]
+    conflicts: list[str] = []
+    message: str = ""
+
+    def copy(self) -> OverlapSeen:
+        return msgspec.structs.replace(self, conflicts=list(self.conflicts))

@@ -8,6 +8,7 @@ from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core.budgets import BudgetPolicy
 from fleet_tui.core.failures import RestartPolicy
+from fleet_tui.core.merge_rules import MergePolicy
 from fleet_tui.core.routing import GatePolicy, RoutingPolicy, StagePolicy
 from fleet_tui.core.rules import FleetPolicy
 from fleet_tui.core.subscriptions import SubscriptionPolicy
@@ -35,4 +36,6 @@ def fleet_policy(config: FleetConfig, launches: Mapping[str, AgentLaunch]) -> Fl
         subscriptions=tuple(SubscriptionPolicy(agent=lc.name, event=s.event, where=dict(s.where),
                                                prompt=s.prompt)
                             for lc in every for s in lc.subscribe),
+        merge=MergePolicy(stage=config.merge.stage or config.routing.stages[-1].name)
+        if config.merge is not None and config.routing.stages else None,
     )

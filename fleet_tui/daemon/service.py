@@ -25,11 +25,15 @@ from fleet_tui.config.schema import duration_seconds
 from fleet_tui.core import events as ev
 from fleet_tui.core.failures import Restart
 from fleet_tui.core.inbox_rules import InboxMessage, InboxRejected, message_to_events
+from fleet_tui.core.merge_rules import MergeNext
+from fleet_tui.core.overlaps import CheckOverlap
 from fleet_tui.core.routing import RoutingPolicy
 from fleet_tui.core.rules import Command
 from fleet_tui.core.state import FleetState
 from fleet_tui.daemon.agents import AgentOps
 from fleet_tui.daemon.index_keeper import IndexKeeper
+from fleet_tui.daemon.merge_queue import MergeQueue
+from fleet_tui.daemon.overlap_checker import OverlapChecker
 from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.runner import CommandRunner
@@ -54,6 +58,8 @@ class FleetService:
         self.workspaces = Workspaces(loaded, self.pipeline, self.socket_name)
         self.ops.place, self.ops.prepare = self.workspaces.place, self.workspaces.prepare
         self.runner = CommandRunner(self.ops)
+        self.overlaps = OverlapChecker(self.pipeline)
+        self.merge_queue = MergeQueue(self.ops, self.config.merge)
         self._monitor_class = monitor_class
         self._monitor: PaneMonitor | None = None
         self._inbox: InboxWatcher | None = None
@@ -87,7 +93,14 @@ class FleetService:
         return self.pipeline.submit(event)
 
     def _queue(self, commands: list[Command]) -> None:
-        self.runner.put(commands)
+        """Conflict checks and merges go to workers of their own (an alert never waits behind
+        a prompt, nor a prompt behind a merge's checks)."""
+        self.runner.put([c for c in commands if not isinstance(c, CheckOverlap | MergeNext)])
+        for command in commands:
+            if isinstance(command, CheckOverlap):
+                self.overlaps.put(command)
+            elif isinstance(command, MergeNext):
+                self.merge_queue.kick()
 
     def _configure(self) -> None:
         """Rebuild the policies from the launches (after the set of agents changed)."""
@@ -133,6 +146,8 @@ class FleetService:
         self._inbox.start()
         self._transcripts.start()
         self.runner.start()
+        self.overlaps.start()
+        self.merge_queue.start()
         self._resume_restarts()
         self._index = IndexKeeper(self.log_path)
         self._index.start()
@@ -145,8 +160,10 @@ class FleetService:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
                     self.ops.kill(name)
+        self.merge_queue.stop()
         self.runner.stop()
         self.workspaces.stop()
+        self.overlaps.stop()
         self._transcripts.stop()
         if stopped_by and self.pipeline.log is not None:
             self.submit(ev.DaemonStopped(agents_killed=kill_agents, source=ev.SOURCE_USER,

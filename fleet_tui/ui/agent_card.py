@@ -132,10 +132,11 @@ class AgentCard(Widget, can_focus=True):
 
     # Data -----------------------------------------------------------------------------------
 
-    def update_agent(self, agent: AgentState, now: float, workspace: str = "") -> bool:
+    def update_agent(self, agent: AgentState, now: float, workspace: str = "", overlap: str = "") -> bool:
         """Take the agent's latest data (``workspace``: its branch and files, from
-        ``workspace_line``); refresh (only the changed rows) and return True if anything
-        visible changed. The rows are laid out for the card's size when drawn."""
+        ``workspace_line``; ``overlap``: what the card says about its branches' overlaps, from
+        ``card_overlap``); refresh (only the changed rows) and return True if anything visible
+        changed. The rows are laid out for the card's size when drawn."""
         status = agent.status
         relayout = False
         if status != self._status:  # an unknown status gets no class (and the plain badge)
@@ -148,8 +149,8 @@ class AgentCard(Widget, can_focus=True):
         since = elapsed(now - agent.status_since) if agent.status_since else ""
         if not agent.alive and agent.restart_at > now:  # a restart backing off
             since = f"restart in {elapsed(agent.restart_at - now + 0.999)}"
-        title = (agent.name, agent.role, agent.shown_model, status, status_label(agent), agent.task or "",
-                 since, workspace)
+        title = (agent.name, agent.role, agent.shown_model, status, status_label(agent),
+                 f"{agent.task or ''} {overlap}".strip(), since, workspace)
         dirty: set[int] = set()
         if title != self._title:
             self._title = title

@@ -24,6 +24,7 @@ from textual.containers import VerticalScroll
 from fleet_tui.core.state import FleetState
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.ansi import AnsiRenderer
+from fleet_tui.ui.card_overlap import overlap_label
 from fleet_tui.ui.workspace_line import workspace_summary
 
 #: Narrowest card, border included.
@@ -152,7 +153,8 @@ class AgentGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
             if new or gone or pane != self._pane:
                 self._pane = pane
                 self._fit()
-            return sum(self._cards[name].update_agent(agent, now, workspace_summary(state, name))
+            return sum(self._cards[name].update_agent(agent, now, workspace_summary(state, name),
+                                                      overlap_label(state, name))
                        for name, agent in agents.items())
 
     def focused_agent(self) -> str | None:

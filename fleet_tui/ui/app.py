@@ -32,6 +32,7 @@ from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
 from fleet_tui.core.attention import Attention, needing_you
 from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
+from fleet_tui.core.state import MERGED
 from fleet_tui.ui import keys
 from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
@@ -149,7 +150,8 @@ class FleetApp(BoardActions, App[int]):
         yield from ()
 
     def _stages(self) -> list[str]:
-        return [s.name for s in self.fleet.config.routing.stages]
+        merged = [MERGED] if self.fleet.config.merge is not None else []
+        return [s.name for s in self.fleet.config.routing.stages] + merged
 
     def on_mount(self) -> None:
         self.title = f"fleet-tui: {self.fleet.config.fleet}"
@@ -257,7 +259,8 @@ class FleetApp(BoardActions, App[int]):
                     grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
             if changed:
                 self._shown_events = state.events
-                self.main.query_one(TaskBoard).sync(state.tasks, task_files(state))
+                self.main.query_one(TaskBoard).sync(state.tasks, task_files(state),
+                                                    [state.merge.current, *state.merge.queue])
                 self.main.query_one(Timeline).sync(state.timeline)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config")

@@ -1,6 +1,6 @@
 """The one-line header: fleet name, the event log's trouble (disk full) while it lasts, agents
-needing you, alerts not yet seen, approvals waiting, agents by status (lost apart from exited),
-open tasks and cost."""
+needing you, alerts not yet seen, approvals waiting, branches that overlap or would conflict,
+the merge queue's length, agents by status (lost apart from exited), open tasks and cost."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def header_text(state: FleetState, unseen_alerts: int = 0, needing_you: int = 0,
     approvals = len(state.pending_approvals())
     if approvals:
         parts.append(Text(f" ⚑ {approvals} to approve", style="bold yellow"))
+    parts += _branches(state)
     for status, style in STATUS_STYLE.items():
         count = counts.get(status, 0)
         if count:
@@ -47,3 +48,18 @@ def header_text(state: FleetState, unseen_alerts: int = 0, needing_you: int = 0,
     parts.append(Text(f"  {state.open_tasks()} open tasks"))
     parts.append(Text(f"  ${state.cost.usd:.2f}", style="bold"))
     return Text.assemble(*parts)
+
+
+def _branches(state: FleetState) -> list[Text]:
+    """Overlaps alerted and not cleared (conflicts apart), and the merge queue's length (the
+    task being merged included)."""
+    parts = []
+    conflicts = sum(1 for o in state.overlaps.values() if o.conflicts)
+    if conflicts:
+        parts.append(Text(f" ✖ {conflicts} conflict{'s' if conflicts > 1 else ''}", style="bold red"))
+    if overlaps := len(state.overlaps) - conflicts:
+        parts.append(Text(f" ⚠ {overlaps} overlap{'s' if overlaps > 1 else ''}", style="yellow"))
+    queued = len(state.merge.queue) + bool(state.merge.current)
+    if queued:
+        parts.append(Text(f" ⇅ {queued} to merge", style="bold cyan"))
+    return parts
