@@ -87,7 +87,7 @@ async def test_the_board_shows_the_queue_in_order_and_merged_tasks_apart() -> No
     app = _Board()
     async with app.run_test() as pilot:
         board = app.query_one(TaskBoard)
-        board.sync(state.tasks, [state.merge.current, *state.merge.queue])
+        board.sync(state.tasks, merging=[state.merge.current, *state.merge.queue])
         done = app.query_one("#col-done", BoardColumn)
         await pilot_until(pilot, lambda: done.option_count == 3, message="the done column filled")
         rows = [str(done.get_option_at_index(i).prompt) for i in range(3)]
