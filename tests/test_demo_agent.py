@@ -189,3 +189,9 @@ def test_with_git_nothing_is_written_off_a_fleet_branch(tmp_path: Path) -> None:
     _run_in(repo, "dev-1", "Task T2: Login form")  # on main, not fleet/T2
     assert run_git(repo, ["status", "--porcelain"]).stdout == ""
     assert len(run_git(repo, ["log", "--oneline"]).stdout.splitlines()) == 1
+
+
+def test_the_demo_fleet_merges_through_the_demo_projects_own_check() -> None:
+    config = msgspec.convert(yaml.safe_load((REPO / "fleet.yaml").read_text()), FleetConfig)
+    assert config.repo == "@demo" and config.merge is not None
+    assert [c.run for c in config.merge.check_list()] == [DEMO_CHECK]
