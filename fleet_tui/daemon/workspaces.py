@@ -75,9 +75,10 @@ class Workspaces:
         if repo is None or path is None or launch.workspace == "shared":
             return
         cwd = os.path.realpath(launch.cwd)
-        if cwd == str(path) or cwd.startswith(f"{path}{os.sep}"):
-            return  # placed already
-        rel = os.path.relpath(cwd, repo.root)
+        inside = cwd == str(path) or cwd.startswith(f"{path}{os.sep}")  # placed before
+        if inside and launch.name in self._watched and path.is_dir():
+            return
+        rel = os.path.relpath(cwd, path if inside else repo.root)
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
             return
         with self._git:
