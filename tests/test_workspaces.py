@@ -163,6 +163,10 @@ def test_daemons_adopt_worktrees_and_prune_keeps_work(
     assert not dev.exists() and (rev / "notes.md").read_text() == "mine\n"
     [removed] = retry_until(lambda: _events(again.service, ev.WorkspaceRemoved), message="removed event")
     assert removed.agent == "dev"
+    again.service.ops.restart("dev")  # its worktree made again, at the latest base
+    retry_until(lambda: again.service.state.agents["dev"].alive, message="dev restarted")
+    assert dev.is_dir() and again.service.state.agents["dev"].cwd == str(dev)
+    assert [(e.agent, e.adopted) for e in _log(again.service, ev.WorkspaceCreated)][2:] == [("dev", False)]
     again.kill_agents = True
     again.close()  # the fleet stops: the next daemon opens a new session
 
@@ -170,7 +174,7 @@ def test_daemons_adopt_worktrees_and_prune_keeps_work(
     third.start()
     assert third.service.session_id != daemon.service.session_id
     created = {e.agent: e.adopted for e in _log(third.service, ev.WorkspaceCreated)}
-    assert created == {"dev": False, "rev": True}  # dev's was pruned: made anew
+    assert created == {"dev": True, "rev": True}  # found on disk: announced in the new log
     assert (rev / "notes.md").read_text() == "mine\n"
     assert len(wt.fleet_worktrees(third.service.workspaces.repo, rev.parent)) == 2
     third.kill_agents = True

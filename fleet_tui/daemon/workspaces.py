@@ -77,10 +77,12 @@ class Workspaces:
         if repo is None or path is None or launch.workspace == "shared":
             return
         cwd = os.path.realpath(launch.cwd)
-        if cwd == str(path) or cwd.startswith(f"{path}{os.sep}"):
-            return  # placed already
+        inside = cwd == str(path) or cwd.startswith(f"{path}{os.sep}")  # placed before
+        if inside and launch.name in self._watched and path.is_dir():
+            return
         # the demo project lives in the state folder: its agents work at its top
-        rel = "." if self.loaded.config.repo == DEMO_REPO else os.path.relpath(cwd, repo.root)
+        demo = self.loaded.config.repo == DEMO_REPO and not inside
+        rel = "." if demo else os.path.relpath(cwd, path if inside else repo.root)
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
             return
         with self._git:
