@@ -15,6 +15,8 @@ tries again every ``RETRY_INTERVAL`` until it can write, then clears ``problem``
 chatty events past ``max_pending`` buffered bytes are dropped (counted in ``dropped``, left with
 seq 0); every other event is kept, however many.
 
+Pane output is written as compact records (``output_records.py``), read back as ``AgentOutput``.
+
 Reading (``LogReader`` / ``read_log``): streams the file in blocks decoded with
 ``Decoder.decode_lines`` (falling back to line by line only for a block that fails). A torn last
 line is cut off and kept in ``events.jsonl.broken`` with a warning; records of unknown types are
@@ -32,12 +34,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Union
 
 import msgspec
 
+from fleet_tui.adapters.output_records import RECORD, as_event, as_events
 from fleet_tui.adapters.paths import make_private_dirs
 from fleet_tui.adapters.readback import ReadBack, UnreadableEvent
-from fleet_tui.core.events import EVENTS_BY_TYPE, AnyEvent, Event, LogHeader, UnknownEvent
+from fleet_tui.core.events import EVENT_TYPES, EVENTS_BY_TYPE, Event, LogHeader, UnknownEvent
 
 FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
@@ -50,6 +54,8 @@ RETRY_INTERVAL = 0.5
 
 #: Told the writer's ``problem`` each time it changes (None when it cleared).
 OnProblem = Callable[[str | None], None]
+#: What a log line decodes to: an event, or a compact output record (``as_event`` turns it).
+LINE_TYPE = Union[(*EVENT_TYPES, RECORD)]  # type: ignore[valid-type]
 
 
 class EventLogError(Exception):
@@ -142,7 +148,8 @@ def _last_seq(path: Path) -> int:
     for line in reversed(tail.splitlines()):
         if line.strip():
             try:
-                return msgspec.json.decode(line, type=_SeqOnly).seq
+                head = msgspec.json.decode(line, type=_SeqOnly | RECORD)
+                return as_event(head).seq  # type: ignore[arg-type]
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
     return 0
@@ -410,7 +417,7 @@ class LogReader:
         self.warnings: list[str] = []
         self.unknown = 0
         self.skipped = 0
-        self._decoder = msgspec.json.Decoder(AnyEvent)
+        self._decoder = msgspec.json.Decoder(LINE_TYPE)
 
     def blocks(self) -> Iterator[list[ReadEvent]]:
         if not self.path.exists():
@@ -425,7 +432,7 @@ class LogReader:
 
     def _decode_block(self, block: bytes, first_line: int) -> list[ReadEvent]:
         try:
-            return self._decoder.decode_lines(block)
+            return as_events(self._decoder.decode_lines(block))
         except (msgspec.DecodeError, msgspec.ValidationError):
             return self._decode_slowly(block, first_line)
 
@@ -436,7 +443,7 @@ class LogReader:
             if not line.strip():
                 continue
             try:
-                out.append(decode(line))
+                out.append(as_event(decode(line)))
                 continue
             except msgspec.ValidationError as exc:
                 unknown = self._unknown(line)

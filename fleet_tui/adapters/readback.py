@@ -8,7 +8,8 @@ a buffer and raises ``UnreadableEvent`` (leaving the buffer as it was) for any o
 Rare events are checked by decoding what was written into their own type. Chatty events
 (pane output, statuses: most of the log) are checked cheaply instead: their float fields must
 be finite, and encoding itself refuses what is not UTF-8; they come from fleet-tui's own
-monitor, whose field types are fixed.
+monitor, whose field types are fixed. Pane output is encoded as its compact record
+(``output_records.py``), and a ``log.header`` says so: its ``schema`` is set to ``SCHEMA_VERSION``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import math
 
 import msgspec
 
-from fleet_tui.core.events import EVENT_TYPES, Event
+from fleet_tui.adapters.output_records import OutputEncoder
+from fleet_tui.core.events import EVENT_TYPES, SCHEMA_VERSION, AgentOutput, Event, LogHeader
 
 _ENCODE_ERRORS = (TypeError, ValueError, OverflowError, msgspec.EncodeError)
 
@@ -37,6 +39,7 @@ class ReadBack:
         self._encoder = msgspec.json.Encoder()
         self._decoders = {cls: msgspec.json.Decoder(cls) for cls in EVENT_TYPES if not cls.chatty}
         self._floats = {cls: _float_fields(cls) for cls in EVENT_TYPES if cls.chatty}
+        self._outputs = OutputEncoder()
 
     def encode_into(self, event: Event, buf: bytearray) -> None:
         """Append ``event``'s JSON (no newline) to ``buf``; raise ``UnreadableEvent`` if it
@@ -51,7 +54,10 @@ class ReadBack:
                 raise UnreadableEvent(f"{name} is {getattr(event, name)} (only finite numbers "
                                       "can be logged)")
         try:
-            self._encoder.encode_into(event, buf, -1)
+            if type(event) is AgentOutput:
+                self._outputs.encode_into(event, buf)
+            else:
+                self._encoder.encode_into(event, buf, -1)
         except _ENCODE_ERRORS as exc:
             del buf[start:]
             raise UnreadableEvent(f"cannot be encoded: {exc}") from None
@@ -61,6 +67,8 @@ class ReadBack:
         decoder = self._decoders.get(type(event))
         if decoder is None:  # a type outside EVENT_TYPES: it could never be read
             raise UnreadableEvent(f"{type(event).__name__} is not a known event type")
+        if type(event) is LogHeader:
+            event.schema = SCHEMA_VERSION  # what this encoder writes
         try:
             self._encoder.encode_into(event, buf, -1)
         except _ENCODE_ERRORS as exc:

@@ -8,7 +8,11 @@ whoever observed the event: the core never reads a clock) and ``source`` (``user
 
 Schema rules: a new field must have a default, so older logs stay readable; a new event type
 is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not know keep it as an
-``UnknownEvent`` and the fold skips it.
+``UnknownEvent`` and the fold skips it. ``SCHEMA_VERSION`` (in ``log.header``) changes only when
+a log holds records an older version cannot read: schema 2 writes ``agent.output`` as a compact
+record (``fleet_tui/adapters/output_records.py``: a JSON array, ``pane`` named only when it
+changes). This version reads schemas 1 and 2 in full (``READS_FULLY``), and schema 0 with the
+fields it lacks at their defaults.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any, ClassVar, Union
 
 import msgspec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The schemas this version reads with nothing missing.
+READS_FULLY = frozenset({1, SCHEMA_VERSION})
 
 #: Event sources (``agent:<name>`` and ``hook:<name>`` are built with the helpers below).
 SOURCE_USER = "user"
@@ -64,7 +70,9 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
 
 
 class LogHeader(Event, tag="log.header"):
-    schema: int = SCHEMA_VERSION
+    #: The schema the log is written in: the log writer sets its own. A header that leaves it
+    #: out is schema 1 (whose writers left out what was then the default).
+    schema: int = 1
     fleet: str = ""
     host: str = ""
     pid: int = 0
@@ -159,7 +167,9 @@ class AgentOutput(Event, tag="agent.output"):
     keyframe: bool = False
     width: int = 0
     height: int = 0
-    #: The pane it came from (empty in older logs): output of a replaced pane is ignored.
+    #: The pane it came from (empty in older logs): output of a replaced pane is ignored. Read
+    #: from the log it is empty when its record left it off: then it is the pane the agent's
+    #: output last named (``FleetState.output_panes``).
     pane: str = ""
 
 

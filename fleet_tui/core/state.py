@@ -197,6 +197,9 @@ class FleetState(msgspec.Struct):
     output_chars: int = 0
     #: Why the event log cannot be written now (e.g. disk full), or "".
     log_problem: str = ""
+    #: The pane each agent's output last named: the pane of its output events that leave it
+    #: out (the log's compact records name it only when it changes).
+    output_panes: dict[str, str] = {}
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -230,6 +233,7 @@ class FleetState(msgspec.Struct):
             },
             timeline=deque(self.timeline, maxlen=self.timeline.maxlen),
             cost=msgspec.structs.replace(self.cost),
+            output_panes=dict(self.output_panes),
         )
         return copied
 
