@@ -91,21 +91,25 @@ def test_records_name_the_pane_on_keyframes_and_when_it_changes(tmp_path: Path) 
     back = ev.AgentOutput(agent="dev", changes=[(0, "x")], pane="%1", ts=4.0)
     by_user = ev.AgentOutput(agent="dev", changes=[(0, "y")], pane="%1", ts=5.0,
                              source=ev.SOURCE_USER, client="ui-1")
-    written = [keyframe, scrolled, other, back, by_user]
+    deleted = ev.AgentOutput(agent="dev", changes=[(0, "\x1bz\x7f")], pane="%1", ts=6.0)
+    written = [keyframe, scrolled, other, back, by_user, deleted]
     with open_log(log) as writer:
         writer.append_many(written)
     assert keyframe.ts == 1.235  # what the log holds, so the daemon folds what replay reads
     assert log.read_text().splitlines() == [
-        r'["o",1,1.235,"dev",[[0,"\u001b[31mhi\u001b[0m"],[1,""]],0,"%1",true,40,2]',
+        '["o",1,1.235,"dev",[[0,"\x7f[31mhi\x7f[0m"],[1,""]],0,"%1",true,40,2]',  # ESC as DEL
         '["o",2,2.0,"dev",[[1,"next"]],1]',
         '["o",3,3.0,"dev",[[1,"old pane"]],0,"%0"]',
         '["o",4,4.0,"dev",[[0,"x"]],0,"%1"]',
         '{"type":"agent.output","agent":"dev","changes":[[0,"y"]],"pane":"%1","seq":5,"ts":5.0,'
         '"source":"user","client":"ui-1"}',
+        '{"type":"agent.output","agent":"dev","changes":[[0,"\\u001bz\x7f"]],"pane":"%1","seq":6,'
+        '"ts":6.0}',  # DEL in the text
     ]
     read, _ = read_log(log)
-    assert [e.pane for e in read] == ["%1", "", "%0", "%1", "%1"]  # type: ignore[union-attr]
+    assert [e.pane for e in read] == ["%1", "", "%0", "%1", "%1", "%1"]  # type: ignore[union-attr]
     assert read[1] == ev.AgentOutput(agent="dev", changes=[(1, "next")], scroll=1, seq=2, ts=2.0)
+    assert read[0].changes == keyframe.changes and read[5] == deleted  # type: ignore[union-attr]
     for k in range(len(written) + 1):
         assert fold_all(read[:k]) == fold_all(written[:k])
 

@@ -8,12 +8,15 @@ written as a JSON array instead of an object::
 
 trailing fields at their default (0, "", false) left off, so a line that scrolled the screen is
 ``["o",812,1764445713.123,"dev",[[23,"..."]],1]``; ``ts`` is kept to the millisecond (the writer
-rounds the event's own ``ts``, so the event it holds is the event read back). ``pane`` is named
+rounds the event's own ``ts``, so the event it holds is the event read back). In the text, ESC
+(which JSON can only write as the six bytes ``\u001b``: a fifth of a coloured agent screen) is
+written as DEL (0x7f, one byte; a pane capture holds none). ``pane`` is named
 on every keyframe and whenever it is not the pane this log last named for the agent; left off,
 it means that pane (``EventLogWriter`` keeps what it named: ``OutputEncoder``; the fold keeps
 what it read: ``FleetState.output_panes``), so output of a replaced pane is still told apart. An
-event whose ``source``, ``ref`` or ``client`` is not the default (the monitor never sets them)
-is written in full, as the ``agent.output`` object every log before schema 2 holds.
+event whose text holds a DEL, or whose ``source``, ``ref`` or ``client`` is not the default (the
+monitor never sets them), is written in full, as the ``agent.output`` object every log before
+schema 2 holds.
 
 Reading: ``RECORD`` is what a log line decodes to besides the events; ``as_event`` turns a
 compact record into its ``AgentOutput`` (pane "" where the record left it off) and refuses
@@ -29,6 +32,7 @@ import msgspec
 from fleet_tui.core.events import SOURCE_ORCHESTRATOR, AgentOutput, Event, UnknownEvent
 
 TAG = "o"
+ESC, DEL = "\x1b", "\x7f"
 _Item = Union[str, int, float, bool, list[tuple[int, str]]]  # noqa: UP007
 #: A compact record as decoded (rows of ``changes`` come out as ``(row, text)`` tuples).
 RECORD = list[_Item]
@@ -51,33 +55,45 @@ class OutputEncoder:
         unchanged and nothing remembered."""
         event.ts = round(event.ts, 3)
         pane = event.pane
-        full = event.source != SOURCE_ORCHESTRATOR or event.ref or event.client
         start = len(buf)
         try:
-            if full:
-                self._encoder.encode_into(event, buf, -1)
-            else:
-                named = pane if event.keyframe or pane != self._panes.get(event.agent) else ""
-                record = [TAG, event.seq, event.ts, event.agent, event.changes, event.scroll,
-                          named, event.keyframe, event.width, event.height]
-                while len(record) > _REQUIRED and record[-1] == _DEFAULTS[len(record) - 1]:
-                    record.pop()
-                self._encoder.encode_into(record, buf, -1)
+            self._encoder.encode_into(self._record(event) or event, buf, -1)
         except BaseException:
             del buf[start:]
             raise
         if pane:
             self._panes[event.agent] = pane
 
+    def _record(self, event: AgentOutput) -> list | None:
+        """The compact record of ``event``, or None when it must be written in full."""
+        if event.source != SOURCE_ORCHESTRATOR or event.ref or event.client:
+            return None
+        changes = []
+        for row, text in event.changes:
+            if DEL in text:
+                return None
+            changes.append((row, text.replace(ESC, DEL)))
+        pane = event.pane
+        if not event.keyframe and pane == self._panes.get(event.agent):
+            pane = ""
+        record = [TAG, event.seq, event.ts, event.agent, changes, event.scroll, pane,
+                  event.keyframe, event.width, event.height]
+        while len(record) > _REQUIRED and record[-1] == _DEFAULTS[len(record) - 1]:
+            record.pop()
+        return record
+
 
 def as_event(item: Event | UnknownEvent | RECORD) -> Event | UnknownEvent:
     """A decoded log line as an event: compact records become ``AgentOutput``."""
     if type(item) is not list:
         return item  # type: ignore[return-value]
-    if len(item) < _REQUIRED or item[0] != TAG or tuple(map(type, item)) != _TYPES[: len(item)]:
+    n = len(item)
+    if n < _REQUIRED or item[0] != TAG or tuple(map(type, item)) != _TYPES[:n]:
         raise msgspec.ValidationError(f"not an output record: {_fields(item)}")
-    _, seq, ts, agent, changes, scroll, pane, keyframe, width, height = (
-        *item, *_DEFAULTS[len(item):])
+    changes = [(row, text.replace(DEL, ESC)) for row, text in item[4]]
+    if n == 6:  # most records: a delta from the pane named before
+        return AgentOutput(seq=item[1], ts=item[2], agent=item[3], changes=changes, scroll=item[5])
+    _, seq, ts, agent, _, scroll, pane, keyframe, width, height = (*item, *_DEFAULTS[n:])
     return AgentOutput(seq=seq, ts=ts, agent=agent, changes=changes, scroll=scroll, pane=pane,
                        keyframe=keyframe, width=width, height=height)
 
