@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters.eventlog import CorruptLogError, open_log, read_log
+from fleet_tui.adapters.eventlog import CorruptLogError, EventRefused, open_log, read_log
 from fleet_tui.adapters.sessions import summarise
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
@@ -161,3 +161,14 @@ def test_a_malformed_record_is_a_corrupt_line(tmp_path: Path, line: str) -> None
         read_log(log)
     events, warnings = read_log(log, skip_corrupt=True)
     assert [e.seq for e in events] == [1, 3] and len(warnings) == 1
+
+
+def test_a_refused_output_leaves_nothing_behind(tmp_path: Path) -> None:
+    log = tmp_path / "s1" / "events.jsonl"
+    with open_log(log) as writer:
+        writer.append(ev.AgentOutput(agent="dev", changes=[(0, "a")], pane="%1"))
+        with pytest.raises(EventRefused):
+            writer.append(ev.AgentOutput(agent="dev", changes=[(0, "\ud800")], pane="%2"))
+        writer.append(ev.AgentOutput(agent="dev", changes=[(0, "b")], pane="%2"))
+    read, _ = read_log(log)
+    assert [(e.seq, e.pane) for e in read] == [(1, "%1"), (2, "%2")]  # type: ignore[union-attr]
