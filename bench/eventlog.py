@@ -16,7 +16,8 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.eventlog import LINE_TYPE, LogReader, line_blocks, open_log
+from fleet_tui.adapters.eventlog import LogReader, line_blocks, open_log
+from fleet_tui.adapters.output_records import LINE_TYPE
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import FleetState

@@ -103,8 +103,8 @@ def test_records_name_the_pane_on_keyframes_and_when_it_changes(tmp_path: Path) 
         '["o",4,4.0,"dev",[[0,"x"]],0,"%1"]',
         '{"type":"agent.output","agent":"dev","changes":[[0,"y"]],"pane":"%1","seq":5,"ts":5.0,'
         '"source":"user","client":"ui-1"}',
-        '{"type":"agent.output","agent":"dev","changes":[[0,"\\u001bz\x7f"]],"pane":"%1","seq":6,'
-        '"ts":6.0}',  # DEL in the text
+        r'{"type":"agent.output","agent":"dev","changes":[[0,"\u001bz\u007f"]],"pane":"%1","seq":6,'
+        '"ts":6.0}',  # DEL in the text: in full, the DEL escaped (a raw one is an ESC)
     ]
     read, _ = read_log(log)
     assert [e.pane for e in read] == ["%1", "", "%0", "%1", "%1", "%1"]  # type: ignore[union-attr]
@@ -172,3 +172,26 @@ def test_a_refused_output_leaves_nothing_behind(tmp_path: Path) -> None:
         writer.append(ev.AgentOutput(agent="dev", changes=[(0, "b")], pane="%2"))
     read, _ = read_log(log)
     assert [(e.seq, e.pane) for e in read] == [(1, "%1"), (2, "%2")]  # type: ignore[union-attr]
+
+
+def test_del_stands_for_esc_only_in_logs_of_schema_2(schema1: Path, tmp_path: Path) -> None:
+    note = "\x1b[1mbold\x7f"
+    new = tmp_path / "s2" / "events.jsonl"
+    for log in (schema1, new):
+        with open_log(log, ev.LogHeader(fleet="f")) as writer:
+            writer.append(ev.TaskNote(task="T1", text=note))
+            writer.append(ev.AgentOutput(agent="dev", changes=[(0, "\x1b[1mx")], pane="%3", ts=1.5))
+            writer.append(ev.AgentOutput(agent="dev", changes=[(0, "\x1b[1my")], pane="%3",
+                                         ts=1.0001))
+    old_lines = schema1.read_bytes().splitlines()
+    assert old_lines[-3].count(b"\x7f") == 1 and old_lines[-2].startswith(b'{"type":"agent.output"')
+    assert b'"ts":1.0001' in old_lines[-1]  # a schema-1 log goes on in schema 1
+    new_lines = new.read_bytes().splitlines()
+    assert b'"schema":2' in new_lines[0] and b"\\u007f" in new_lines[1]
+    assert new_lines[2:] == [b'["o",3,1.5,"dev",[[0,"\x7f[1mx"]],0,"%3"]',
+                             b'["o",4,1.0,"dev",[[0,"\x7f[1my"]]]']
+    for log in (schema1, new):
+        events, warnings = read_log(log)
+        assert warnings == []
+        assert events[-3].text == note  # type: ignore[union-attr]
+        assert [e.changes for e in events[-2:]] == [[(0, "\x1b[1mx")], [(0, "\x1b[1my")]]  # type: ignore[union-attr]

@@ -15,7 +15,8 @@ tries again every ``RETRY_INTERVAL`` until it can write, then clears ``problem``
 chatty events past ``max_pending`` buffered bytes are dropped (counted in ``dropped``, left with
 seq 0); every other event is kept, however many.
 
-Pane output is written as compact records (``output_records.py``), read back as ``AgentOutput``.
+A new log is of schema 2: pane output as compact records, DEL standing for ESC
+(``output_records.py``); one that began in schema 1 is written and read as before.
 
 Reading (``LogReader`` / ``read_log``): streams the file in blocks decoded with
 ``Decoder.decode_lines`` (falling back to line by line only for a block that fails). A torn last
@@ -34,14 +35,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Union
 
 import msgspec
 
-from fleet_tui.adapters.output_records import RECORD, as_event, as_events
+from fleet_tui.adapters.output_records import LINE_TYPE, RECORD, as_event, as_events, compact_log, restore_esc
 from fleet_tui.adapters.paths import make_private_dirs
 from fleet_tui.adapters.readback import ReadBack, UnreadableEvent
-from fleet_tui.core.events import EVENT_TYPES, EVENTS_BY_TYPE, Event, LogHeader, UnknownEvent
+from fleet_tui.core.events import EVENTS_BY_TYPE, Event, LogHeader, UnknownEvent
 
 FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
@@ -54,8 +54,6 @@ RETRY_INTERVAL = 0.5
 
 #: Told the writer's ``problem`` each time it changes (None when it cleared).
 OnProblem = Callable[[str | None], None]
-#: What a log line decodes to: an event, or a compact output record (``as_event`` turns it).
-LINE_TYPE = Union[(*EVENT_TYPES, RECORD)]  # type: ignore[valid-type]
 
 
 class EventLogError(Exception):
@@ -175,7 +173,7 @@ class EventLogWriter:
         #: Chatty events dropped (not logged, seq 0) while the log could not be written.
         self.dropped = 0
         self._announced: str | None = None
-        self._readback = ReadBack()
+        self._readback = ReadBack(compact=compact_log(self.path))
         self._buf = bytearray()  # whole records not written yet
         self._unsynced = False  # records written since the last successful fsync
         #: Events appended but not yet on disk (fsynced).
@@ -418,6 +416,7 @@ class LogReader:
         self.unknown = 0
         self.skipped = 0
         self._decoder = msgspec.json.Decoder(LINE_TYPE)
+        self._compact = compact_log(self.path)
 
     def blocks(self) -> Iterator[list[ReadEvent]]:
         if not self.path.exists():
@@ -431,6 +430,8 @@ class LogReader:
                 self._torn_tail(rest, line_no + 1)
 
     def _decode_block(self, block: bytes, first_line: int) -> list[ReadEvent]:
+        if self._compact:
+            block = restore_esc(block)
         try:
             return as_events(self._decoder.decode_lines(block))
         except (msgspec.DecodeError, msgspec.ValidationError):
