@@ -9,10 +9,11 @@ whoever observed the event: the core never reads a clock) and ``source`` (``user
 Schema rules: a new field must have a default, so older logs stay readable; a new event type
 is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not know keep it as an
 ``UnknownEvent`` and the fold skips it. ``SCHEMA_VERSION`` (in ``log.header``) changes only when
-a log holds records an older version cannot read: schema 2 writes ``agent.output`` as a compact
-record (``fleet_tui/adapters/output_records.py``: a JSON array, ``pane`` named only when it
-changes). This version reads schemas 1 and 2 in full (``READS_FULLY``), and schema 0 with the
-fields it lacks at their defaults.
+the log's encoding does, so that an older version could not read it: schema 2 writes
+``agent.output`` as a compact record (a JSON array, ``pane`` named only when it changes, ESC as a
+raw DEL byte: ``fleet_tui/adapters/output_records.py``); the events themselves are the same. A
+log keeps the schema it began with. This version reads schemas 1 and 2 in full
+(``READS_FULLY``), and schema 0 with the fields it lacks at their defaults.
 """
 
 from __future__ import annotations
