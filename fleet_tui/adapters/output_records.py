@@ -46,6 +46,7 @@ RECORD = list[_Item]
 LINE_TYPE = Union[(*EVENT_TYPES, RECORD)]  # type: ignore[valid-type]
 #: The type of each field, and the value of those that may be left off.
 _TYPES = (str, int, float, str, list, int, str, bool, int, int)
+_DELTA = _TYPES[:6]  # most records: a scroll, in the pane named before
 _DEFAULTS = (TAG, 0, 0.0, "", [], 0, "", False, 0, 0)
 _REQUIRED = 5
 #: Bytes read to find a log's header.
@@ -130,12 +131,13 @@ def as_event(item: Event | UnknownEvent | RECORD) -> Event | UnknownEvent:
     the record left it off); a malformed one raises ``msgspec.ValidationError``."""
     if type(item) is not list:
         return item  # type: ignore[return-value]
-    n = len(item)
-    if n < _REQUIRED or item[0] != TAG or tuple(map(type, item)) != _TYPES[:n]:
-        fields = ", ".join(type(v).__name__ for v in item[:12])
-        raise msgspec.ValidationError(f"not an output record: [{fields}]")
-    if n == 6:  # most records: a delta from the pane named before
+    types = tuple(map(type, item))
+    if types == _DELTA and item[0] == TAG:
         return AgentOutput(seq=item[1], ts=item[2], agent=item[3], changes=item[4], scroll=item[5])
+    n = len(item)
+    if n < _REQUIRED or item[0] != TAG or types != _TYPES[:n]:
+        fields = ", ".join(t.__name__ for t in types[:12])
+        raise msgspec.ValidationError(f"not an output record: [{fields}]")
     _, seq, ts, agent, changes, scroll, pane, keyframe, width, height = (*item, *_DEFAULTS[n:])
     return AgentOutput(seq=seq, ts=ts, agent=agent, changes=changes, scroll=scroll, pane=pane,
                        keyframe=keyframe, width=width, height=height)

@@ -152,11 +152,14 @@ class AgentStarted(Event, tag="agent.started"):
     height: int = 0
 
 
-class AgentOutput(Event, tag="agent.output"):
+class AgentOutput(Event, tag="agent.output", gc=False):
     """What the agent's pane shows: ``changes`` are ``(row, text)`` pairs against the previous
     screen, after scrolling it up by ``scroll`` rows (the lines the agent printed pushed the
     top ones out; blank rows come in at the bottom); a ``keyframe`` replaces the whole screen
-    (``height`` rows, missing rows blank). Text keeps the pane's ANSI SGR colour codes."""
+    (``height`` rows, missing rows blank). Text keeps the pane's ANSI SGR colour codes.
+
+    Most of a log: not tracked by the garbage collector (``gc=False``: it holds only rows of
+    text, so it is never part of a cycle), which makes reading a log a third cheaper."""
 
     chatty: ClassVar[bool] = True
     in_timeline: ClassVar[bool] = False
