@@ -119,11 +119,10 @@ class OutputEncoder:
         pane = event.pane
         if not event.keyframe and pane == self._panes.get(event.agent):
             pane = ""
-        record = [TAG, event.seq, event.ts, event.agent, changes, event.scroll, pane,
-                  event.keyframe, event.width, event.height]
-        while len(record) > _REQUIRED and record[-1] == _DEFAULTS[len(record) - 1]:
-            record.pop()
-        return record
+        tail = [event.scroll, pane, event.keyframe, event.width, event.height]
+        while tail and not tail[-1]:  # each one's default is its only false value
+            tail.pop()
+        return [TAG, event.seq, event.ts, event.agent, changes, *tail]
 
 
 def as_event(item: Event | UnknownEvent | RECORD) -> Event | UnknownEvent:
