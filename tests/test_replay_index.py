@@ -288,7 +288,7 @@ def test_older_schema_log_opens_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_up_to_the_whole_log(log: Path) -> None:
-    record_session(log, rounds=2000)
+    record_session(log, rounds=3000)  # more than one block of the scan
     seen: list[tuple[int, int]] = []
     open_index(log, every=100, progress=lambda done, total: seen.append((done, total))).close()
     size = log.stat().st_size

@@ -15,6 +15,9 @@ tries again every ``RETRY_INTERVAL`` until it can write, then clears ``problem``
 chatty events past ``max_pending`` buffered bytes are dropped (counted in ``dropped``, left with
 seq 0); every other event is kept, however many.
 
+A new log is of schema 2: pane output as compact records, DEL standing for ESC
+(``output_records.py``); one that began in schema 1 is written and read as before.
+
 Reading (``LogReader`` / ``read_log``): streams the file in blocks decoded with
 ``Decoder.decode_lines`` (falling back to line by line only for a block that fails). A torn last
 line is cut off and kept in ``events.jsonl.broken`` with a warning; records of unknown types are
@@ -35,9 +38,10 @@ from pathlib import Path
 
 import msgspec
 
+from fleet_tui.adapters.output_records import LINE_TYPE, RECORD, as_event, as_events, compact_log, restore_esc
 from fleet_tui.adapters.paths import make_private_dirs
 from fleet_tui.adapters.readback import ReadBack, UnreadableEvent
-from fleet_tui.core.events import EVENTS_BY_TYPE, AnyEvent, Event, LogHeader, UnknownEvent
+from fleet_tui.core.events import EVENTS_BY_TYPE, Event, LogHeader, UnknownEvent
 
 FILE_MODE = 0o600
 BLOCK_SIZE = 4 << 20
@@ -142,7 +146,8 @@ def _last_seq(path: Path) -> int:
     for line in reversed(tail.splitlines()):
         if line.strip():
             try:
-                return msgspec.json.decode(line, type=_SeqOnly).seq
+                head = msgspec.json.decode(line, type=_SeqOnly | RECORD)
+                return as_event(head).seq  # type: ignore[arg-type]
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
     return 0
@@ -168,7 +173,7 @@ class EventLogWriter:
         #: Chatty events dropped (not logged, seq 0) while the log could not be written.
         self.dropped = 0
         self._announced: str | None = None
-        self._readback = ReadBack()
+        self._readback = ReadBack(compact=compact_log(self.path))
         self._buf = bytearray()  # whole records not written yet
         self._unsynced = False  # records written since the last successful fsync
         #: Events appended but not yet on disk (fsynced).
@@ -410,7 +415,8 @@ class LogReader:
         self.warnings: list[str] = []
         self.unknown = 0
         self.skipped = 0
-        self._decoder = msgspec.json.Decoder(AnyEvent)
+        self._decoder = msgspec.json.Decoder(LINE_TYPE)
+        self._compact = compact_log(self.path)
 
     def blocks(self) -> Iterator[list[ReadEvent]]:
         if not self.path.exists():
@@ -424,8 +430,10 @@ class LogReader:
                 self._torn_tail(rest, line_no + 1)
 
     def _decode_block(self, block: bytes, first_line: int) -> list[ReadEvent]:
+        if self._compact:
+            block = restore_esc(block)
         try:
-            return self._decoder.decode_lines(block)
+            return as_events(self._decoder.decode_lines(block))
         except (msgspec.DecodeError, msgspec.ValidationError):
             return self._decode_slowly(block, first_line)
 
@@ -436,7 +444,7 @@ class LogReader:
             if not line.strip():
                 continue
             try:
-                out.append(decode(line))
+                out.append(as_event(decode(line)))
                 continue
             except msgspec.ValidationError as exc:
                 unknown = self._unknown(line)

@@ -1,7 +1,7 @@
 """Past sessions on disk: find them and summarise each (start, duration, agents, events).
 
-The summary streams the log with a decoder that only reads ``type``, ``ts`` and ``agent``,
-so listing many large sessions stays quick.
+The summary streams the log with a decoder that only reads ``type``, ``ts`` and ``agent`` (and
+pane output's compact records), so listing many large sessions stays quick.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import msgspec
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.eventlog import is_being_written, line_blocks
+from fleet_tui.adapters.output_records import RECORD, as_event
 
 
 class SessionSummary(msgspec.Struct):
@@ -37,13 +38,15 @@ class _Head(msgspec.Struct):
 
 
 def summarise(events_file: Path) -> SessionSummary:
-    decoder = msgspec.json.Decoder(_Head)
+    decoder = msgspec.json.Decoder(_Head | RECORD)
     summary = SessionSummary(id=events_file.parent.name, path=events_file)
     agents: set[str] = set()
     for block, _rest in line_blocks(events_file):
         for line in block.splitlines():
             try:
                 head = decoder.decode(line)
+                if type(head) is list:
+                    head = _Head(type="agent.output", ts=as_event(head).ts)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
             summary.events += 1

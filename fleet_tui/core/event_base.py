@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import msgspec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Event sources (``agent:<name>`` and ``hook:<name>`` are built with the helpers below).
 SOURCE_USER = "user"

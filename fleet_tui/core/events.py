@@ -8,7 +8,12 @@ whoever observed the event: the core never reads a clock) and ``source`` (``user
 
 Schema rules: a new field must have a default, so older logs stay readable; a new event type
 is just a new class in ``EVENT_TYPES``. Readers that meet a type they do not know keep it as an
-``UnknownEvent`` and the fold skips it.
+``UnknownEvent`` and the fold skips it. ``SCHEMA_VERSION`` (in ``log.header``) changes only when
+the log's encoding does, so that an older version could not read it: schema 2 writes
+``agent.output`` as a compact record (a JSON array, ``pane`` named only when it changes, ESC as a
+raw DEL byte: ``fleet_tui/adapters/output_records.py``); the events themselves are the same. A
+log keeps the schema it began with. This version reads schemas 1 and 2 in full
+(``READS_FULLY``), and schema 0 with the fields it lacks at their defaults.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from fleet_tui.core.workspace_events import (
     WorkspaceSwitched,
 )
 
+#: The schemas this version reads with nothing missing.
+READS_FULLY = frozenset({1, SCHEMA_VERSION})
+
 #: Defined in ``event_base`` and ``workspace_events``, used through this module as ``ev.X``.
 __all__ = [
     "SCHEMA_VERSION",
@@ -65,7 +73,9 @@ __all__ = [
 
 
 class LogHeader(Event, tag="log.header"):
-    schema: int = SCHEMA_VERSION
+    #: The schema the log is written in: the log writer sets its own. A header that leaves it
+    #: out is schema 1 (whose writers left out what was then the default).
+    schema: int = 1
     fleet: str = ""
     host: str = ""
     pid: int = 0
@@ -152,11 +162,14 @@ class AgentStarted(Event, tag="agent.started"):
     height: int = 0
 
 
-class AgentOutput(Event, tag="agent.output"):
+class AgentOutput(Event, tag="agent.output", gc=False):
     """What the agent's pane shows: ``changes`` are ``(row, text)`` pairs against the previous
     screen, after scrolling it up by ``scroll`` rows (the lines the agent printed pushed the
     top ones out; blank rows come in at the bottom); a ``keyframe`` replaces the whole screen
-    (``height`` rows, missing rows blank). Text keeps the pane's ANSI SGR colour codes."""
+    (``height`` rows, missing rows blank). Text keeps the pane's ANSI SGR colour codes.
+
+    Most of a log: not tracked by the garbage collector (``gc=False``: it holds only rows of
+    text, so it is never part of a cycle), which makes reading a log a third cheaper."""
 
     chatty: ClassVar[bool] = True
     in_timeline: ClassVar[bool] = False
@@ -168,7 +181,9 @@ class AgentOutput(Event, tag="agent.output"):
     keyframe: bool = False
     width: int = 0
     height: int = 0
-    #: The pane it came from (empty in older logs): output of a replaced pane is ignored.
+    #: The pane it came from (empty in older logs): output of a replaced pane is ignored. Read
+    #: from the log it is empty when its record left it off: then it is the pane the agent's
+    #: output last named (``FleetState.output_panes``).
     pane: str = ""
 
 

@@ -161,8 +161,12 @@ def _on_started(state: FleetState, e: ev.AgentStarted) -> None:
 def _on_output(state: FleetState, e: ev.AgentOutput) -> None:
     for _row, text in e.changes:
         state.output_chars += len(text)
+    if e.pane:
+        state.output_panes[e.agent] = pane = e.pane
+    else:  # the pane this agent's output last named (the log names it only when it changes)
+        pane = state.output_panes.get(e.agent, "")
     agent = _agent(state, e.agent)
-    if agent is None or not agent.is_current(e.pane):
+    if agent is None or not agent.is_current(pane):
         return
     screen = agent.screen
     if e.keyframe:

@@ -206,6 +206,9 @@ class FleetState(msgspec.Struct):
     merge: MergeQueueState = msgspec.field(default_factory=MergeQueueState)
     #: Overlaps between task branches alerted and not cleared, by alert key.
     overlaps: dict[str, OverlapSeen] = {}
+    #: The pane each agent's output last named: the pane of its output events that leave it
+    #: out (the log's compact records name it only when it changes).
+    output_panes: dict[str, str] = {}
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -243,6 +246,7 @@ class FleetState(msgspec.Struct):
             branches={tid: b.copy() for tid, b in self.branches.items()},
             merge=self.merge.copy(),
             overlaps={key: o.copy() for key, o in self.overlaps.items()},
+            output_panes=dict(self.output_panes),
         )
         return copied
 

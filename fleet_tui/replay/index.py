@@ -190,7 +190,7 @@ class ReplayIndex:
             names = ", ".join(sorted(self.unknown))
             out.append(f"{sum(self.unknown.values())} records of types this version does not know "
                        f"({names}) are skipped")
-        if self.schema is not None and self.schema != ev.SCHEMA_VERSION:
+        if self.schema is not None and self.schema not in ev.READS_FULLY:
             age = "older" if self.schema < ev.SCHEMA_VERSION else "newer"
             out.append(f"the log has event schema {self.schema}, {age} than this version's "
                        f"{ev.SCHEMA_VERSION}: what it lacks reads as defaults")
