@@ -38,6 +38,9 @@ def _short(commit: str) -> str:
 
 def workspace_lines(state: FleetState, audit: WorkspaceAudit, table: Table,
                     md: Callable[[object], str]) -> list[str]:
+    """The report's Workspaces section; none for a session whose agents had no worktrees."""
+    if not state.branches and not state.workspaces:
+        return []
     lines = ["## Workspaces", "", "### Per task", ""]
     if not state.branches:
         lines += ["(none)", ""]
