@@ -12,6 +12,7 @@ import pytest
 from fleet_tui.core import events as ev
 from fleet_tui.core.attention import Attention, needing_you
 from fleet_tui.core.fold import fold_all
+from fleet_tui.core.merge_rules import RUNNER
 from fleet_tui.core.sanitize import strip_ansi
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.attention import ReplyScreen, desktop_sequence
@@ -50,6 +51,15 @@ def test_clean_exits_do_not_call_and_approvals_do() -> None:
                    ev.ApprovalRequested(task="T1", approval="review->done"))
     [call] = attention.update(state)
     assert (call.kind, call.task) == ("approval", "T1")
+
+
+def test_a_failing_merge_check_does_not_call_you() -> None:
+    """Its task goes back to the implementer by itself; the merge queue's card just shows it."""
+    attention = Attention()
+    attention.update(_state())
+    runner = [ev.AgentSpawned(agent=RUNNER), ev.AgentStarted(agent=RUNNER, pane="%9"),
+              ev.AgentExited(agent=RUNNER, pane="%9", code=1, ts=1)]
+    assert attention.update(_state(*runner)) == [] and needing_you(_state(*runner)) == []
 
 
 def test_needing_you_orders_waiting_then_stalled_then_failed_oldest_first() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import msgspec
 
+from fleet_tui.core.merge_rules import RUNNER
 from fleet_tui.core.state import EXITED, STALLED, WAITING, AgentState, FleetState
 
 #: Kinds of call, most urgent first (``needing_you`` orders agents this way).
@@ -30,6 +31,8 @@ def _failed(agent: AgentState) -> bool:
 
 
 def _kind(agent: AgentState) -> str:
+    if agent.name == RUNNER:  # the merge queue's checks: a failure goes back to the implementer
+        return ""
     if agent.status == WAITING:
         return "waiting"
     if agent.status == STALLED:

@@ -195,7 +195,7 @@ class MergeQueue:
         runner = ops.state.agents.get(RUNNER)
         if runner is not None and runner.alive:
             ops.driver.kill(RUNNER)  # a run a previous daemon left in the worktree
-        ops.spawn(AgentLaunch(name=RUNNER, template=RUNNER, cwd=str(path),
+        ops.spawn(AgentLaunch(name=RUNNER, template=RUNNER, cwd=str(path), workspace="shared",
                               command=[sys.executable, "-m", "fleet_tui.check_runner", str(spec)]))
         with ops.pipeline.lock:
             pane = ops.state.agents[RUNNER].pane
