@@ -1,0 +1,152 @@
+"""``fleet-tui serve``: the fleet's UI in a browser, through textual-serve.
+
+Each browser tab gets its own ``fleet-tui run`` process (a client of the daemon, like a UI in a
+terminal) behind one aiohttp server. This module owns what stands in front of it: a random
+token in the URL it prints, then an HttpOnly cookie, checked in constant time on every request
+(the page, its static files, downloads and the websocket alike); a websocket opened from a
+page of another origin is refused; nothing is bound beyond localhost unless its user brings a
+token or TLS; and there is no access log, since the first request's URL carries the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import re
+import secrets
+import shlex
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+from textual_serve.server import Server
+
+#: The query parameter of the printed URL that carries the token.
+TOKEN_PARAM = "token"
+#: A token of one's own (``--token``): at least this long, URL- and cookie-safe characters.
+MIN_TOKEN = 16
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
+FORBIDDEN = "forbidden: open the URL fleet-tui serve printed (it carries ?token=...)\n"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ServeError(Exception):
+    """Why ``fleet-tui serve`` will not serve (one line for the user)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, own_token: bool, public_url: str) -> None:
+    """Beyond localhost, the token would cross the network: only with TLS in front
+    (``--public-url https://...``) or a token the user chose to expose (``--token``)."""
+    if is_loopback(host) or own_token or public_url.startswith("https://"):
+        return
+    raise ServeError(f"refusing to serve on {host} beyond localhost without --token or TLS in front "
+                     "(--public-url https://...): the URL's token would cross the network in clear; "
+                     "keep 127.0.0.1 and use an SSH tunnel (ssh -L 8420:127.0.0.1:8420 host) instead")
+
+
+def check_token(token: str) -> str:
+    if len(token) < MIN_TOKEN or not TOKEN_CHARS.fullmatch(token):
+        raise ServeError(f"--token needs at least {MIN_TOKEN} characters among A-Z a-z 0-9 . _ ~ -")
+    return token
+
+
+def app_command(config: Path, read_only: bool) -> str:
+    """The shell command textual-serve runs for each browser tab: every part quoted."""
+    argv = [sys.executable, "-m", "fleet_tui", "--config", str(config), "run", "--client", "web"]
+    return shlex.join([*argv, "--read-only"] if read_only else argv)
+
+
+class Guard:
+    """The token check in front of every route, as an aiohttp middleware."""
+
+    def __init__(self, token: str, cookie: str, secure: bool, public_url: str) -> None:
+        self._token = token.encode()
+        self.cookie = cookie
+        self.secure = secure
+        self._public_host = urlsplit(public_url).netloc
+
+    def allows(self, request: web.Request) -> bool:
+        given = request.query.get(TOKEN_PARAM)
+        if given is None:  # an explicit wrong token is refused even with a good cookie
+            given = request.cookies.get(self.cookie, "")
+        token_ok = hmac.compare_digest(given.encode("utf-8", "replace"), self._token)
+        origin = request.headers.get("Origin")
+        return token_ok and (origin is None or urlsplit(origin).netloc in (request.host, self._public_host))
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not self.allows(request):
+            return web.Response(status=403, text=FORBIDDEN)
+        response = await handler(request)
+        if TOKEN_PARAM in request.query and isinstance(response, web.Response):
+            # The page's own requests (static files, the websocket) carry the cookie instead.
+            response.set_cookie(self.cookie, self._token.decode(), httponly=True, samesite="Strict",
+                                secure=self.secure, path="/")
+        return response
+
+
+class FleetServer(Server):
+    """textual-serve's server with the guard in front of its routes, and no banner."""
+
+    def __init__(self, command: str, guard: Guard, title: str, public_url: str) -> None:
+        super().__init__(command, title=title, public_url=public_url or "http://localhost")
+        self.guard = guard
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self.guard.middleware)
+        return app
+
+    async def on_startup(self, app: web.Application) -> None:
+        """The URL is printed by ``serve`` once the port is known."""
+
+
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+async def serve(server: FleetServer, host: str, port: int, token: str, public_url: str,
+                announce: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM; ``announce`` gets the URL to open (with the token)."""
+    runner = web.AppRunner(await server._make_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        server.public_url = public_url.rstrip("/") or f"http://{url_host(host)}:{bound}"
+        announce(f"{server.public_url}/?{TOKEN_PARAM}={quote(token)}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()  # closes the websockets: each tab's app quits
+
+
+def run_server(config: Path, title: str, host: str, port: int, token: str, public_url: str,
+               read_only: bool, announce: Callable[[str], None]) -> None:
+    """Serve the fleet of ``config`` until SIGINT or SIGTERM (blocking)."""
+    # A cookie name of its own, so two servers on one host do not overwrite each other's.
+    guard = Guard(token, f"fleet-tui-{secrets.token_hex(4)}", public_url.startswith("https://"),
+                  public_url)
+    server = FleetServer(app_command(config, read_only), guard, title, public_url)
+    try:
+        asyncio.run(serve(server, host, port, token, public_url, announce))
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
