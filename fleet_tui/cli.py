@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The UI in a browser: checks first, then the daemon (started if needed), then the server."""
+    """The UI in a browser: checks first, then the port, then the daemon (started if needed)."""
     import os
     import secrets
 
@@ -64,15 +64,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     own = args.token or os.environ.pop(SERVE_TOKEN_ENV, "")  # not passed on to the apps
     loaded = load_config(find_config(args.config))
     try:
+        if not 0 <= args.port <= 65535:
+            raise ServeError(f"--port must be 0 to 65535, not {args.port}")
         check_exposure(args.host, bool(own), args.public_url)
         token = check_token(own) if own else secrets.token_urlsafe(32)
-        ensure_daemon(loaded, progress=lambda text: print(f"fleet-tui: {text}", flush=True))
+        fleet = safe_line(loaded.config.fleet)
         mode = " read-only" if args.read_only else ""
-        run_server(loaded.path, f"fleet-tui: {safe_line(loaded.config.fleet)}", args.host, args.port,
-                   token, args.public_url, args.read_only,
-                   lambda url: print(f"fleet-tui: serving fleet {safe_line(loaded.config.fleet)!r}"
-                                     f"{mode} at {url}\nctrl+c stops serving; the fleet goes on",
-                                     flush=True))
+
+        def say(text: str) -> None:
+            print(f"fleet-tui: {text}", flush=True)
+
+        run_server(loaded.path, f"fleet-tui: {fleet}", args.host, args.port, token, args.public_url,
+                   args.read_only, lambda: ensure_daemon(loaded, progress=say),
+                   lambda url: say(f"serving fleet {fleet!r}{mode} at {url}\n"
+                                   "ctrl+c stops serving; the fleet goes on"))
     except (ServeError, DaemonError) as exc:
         raise UserError(str(exc)) from None
     return 0

@@ -118,6 +118,11 @@ class Browser:
                         for p in self.seen("Network.webSocketFrameReceived")
                         if p["response"]["opcode"] == 2)
 
+    async def focus(self, selector: str) -> None:
+        found = await self.call("Runtime.evaluate", returnByValue=True, expression=(
+            f"(e => {{ if (e) e.focus(); return !!e; }})(document.querySelector({selector!r}))"))
+        assert found["result"]["value"], f"no {selector} in the page"
+
     async def press(self, key: str) -> None:
         """Type one printable key into the focused element."""
         code = f"Key{key.upper()}" if key.isalpha() else f"Digit{key}"

@@ -21,6 +21,8 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestServer
 
+from fleet_tui.adapters import paths
+from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.cli import main
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.core import events as ev
@@ -71,6 +73,7 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
     (["--host", "0.0.0.0"], "refusing to serve on 0.0.0.0 beyond localhost without --token or TLS"),
     (["--host", "192.168.1.20", "--public-url", "http://192.168.1.20:8420"], "refusing to serve"),
     (["--token", "short"], "--token needs at least 16 characters"),
+    (["--port", "70000"], "--port must be 0 to 65535"),
     (["--host", "0.0.0.0", "--token", "no spaces allowed in it"], "--token needs"),
 ])
 def test_serve_refuses_in_one_line_before_starting_anything(
@@ -162,12 +165,12 @@ async def test_read_only_app_refuses_every_key_that_acts(daemons: Daemons, tmux_
 
 
 @contextlib.asynccontextmanager
-async def serving(config: Path, tmux_socket: str, log: Path):
-    """``fleet-tui serve --port 0`` for ``config``: yields (its URL, its output so far)."""
+async def serving(config: Path, tmux_socket: str, log: Path, *args: str):
+    """``fleet-tui serve --port 0 ARGS`` for ``config``: yields (its URL, its output so far)."""
     env = {**os.environ, "FLEET_TMUX_SOCKET": tmux_socket}
     with open(log, "wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fleet_tui", "--config", str(config), "serve", "--port", "0",
+            sys.executable, "-m", "fleet_tui", "--config", str(config), "serve", "--port", "0", *args,
             stdout=asyncio.subprocess.PIPE, stderr=err, env=env, start_new_session=True)
     output: list[str] = []
     try:
@@ -189,60 +192,88 @@ async def serving(config: Path, tmux_socket: str, log: Path):
             await proc.wait()
 
 
+@contextlib.asynccontextmanager
+async def browsing(profile: Path):
+    """A headless Chromium watching its page's network (skips the test where there is none)."""
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed and could not be (.ci/run installs Debian's chromium)")
+    browser = await Browser.start(profile)
+    try:
+        await browser.call("Network.enable")
+        await browser.call("Page.enable")
+        yield browser
+    finally:
+        await browser.close()
+
+
 def shown_text(browser: Browser) -> str:
     return strip_ansi(browser.websocket_bytes().decode("utf-8", "replace"))
 
 
+async def open_grid(browser: Browser, url: str) -> None:
+    """Open the page; wait for its websocket and both agents' cards; focus the first card."""
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_until(lambda: browser.seen("Network.webSocketCreated"), PAGE_TIMEOUT,
+                             "the page's websocket")
+    await browser.wait_until(lambda: all(n in shown_text(browser) for n in ("alpha7", "bravo7")),
+                             PAGE_TIMEOUT, "both agents' cards in the page")
+    await browser.focus(".xterm-helper-textarea")  # where xterm.js takes keys
+    await browser.press("1")  # the grid, its first card focused
+
+
+def logged(session_id: str, kind: type[ev.Event]) -> list[ev.Event]:
+    """The events of ``kind`` in the session's log on disk."""
+    events, _ = read_log(paths.events_path(session_id), repair=False)
+    return [e for e in events if isinstance(e, kind)]
+
+
 async def test_browser_shows_the_grid_and_pauses_an_agent(
         daemons: Daemons, tmux_socket: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if chromium_path() is None:
-        pytest.skip("chromium is not installed and could not be (.ci/run installs Debian's chromium)")
     daemon = daemons(fleet(ALPHA, BRAVO))
     daemon.start()
-    state = daemon.service.state
+    session = daemon.service.session_id
     artifacts = Path(request.config.cache.mkdir("browser"))
-    async with serving(daemons.config, tmux_socket, tmp_path / "serve.err") as (url, output):
+    async with (serving(daemons.config, tmux_socket, tmp_path / "serve.err") as (url, output),
+                browsing(tmp_path / "chromium") as browser):
         token = url.split("token=", 1)[1]
-        browser = await Browser.start(tmp_path / "chromium")
-        try:
-            await browser.call("Network.enable")
-            await browser.call("Page.enable")
 
-            # a wrong token: a 403 and no UI, no websocket
-            wrong = url.replace(token, "not-the-token")
-            await browser.call("Page.navigate", url=wrong)
-            answers = browser.seen
-            forbidden = await browser.wait_until(
-                lambda: [r for r in answers("Network.responseReceived") if r["response"]["url"] == wrong],
-                EVENT_TIMEOUT, "the answer to a wrong token")
-            assert forbidden[0]["response"]["status"] == 403
-            await browser.wait_until(lambda: browser.seen("Page.loadEventFired"), EVENT_TIMEOUT, "page load")
-            body = await browser.call("Runtime.evaluate", expression="document.body.innerText")
-            assert body["result"]["value"].strip() == FORBIDDEN.strip()
-            assert not browser.seen("Network.webSocketCreated")
+        # a wrong token: a 403 and no UI, no websocket
+        wrong = url.replace(token, "not-the-token")
+        await browser.call("Page.navigate", url=wrong)
+        answers = browser.seen
+        forbidden = await browser.wait_until(
+            lambda: [r for r in answers("Network.responseReceived") if r["response"]["url"] == wrong],
+            EVENT_TIMEOUT, "the answer to a wrong token")
+        assert forbidden[0]["response"]["status"] == 403
+        await browser.wait_until(lambda: browser.seen("Page.loadEventFired"), EVENT_TIMEOUT, "page load")
+        body = await browser.call("Runtime.evaluate", expression="document.body.innerText")
+        assert body["result"]["value"].strip() == FORBIDDEN.strip()
+        assert not browser.seen("Network.webSocketCreated")
 
-            # the token: the page, its websocket, the grid of demo agents
-            await browser.call("Page.navigate", url=url)
-            await browser.wait_until(lambda: browser.seen("Network.webSocketCreated"), PAGE_TIMEOUT,
-                                     "the page's websocket")
-            await browser.wait_until(lambda: all(n in shown_text(browser) for n in ("alpha7", "bravo7")),
-                                     PAGE_TIMEOUT, "both agents' cards in the page")
-
-            # a key press in the page pauses the focused agent (1: the grid, its first card)
-            await browser.call("Runtime.evaluate",
-                               expression="document.querySelector('.xterm-helper-textarea').focus()")
-            await browser.press("1")
-            await browser.press("p")
-            paused = await browser.wait_until(
-                lambda: [e for e in state.timeline if isinstance(e, ev.AgentPaused)], EVENT_TIMEOUT,
-                "agent.paused in the log")
-            assert paused[0].agent == "alpha7" and paused[0].client.startswith("web pid ")
-            await browser.wait_until(lambda: "paused" in shown_text(browser).lower(), EVENT_TIMEOUT,
-                                     "the paused card in the page")
-            await browser.screenshot(artifacts / "serve-grid.png")
-        finally:
-            await browser.close()
+        # the token: the page, its websocket, the grid; p pauses the focused agent
+        await open_grid(browser, url)
+        await browser.press("p")
+        paused = await browser.wait_until(lambda: logged(session, ev.AgentPaused), EVENT_TIMEOUT,
+                                          "agent.paused in the log")
+        assert paused[0].agent == "alpha7" and paused[0].client.startswith("web pid ")
+        await browser.wait_until(lambda: "PAUSED" in shown_text(browser), EVENT_TIMEOUT,
+                                 "the paused card in the page")
+        await browser.screenshot(artifacts / "serve-grid.png")
     # the token was printed once, in the URL, and is in no log
     assert "".join(output).count(token) == 1
     assert token not in (tmp_path / "serve.err").read_text()
     assert (artifacts / "serve-grid.png").stat().st_size > 10_000
+
+
+async def test_browser_read_only_refuses_a_key_that_acts(
+        daemons: Daemons, tmux_socket: str, tmp_path: Path) -> None:
+    daemon = daemons(fleet(ALPHA, BRAVO))
+    daemon.start()
+    async with (serving(daemons.config, tmux_socket, tmp_path / "serve.err", "--read-only") as (url, output),
+                browsing(tmp_path / "chromium") as browser):
+        assert "read-only at http://" in "".join(output)
+        await open_grid(browser, url)
+        await browser.press("p")
+        await browser.wait_until(lambda: "this view is read-only" in shown_text(browser), EVENT_TIMEOUT,
+                                 "the read-only notice in the page")
+    assert logged(daemon.service.session_id, ev.AgentPaused) == []

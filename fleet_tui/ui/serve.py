@@ -120,13 +120,15 @@ def url_host(host: str) -> str:
 
 
 async def serve(server: FleetServer, host: str, port: int, token: str, public_url: str,
-                announce: Callable[[str], None]) -> None:
-    """Serve until SIGINT or SIGTERM; ``announce`` gets the URL to open (with the token)."""
+                prepare: Callable[[], None], announce: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM: once the port is bound, ``prepare`` runs (in a thread),
+    then ``announce`` gets the URL to open (with the token)."""
     runner = web.AppRunner(await server._make_app(), access_log=None, handle_signals=False)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
+        await asyncio.to_thread(prepare)
         bound = runner.addresses[0][1]
         server.public_url = public_url.rstrip("/") or f"http://{url_host(host)}:{bound}"
         announce(f"{server.public_url}/?{TOKEN_PARAM}={quote(token)}")
@@ -140,13 +142,13 @@ async def serve(server: FleetServer, host: str, port: int, token: str, public_ur
 
 
 def run_server(config: Path, title: str, host: str, port: int, token: str, public_url: str,
-               read_only: bool, announce: Callable[[str], None]) -> None:
-    """Serve the fleet of ``config`` until SIGINT or SIGTERM (blocking)."""
+               read_only: bool, prepare: Callable[[], None], announce: Callable[[str], None]) -> None:
+    """Serve the fleet of ``config`` until SIGINT or SIGTERM (blocking); see ``serve``."""
     # A cookie name of its own, so two servers on one host do not overwrite each other's.
     guard = Guard(token, f"fleet-tui-{secrets.token_hex(4)}", public_url.startswith("https://"),
                   public_url)
     server = FleetServer(app_command(config, read_only), guard, title, public_url)
     try:
-        asyncio.run(serve(server, host, port, token, public_url, announce))
+        asyncio.run(serve(server, host, port, token, public_url, prepare, announce))
     except OSError as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ServeError(f"cannot listen: {exc.strerror or exc}") from None
