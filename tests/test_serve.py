@@ -128,9 +128,10 @@ async def test_every_route_wants_the_token() -> None:
                 assert script.status == 200  # the cookie instead of the token
             async with browser.get(url("/static/js/textual.js"), params={"token": "wrong"}) as wrong:
                 assert wrong.status == 403  # a wrong token is wrong, whatever the cookie says
-            with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
-                await browser.ws_connect(url("/ws"), origin="http://evil.example")
-            assert foreign.value.status == 403  # another site's page, even with the cookie
+            for origin in ("http://evil.example", "null"):  # another site's page, even with the cookie
+                with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+                    await browser.ws_connect(url("/ws"), origin=origin)
+                assert foreign.value.status == 403
 
 
 # --- read-only ------------------------------------------------------------------------------

@@ -85,7 +85,9 @@ class Guard:
             given = request.cookies.get(self.cookie, "")
         token_ok = hmac.compare_digest(given.encode("utf-8", "replace"), self._token)
         origin = request.headers.get("Origin")
-        return token_ok and (origin is None or urlsplit(origin).netloc in (request.host, self._public_host))
+        # A page's own requests name its origin; another site's page (or "null") is refused.
+        same_origin = origin is None or urlsplit(origin).netloc in {request.host, self._public_host} - {""}
+        return token_ok and same_origin
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
