@@ -230,7 +230,7 @@ class FleetApp(BoardActions, App[int]):
     def refresh_view(self) -> None:
         try:
             header = self.main.query_one("#header", Static)
-        except NoMatches:  # the app is closing: its widgets are gone, a last tick may still come
+        except (NoMatches, IndexError):  # closing: its screens or widgets are gone, a tick may come
             return
         self.fleet.poll()
         state = self.fleet.state
