@@ -20,6 +20,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.helpers import async_retry_until
+
 #: Seconds to wait for chromium to start, and for any one answer from it.
 START_TIMEOUT = 30.0
 CALL_TIMEOUT = 30.0
@@ -61,8 +63,8 @@ class Browser:
                                     start_new_session=True)
         session = aiohttp.ClientSession()
         try:
-            port = await _wait(lambda: _devtools_port(profile, proc), START_TIMEOUT,
-                               "chromium's DevToolsActivePort")
+            port = await async_retry_until(lambda: _devtools_port(profile, proc), START_TIMEOUT,
+                                           message="chromium's DevToolsActivePort")
             async with session.get(f"http://127.0.0.1:{port}/json/list") as response:
                 pages = [t for t in await response.json() if t["type"] == "page"]
             ws = await session.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0)
@@ -152,15 +154,6 @@ def _devtools_port(profile: Path, proc: subprocess.Popen[bytes]) -> int | None:
     except (OSError, IndexError):
         return None
     return int(first)
-
-
-async def _wait(check: Callable[[], Any], timeout: float, message: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (found := check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        await asyncio.sleep(0.05)
-    return found
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

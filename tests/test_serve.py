@@ -32,7 +32,7 @@ from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.serve import FORBIDDEN, FleetServer, Guard, app_command, is_loopback
 from tests.browser import Browser, chromium_path
 from tests.fleets import Daemons, demo_agent, fleet
-from tests.helpers import pilot_until
+from tests.helpers import async_retry_until, pilot_until
 
 pytestmark = pytest.mark.anyio
 
@@ -165,9 +165,22 @@ async def test_read_only_app_refuses_every_key_that_acts(daemons: Daemons, tmux_
 # --- the real thing: fleet-tui serve and a headless Chromium ---------------------------------
 
 
+def alive_in_group(group: int) -> list[str]:
+    """The processes of a process group that have not ended (zombies aside), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")"
+            state, _, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                alive.append(stat.parent.name)
+    return alive
+
+
 @contextlib.asynccontextmanager
 async def serving(config: Path, tmux_socket: str, log: Path, *args: str):
-    """``fleet-tui serve --port 0 ARGS`` for ``config``: yields (its URL, its output so far)."""
+    """``fleet-tui serve --port 0 ARGS`` for ``config``: yields (its URL, its output so far).
+    Stopped with SIGTERM, it must exit 0 and take its tabs' apps with it."""
     env = {**os.environ, "FLEET_TMUX_SOCKET": tmux_socket}
     with open(log, "wb") as err:
         proc = await asyncio.create_subprocess_exec(
@@ -187,6 +200,8 @@ async def serving(config: Path, tmux_socket: str, log: Path, *args: str):
         rest, _ = await asyncio.wait_for(proc.communicate(), EVENT_TIMEOUT)
         output.append(rest.decode())
         assert proc.returncode == 0, log.read_text()
+        await async_retry_until(lambda: not alive_in_group(proc.pid), EVENT_TIMEOUT,
+                                message="the served apps to quit")
     finally:
         if proc.returncode is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -234,8 +249,9 @@ async def test_browser_shows_the_grid_and_pauses_an_agent(
     daemon.start()
     session = daemon.service.session_id
     artifacts = Path(request.config.cache.mkdir("browser"))
-    async with (serving(daemons.config, tmux_socket, tmp_path / "serve.err") as (url, output),
-                browsing(tmp_path / "chromium") as browser):
+    # the browser outlives the server: serve stops (SIGTERM) with the tab open
+    async with (browsing(tmp_path / "chromium") as browser,
+                serving(daemons.config, tmux_socket, tmp_path / "serve.err") as (url, output)):
         token = url.split("token=", 1)[1]
 
         # a wrong token: a 403 and no UI, no websocket

@@ -30,6 +30,8 @@ TOKEN_PARAM = "token"
 #: A token of one's own (``--token``): at least this long, URL- and cookie-safe characters.
 MIN_TOKEN = 16
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
+#: Seconds the tabs' apps get to quit when the server stops.
+APP_QUIT_TIMEOUT = 10.0
 FORBIDDEN = "forbidden: open the URL fleet-tui serve printed (it carries ?token=...)\n"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -102,11 +104,30 @@ class Guard:
 
 
 class FleetServer(Server):
-    """textual-serve's server with the guard in front of its routes, and no banner."""
+    """textual-serve's server with the guard in front of its routes, no banner, and its open
+    tabs ended at shutdown (their apps told to quit) rather than waited for."""
 
     def __init__(self, command: str, guard: Guard, title: str, public_url: str) -> None:
         super().__init__(command, title=title, public_url=public_url or "http://localhost")
         self.guard = guard
+        self._tabs: set[asyncio.Task[object]] = set()
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        tab = asyncio.current_task()
+        assert tab is not None
+        self._tabs.add(tab)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self._tabs.discard(tab)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """textual-serve closes a cancelled tab's websocket and stops its app."""
+        tabs = list(self._tabs)
+        for tab in tabs:
+            tab.cancel()
+        if tabs:
+            await asyncio.wait(tabs, timeout=APP_QUIT_TIMEOUT)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
