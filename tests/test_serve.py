@@ -124,6 +124,8 @@ async def test_every_route_wants_the_token() -> None:
                 assert page.status == 200
                 set_cookie = page.headers["Set-Cookie"]
                 assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+                # the websocket at the address the browser used
+                assert f'"ws://{http.host}:{http.port}/ws"' in await page.text()
             async with browser.get(url("/static/js/textual.js")) as script:
                 assert script.status == 200  # the cookie instead of the token
             async with browser.get(url("/static/js/textual.js"), params={"token": "wrong"}) as wrong:
@@ -132,6 +134,18 @@ async def test_every_route_wants_the_token() -> None:
                 with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
                     await browser.ws_connect(url("/ws"), origin=origin)
                 assert foreign.value.status == 403
+
+
+async def test_the_page_behind_tls_points_at_the_public_url() -> None:
+    guard = Guard(TOKEN, COOKIE, True, "https://fleet.example/")
+    server = FleetServer("true", guard, "fleet-tui: t", "https://fleet.example/")
+    async with TestServer(await server._make_app()) as http, aiohttp.ClientSession() as browser:
+        async with browser.get(http.make_url("/"), params={"token": TOKEN}) as page:
+            assert '"wss://fleet.example/ws"' in await page.text()
+            assert "Secure" in page.headers["Set-Cookie"]
+        async with browser.get(http.make_url("/"), params={"token": TOKEN},
+                               headers={"Origin": "https://fleet.example"}) as proxied:
+            assert proxied.status == 200  # the proxy's origin is this server's
 
 
 # --- read-only ------------------------------------------------------------------------------

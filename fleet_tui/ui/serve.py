@@ -17,6 +17,7 @@ import re
 import secrets
 import shlex
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -108,9 +109,17 @@ class FleetServer(Server):
     tabs ended at shutdown (their apps told to quit) rather than waited for."""
 
     def __init__(self, command: str, guard: Guard, title: str, public_url: str) -> None:
-        super().__init__(command, title=title, public_url=public_url or "http://localhost")
+        super().__init__(command, title=title, public_url=public_url.rstrip("/") or "http://localhost")
         self.guard = guard
+        self._fixed_url = bool(public_url)
         self._tabs: set[asyncio.Task[object]] = set()
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        """The page points its websocket and files at the address the browser used (whatever
+        the bound host), unless ``--public-url`` names it (e.g. TLS in front)."""
+        if not self._fixed_url:  # read by the handler before it first yields: no other request between
+            self.public_url = f"http://{request.host}"
+        return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         tab = asyncio.current_task()
@@ -152,9 +161,9 @@ async def serve(server: FleetServer, host: str, port: int, token: str, public_ur
         site = web.TCPSite(runner, host, port)
         await site.start()
         await asyncio.to_thread(prepare)
-        bound = runner.addresses[0][1]
-        server.public_url = public_url.rstrip("/") or f"http://{url_host(host)}:{bound}"
-        announce(f"{server.public_url}/?{TOKEN_PARAM}={quote(token)}")
+        shown = socket.gethostname() if host in ("0.0.0.0", "::") else url_host(host)
+        url = public_url.rstrip("/") or f"http://{shown}:{runner.addresses[0][1]}"
+        announce(f"{url}/?{TOKEN_PARAM}={quote(token)}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
