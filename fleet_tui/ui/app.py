@@ -158,7 +158,7 @@ class FleetApp(BoardActions, App[int]):
         self._compact(self.size.width, self.size.height)
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
-        if not self.fleet.read_only:  # a live fleet, even when only watched
+        if not (self.read_only and self.fleet.read_only):  # not a replay (a read-only view is live)
             self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
             # A terminal that goes away (SSH drop, closed window) ends this UI, not the fleet:
@@ -201,7 +201,7 @@ class FleetApp(BoardActions, App[int]):
     def _connected(self) -> None:
         """The fleet is open: say what happened while this UI was away, watch the daemon."""
         self.refresh_view()
-        if self.fleet.read_only:
+        if self.read_only and self.fleet.read_only:  # a replay
             return
         self._alerts_seen = self.fleet.state.alerts  # what came while away: the summary's
         lines = away_lines(self.fleet.state, self.fleet.seen_before)
@@ -453,7 +453,8 @@ class FleetApp(BoardActions, App[int]):
         self.push_screen(FilterScreen(timeline.filter_text), apply)
 
     def action_help(self) -> None:
-        note = f"{self._read_only_why}: commands that act on agents are off" if self.read_only else ""
+        kind = "replay" if self.fleet.read_only else "read-only view"
+        note = f"{kind}: commands that act on agents are off" if self.read_only else ""
         self.push_screen(HelpScreen(self.BINDINGS, self.keymap, note))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
