@@ -31,6 +31,9 @@ from fleet_tui.config.schema import FleetConfig
 from fleet_tui.config.starter import STARTER_YAML
 from fleet_tui.core.sanitize import safe_line, safe_text
 
+#: Where ``fleet-tui serve`` also takes a token of one's own (out of sight of ``ps``).
+SERVE_TOKEN_ENV = "FLEET_SERVE_TOKEN"
+
 
 class UserError(Exception):
     """Something the user can fix; shown as one line."""
@@ -47,7 +50,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     from fleet_tui.ui.run import run_app  # Textual is imported only when the app runs
 
     loaded = load_config(find_config(args.config))
-    return run_app(loaded, spawn=not args.no_spawn, skip_corrupt=args.skip_corrupt)
+    return run_app(loaded, spawn=not args.no_spawn, skip_corrupt=args.skip_corrupt,
+                   read_only=args.read_only, client=args.client)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The UI in a browser: checks first, then the port, then the daemon (started if needed)."""
+    import os
+    import secrets
+
+    from fleet_tui.client.launch import DaemonError, ensure_daemon
+    from fleet_tui.ui.serve import ServeError, check_exposure, check_token, run_server
+
+    own = args.token or os.environ.pop(SERVE_TOKEN_ENV, "")  # not passed on to the apps
+    loaded = load_config(find_config(args.config))
+    try:
+        if not 0 <= args.port <= 65535:
+            raise ServeError(f"--port must be 0 to 65535, not {args.port}")
+        check_exposure(args.host, bool(own), args.public_url)
+        token = check_token(own) if own else secrets.token_urlsafe(32)
+        fleet = safe_line(loaded.config.fleet)
+        mode = " read-only" if args.read_only else ""
+
+        def say(text: str) -> None:
+            print(f"fleet-tui: {text}", flush=True)
+
+        run_server(loaded.path, f"fleet-tui: {fleet}", args.host, args.port, token, args.public_url,
+                   args.read_only, lambda: ensure_daemon(loaded, progress=say),
+                   lambda url: say(f"serving fleet {fleet!r}{mode} at {url}\n"
+                                   "ctrl+c stops serving; the fleet goes on"))
+    except (ServeError, DaemonError) as exc:
+        raise UserError(str(exc)) from None
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -222,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE",
         help="fleet.yaml to use (else $FLEET_CONFIG, ./fleet.yaml, ~/.config/fleet-tui/fleet.yaml)",
     )
-    parser.set_defaults(func=cmd_run, no_spawn=False, skip_corrupt=False)
+    parser.set_defaults(func=cmd_run, no_spawn=False, skip_corrupt=False, read_only=False, client="ui")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = sub.add_parser("run", help="open the fleet (the default when no command is given): "
@@ -231,7 +265,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="if the daemon has to be started, start no agents (adopt running ones)")
     run.add_argument("--skip-corrupt", action="store_true",
                      help="when reopening a session log, skip corrupt records (with a warning)")
+    run.add_argument("--read-only", action="store_true",
+                     help="watch only: keys that act on agents or tasks are refused with a notice")
+    run.add_argument("--client", default="ui", choices=["ui", "web"], help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve the same UI in a browser (a token in the URL)",
+                           description="Serve the fleet's UI to browsers through textual-serve: each "
+                           "tab runs its own client of the daemon. Prints the URL to open, with a "
+                           "random token; requests without it are refused.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; beyond localhost needs "
+                       "--token or --public-url https://...)")
+    serve.add_argument("--port", type=int, default=8420, help="port (default 8420; 0 picks a free one)")
+    serve.add_argument("--token", default="",
+                       help=f"a token of your own instead of a random one (or ${SERVE_TOKEN_ENV})")
+    serve.add_argument("--public-url", default="", metavar="URL",
+                       help="the address browsers use, e.g. https://... when TLS is in front")
+    serve.add_argument("--read-only", action="store_true",
+                       help="browsers may watch only: keys that act are refused with a notice")
+    serve.set_defaults(func=cmd_serve)
 
     validate = sub.add_parser("validate", help="check a fleet.yaml and say what it defines")
     validate.add_argument("file", nargs="?", help="the file (default: the config search path)")

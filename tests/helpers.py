@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -21,6 +22,17 @@ def retry_until(check: Callable[[], T], timeout: float = 5.0, interval: float = 
             raise AssertionError(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
         time.sleep(interval)
         last = check()
+    return last
+
+
+async def async_retry_until(check: Callable[[], T], timeout: float = 5.0, interval: float = 0.05,
+                            message: str = "condition") -> T:
+    """``retry_until`` in an async test: polls without holding up the event loop."""
+    deadline = time.monotonic() + timeout
+    while not (last := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
+        await asyncio.sleep(interval)
     return last
 
 

@@ -23,8 +23,9 @@ from fleet_tui.client.launch import ensure_daemon, fleet_driver, ping
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.core.state import FleetState
 
-#: Where a UI notes the last event it showed, to tell its user what happened while away.
-SEEN_FILE = "ui.seen"
+#: Where a UI notes the last event it showed, to tell its user what happened while away: one
+#: file per kind of client, so a browser tab does not mark as seen what the terminal UI missed.
+SEEN_FILE = "{client}.seen"
 
 
 class LiveFleet:
@@ -103,7 +104,7 @@ class LiveFleet:
     # --- what this UI has seen ---------------------------------------------------------------
 
     def _seen_path(self) -> Path:
-        return paths.session_dir(self.session_id) / SEEN_FILE
+        return paths.session_dir(self.session_id) / SEEN_FILE.format(client=self.client)
 
     def _read_seen(self) -> int:
         try:

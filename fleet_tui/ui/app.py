@@ -4,8 +4,9 @@ A client of the fleet daemon: over a ``LiveFleet`` it shows the fold of the daem
 log and turns keys (``keys.py``) into requests to the daemon. Requests run in thread workers,
 so the UI never waits on them; the view polls the log and refreshes on a timer
 (``REFRESH_HZ``), repainting only what changed, and at once when a request comes back. Quitting
-leaves the fleet running. Over a ``RecordedFleet`` (replay, snapshot tests) the same screen is
-read-only: commands that would act on agents or tasks explain why they do nothing.
+leaves the fleet running. Over a ``RecordedFleet`` (replay, snapshot tests), or a live fleet
+opened with ``read_only`` (``--read-only``), the same screen is read-only: commands that would
+act on agents or tasks explain why they do nothing.
 """
 
 from __future__ import annotations
@@ -87,10 +88,11 @@ class FleetApp(BoardActions, App[int]):
     BINDINGS = keys.BINDINGS
 
     def __init__(self, fleet: LiveFleet | RecordedFleet,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
         super().__init__()
         self.fleet = fleet
-        self.read_only = fleet.read_only
+        self.read_only = fleet.read_only or read_only
+        self._read_only_why = "this is a replay" if fleet.read_only else "this view is read-only"
         self.clock = clock
         self._shown_events = -1
         #: Alerts the user has seen: as many as there were when the timeline was last shown.
@@ -159,7 +161,7 @@ class FleetApp(BoardActions, App[int]):
         self._compact(self.size.width, self.size.height)
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
-        if not self.read_only:
+        if not (self.read_only and self.fleet.read_only):  # not a replay (a read-only view is live)
             self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
             # A terminal that goes away (SSH drop, closed window) ends this UI, not the fleet:
@@ -202,7 +204,7 @@ class FleetApp(BoardActions, App[int]):
     def _connected(self) -> None:
         """The fleet is open: say what happened while this UI was away, watch the daemon."""
         self.refresh_view()
-        if self.read_only:
+        if self.read_only and self.fleet.read_only:  # a replay
             return
         self._alerts_seen = self.fleet.state.alerts  # what came while away: the summary's
         lines = away_lines(self.fleet.state, self.fleet.seen_before)
@@ -231,7 +233,7 @@ class FleetApp(BoardActions, App[int]):
     def refresh_view(self) -> None:
         try:
             header = self.main.query_one("#header", Static)
-        except NoMatches:  # the app is closing: its widgets are gone, a last tick may still come
+        except (NoMatches, IndexError):  # closing: its screens or widgets are gone, a tick may come
             return
         self.fleet.poll()
         state = self.fleet.state
@@ -350,7 +352,7 @@ class FleetApp(BoardActions, App[int]):
 
     def _writable(self, what: str) -> bool:
         if self.read_only:
-            self.notify(f"this is a replay: nothing here can {what}", severity="warning")
+            self.notify(f"{self._read_only_why}: nothing here can {what}", severity="warning")
         return not self.read_only
 
     @work(thread=True, exit_on_error=False, group="commands")
@@ -411,6 +413,10 @@ class FleetApp(BoardActions, App[int]):
             return
         if not self._writable("attach to agents") or not (agent := self.focused_agent()):
             return
+        if self.is_web:
+            self.notify("attach needs a terminal: run fleet-tui in one (z shows the pane here)",
+                        severity="warning")
+            return
         argv = self.fleet.attach_argv(agent)
         env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
         with self.suspend():
@@ -451,7 +457,8 @@ class FleetApp(BoardActions, App[int]):
         self.push_screen(FilterScreen(timeline.filter_text), apply)
 
     def action_help(self) -> None:
-        note = "replay: commands that act on agents are off" if self.read_only else ""
+        kind = "replay" if self.fleet.read_only else "read-only view"
+        note = f"{kind}: commands that act on agents are off" if self.read_only else ""
         self.push_screen(HelpScreen(self.BINDINGS, self.keymap, note))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -8,9 +8,10 @@ from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.ui.app import FleetApp
 
 
-def run_app(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = False) -> int:
-    fleet = LiveFleet(loaded, spawn=spawn, skip_corrupt=skip_corrupt)
-    app = FleetApp(fleet)
+def run_app(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = False,
+            read_only: bool = False, client: str = "ui") -> int:
+    fleet = LiveFleet(loaded, spawn=spawn, skip_corrupt=skip_corrupt, client=client)
+    app = FleetApp(fleet, read_only=read_only)
     try:
         result = app.run()
     finally:
