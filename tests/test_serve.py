@@ -262,7 +262,8 @@ async def test_browser_shows_the_grid_and_pauses_an_agent(
     daemon = daemons(fleet(ALPHA, BRAVO))
     daemon.start()
     session = daemon.service.session_id
-    artifacts = Path(request.config.cache.mkdir("browser"))
+    cache = getattr(request.config, "cache", None)  # pytest's cache folder, kept between runs
+    artifacts = Path(cache.mkdir("browser")) if cache is not None else tmp_path
     # the browser outlives the server: serve stops (SIGTERM) with the tab open
     async with (browsing(tmp_path / "chromium") as browser,
                 serving(daemons.config, tmux_socket, tmp_path / "serve.err") as (url, output)):
