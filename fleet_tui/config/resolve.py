@@ -46,6 +46,8 @@ class AgentLaunch(msgspec.Struct, kw_only=True):
     subscribe: list[Subscription] = []
     width: int = 120
     height: int = 40
+    #: The ``hosts:`` entry the agent runs on ("": this machine).
+    host: str = ""
 
     @property
     def role(self) -> str:
@@ -59,15 +61,19 @@ def resolve_agent(
     """``hook``: how the agent's CLI calls ``fleet-tui hook`` (default: this interpreter)."""
     d = config.defaults
     cwd = Path(spec.cwd if spec.cwd != "." else d.cwd).expanduser()
-    if not cwd.is_absolute():
-        cwd = (base_dir / cwd).resolve()
+    if spec.host:  # a path on the host: absolute, or "" for the login folder
+        cwd_text = spec.cwd if spec.cwd.startswith("/") else ""
+    elif not cwd.is_absolute():
+        cwd_text = str((base_dir / cwd).resolve())
+    else:
+        cwd_text = str(cwd)
     preset = spec.preset or infer_preset(spec.command)
     return AgentLaunch(
         name=name or spec.name,
         template=spec.name,
         command=launch_argv(preset, list(spec.command), spec.model, hook),
         roles=list(spec.roles),
-        cwd=str(cwd),
+        cwd=cwd_text,
         env={**d.env, **spec.env},
         model=spec.model,
         prompt=spec.prompt,
@@ -83,6 +89,7 @@ def resolve_agent(
         subscribe=list(spec.subscribe),
         width=spec.width or d.width,
         height=spec.height or d.height,
+        host=spec.host,
     )
 
 

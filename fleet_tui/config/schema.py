@@ -80,10 +80,26 @@ class AgentSpec(Strict):
     subscribe: list[Subscription] = []
     width: int | None = None
     height: int | None = None
+    host: str = ""
 
     @property
     def role(self) -> str:
         return self.roles[0] if self.roles else ""
+
+
+class HostSpec(Strict):
+    """A machine agents run on (an agent's ``host: NAME``), reached over SSH: ``ssh`` is the
+    destination (``user@host`` or ``host``), ``port`` and ``identity`` (a private key file)
+    are optional. Its agents run in a private tmux server there, driven over one multiplexed
+    SSH connection; the host needs tmux, Python and fleet-tui, and ``python`` names the
+    interpreter that has fleet-tui installed. A remote agent's ``cwd`` is a path on that host
+    (``.``: the login folder)."""
+
+    name: str
+    ssh: str
+    port: int | None = None
+    identity: str = ""
+    python: str = "python3"
 
 
 class Defaults(Strict):
@@ -177,6 +193,7 @@ class FleetConfig(Strict):
     keymap: dict[str, str] = {}
     prices: dict[str, Price] = {}
     notify: Notify = msgspec.field(default_factory=Notify)
+    hosts: list[HostSpec] = []
 
 
 def duration_seconds(value: Duration) -> float:
