@@ -66,6 +66,7 @@ from fleet_tui.adapters.tmux_cli import (
     MONITOR_SESSION,
     PANE_FORMAT,
     SESSION_PREFIX,
+    Wrap,
     parse_listing,
     run_tmux,
 )
@@ -133,8 +134,10 @@ class PaneMonitor:
         output_used: int = 0,
         sample_every: float = 5.0,
         tmux: str = "tmux",
+        wrap: Wrap | None = None,
     ) -> None:
         self.socket_name = socket_name
+        self.wrap = wrap
         self._emit_cb = emit
         self.clock = clock
         self._on_reconnect = on_reconnect
@@ -263,7 +266,7 @@ class PaneMonitor:
     # connection ------------------------------------------------------------------------------
 
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_tmux(self.tmux, self.socket_name, *args)
+        return run_tmux(self.tmux, self.socket_name, *args, wrap=self.wrap)
 
     def _server_sessions(self) -> list[str] | None:
         """Session names on the server; None when no server answers."""
@@ -286,7 +289,7 @@ class PaneMonitor:
         client = ControlClient(
             self.socket_name, MONITOR_SESSION, on_output=self._on_output,
             on_notification=self._on_notification, on_close=self._on_close,
-            flags=("ignore-size", "pause-after"), tmux=self.tmux,
+            flags=("ignore-size", "pause-after"), tmux=self.tmux, wrap=self.wrap,
         )
         with self._cond:
             self._closed_reason = None

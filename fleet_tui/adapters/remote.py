@@ -1,0 +1,101 @@
+"""Agents on another machine: the tmux driver for a private tmux server on a remote host,
+over that host's one multiplexed SSH link (``ssh.py``).
+
+``RemoteTmuxDriver`` is a ``TmuxDriver`` whose tmux commands run on the host
+(``wrap``: the same argv, quoted piece by piece for the remote shell, with ``tmux -u``):
+capture, press, resize, options, the monitor session and the listing need nothing else.
+Steps that need the host's own processes (spawn, pause, resume, kill, prompts, the panes'
+exit statuses) run there in one round trip each through ``remote_agent.py``, the same
+driver code on the far side. ``attach_argv`` is ``ssh -t ... tmux attach``. The pane monitor
+runs against the host unchanged, given the same ``wrap`` (its control-mode client then
+rides the link too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from fleet_tui.adapters.ssh import SshLink
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
+from fleet_tui.config.resolve import AgentLaunch
+
+REMOTE_MODULE = "fleet_tui.adapters.remote_agent"
+
+
+class RemoteTmuxDriver(TmuxDriver):
+    """The agents of one host, on its private tmux server ``socket_name``."""
+
+    def __init__(self, socket_name: str, link: SshLink, python: str = "python3",
+                 tmux_bin: str = "tmux") -> None:
+        # No libtmux server and no TmuxDriver.__init__: nothing here touches local tmux.
+        self.socket_name = socket_name
+        self.tmux_bin = tmux_bin
+        self.link = link
+        self.python = python
+        self.wrap = self._over_link
+
+    def _over_link(self, argv: list[str]) -> list[str]:
+        """A tmux argv run on the host. ``-u``: the host's shell may have no UTF-8 locale, and
+        tmux would then write every tab and non-ASCII character of its replies as ``_``."""
+        return self.link.remote_argv([argv[0], "-u", *argv[1:]])
+
+    @property
+    def host(self) -> str:
+        return self.link.target.name
+
+    def _call(self, op: str, **request: Any) -> Any:
+        """One ``remote_agent`` operation on the host; TmuxError if it fails or the link is down."""
+        done = self.link.run([self.python, "-I", "-m", REMOTE_MODULE, self.socket_name, op],
+                             input=msgspec.json.encode(request).decode())
+        if done.returncode != 0 or not done.stdout:
+            why = done.stderr.strip().splitlines()[-1:] or ["no answer"]
+            raise TmuxError(f"host {self.host}: {why[0]}")
+        try:
+            answer = msgspec.json.decode(done.stdout)
+        except msgspec.DecodeError:
+            raise TmuxError(f"host {self.host}: not an answer: {done.stdout[:200]!r}") from None
+        if not answer.get("ok"):
+            raise TmuxError(str(answer.get("error", "failed")))
+        return answer.get("result")
+
+    # --- what a local server answers from this machine's tmux or /proc ------------------------
+
+    def is_running(self) -> bool:
+        return self.run("list-sessions", check=False).returncode == 0
+
+    def spawn(self, launch: AgentLaunch, session_id: str,
+              extra_env: dict[str, str] | None = None) -> PaneInfo:
+        result = self._call("spawn", launch=msgspec.to_builtins(launch), session_id=session_id,
+                            extra_env=extra_env or {})
+        return msgspec.convert(result, PaneInfo)
+
+    def list_agent_panes(self, _retry: bool = True) -> list[PaneInfo]:
+        return msgspec.convert(self._call("panes"), list[PaneInfo])
+
+    def pane(self, name: str, _retry: bool = True) -> PaneInfo | None:
+        return msgspec.convert(self._call("pane", name=name), PaneInfo | None)
+
+    def pause(self, name: str) -> bool:
+        return bool(self._call("pause", name=name))
+
+    def resume(self, name: str) -> bool:
+        return bool(self._call("resume", name=name))
+
+    def is_paused(self, name: str) -> bool:
+        return bool(self._call("is_paused", name=name))
+
+    def kill(self, name: str, timeout: float = 5.0) -> str:
+        return str(self._call("kill", name=name, timeout=timeout))
+
+    def kill_server(self) -> None:
+        self._call("kill_server")
+
+    def send_prompt(self, name: str, text: str, timeout: float = 1.0) -> bool:
+        return bool(self._call("send_prompt", name=name, text=text, timeout=timeout))
+
+    def attach_argv(self, name: str) -> list[str]:
+        """``ssh -t ... -- 'tmux -L ... attach-session -t =fleet_NAME'`` over the link."""
+        return self.link.remote_argv(super().attach_argv(name), tty=True)
