@@ -107,6 +107,8 @@ ALERT_DELIVERY = "delivery"
 ALERT_OUTPUT = "output"
 #: The event log cannot be written (key ``problem``) or can again (key ``cleared``).
 ALERT_LOG = "log"
+#: A remote host's link dropped (key: the host).
+ALERT_HOST = "host"
 
 
 class Alert(Event, tag="alert"):
@@ -121,6 +123,22 @@ class Alert(Event, tag="alert"):
     key: str = ""
 
 
+class HostUnreachable(Event, tag="host.unreachable"):
+    """The SSH link to a remote host dropped: its agents are ``unreachable`` (not lost, not
+    exited: they may well run on) until it comes back."""
+
+    host: str
+    reason: str = ""
+
+
+class HostReachable(Event, tag="host.reachable"):
+    """The link to a remote host is back after ``gap`` seconds: nothing of its agents was seen
+    meanwhile (their screens are captured again at once)."""
+
+    host: str
+    gap: float = 0.0
+
+
 # --- agent lifecycle --------------------------------------------------------------------------
 
 
@@ -133,6 +151,8 @@ class AgentSpawned(Event, tag="agent.spawned"):
     model: str = ""
     template: str = ""
     adopted: bool = False
+    #: The ``hosts:`` entry it runs on ("": this machine).
+    host: str = ""
 
 
 class AgentStarted(Event, tag="agent.started"):
@@ -350,6 +370,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DaemonStopped,
     Error,
     Alert,
+    HostUnreachable,
+    HostReachable,
     AgentSpawned,
     AgentStarted,
     AgentOutput,
