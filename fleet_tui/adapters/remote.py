@@ -6,23 +6,49 @@ over that host's one multiplexed SSH link (``ssh.py``).
 capture, press, resize, options, the monitor session and the listing need nothing else.
 Steps that need the host's own processes (spawn, pause, resume, kill, prompts, the panes'
 exit statuses) run there in one round trip each through ``remote_agent.py``, the same
-driver code on the far side. ``attach_argv`` is ``ssh -t ... tmux attach``. The pane monitor
-runs against the host unchanged, given the same ``wrap`` (its control-mode client then
-rides the link too).
+driver code on the far side. ``attach_argv`` is ``ssh -t ... tmux attach``.
+``RemotePaneMonitor`` is the pane monitor given the same ``wrap`` (its control-mode client
+then rides the link too), which tells a dropped link from a tmux server gone.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
 
+from fleet_tui.adapters.monitor import PaneMonitor
+from fleet_tui.adapters.pane_map import Emit
 from fleet_tui.adapters.ssh import SshLink
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
 from fleet_tui.config.resolve import AgentLaunch
 
+log = logging.getLogger(__name__)
+
 REMOTE_MODULE = "fleet_tui.adapters.remote_agent"
+
+
+class RemotePaneMonitor(PaneMonitor):
+    """The pane monitor of a remote host's server (``driver``'s, over its link). When its
+    control client ends because the link dropped, the agents are not lost: the map is
+    dropped quietly (the host's keeper reports it unreachable), the monitor tries to connect
+    again every ``reconnect_interval``, and once back captures every pane afresh and calls
+    ``on_reconnect`` (re-adoption). A server gone while the link is up is reported as usual."""
+
+    def __init__(self, driver: RemoteTmuxDriver, emit: Emit, **options: Any) -> None:
+        super().__init__(driver.socket_name, emit, wrap=driver.wrap, **options)
+        self.link = driver.link
+
+    def _disconnected(self, reason: str) -> None:
+        if self.link.alive and self.link.check():
+            super()._disconnected(reason)
+            return
+        log.info("pane monitor: the link to %s dropped (%s)", self.link.target.name, reason)
+        self._drop_client()
+        self._map.server_gone(lost=False)
+        self._lost_reported = True  # so connecting again re-adopts
 
 
 class RemoteTmuxDriver(TmuxDriver):

@@ -126,13 +126,14 @@ class SshLink:
                     if self._master.stderr else ""
                 self._master = None
                 raise SshError(f"ssh {self.target.destination}: {err or 'connection failed'}")
-            if self._check():
+            if self.check():
                 return
             time.sleep(0.02)
         self.close()
         raise SshError(f"ssh {self.target.destination}: no connection in {timeout:g}s")
 
-    def _check(self) -> bool:
+    def check(self) -> bool:
+        """Whether the master answers (``ssh -O check``)."""
         if not self.control_path.exists():
             return False
         done = subprocess.run([self.ssh_bin, *self._options(), "-O", "check", "--",

@@ -69,6 +69,7 @@ class AgentOps:
         self.submit(ev.AgentSpawned(
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
+            host=launch.host,
         ))
         assert self.tokens is not None, "spawn before the session is open"
         try:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.hosts import HostRouter
 from fleet_tui.adapters.inbox import InboxWatcher
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
@@ -32,6 +33,7 @@ from fleet_tui.daemon.agents import AgentOps
 from fleet_tui.daemon.index_keeper import IndexKeeper
 from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
+from fleet_tui.daemon.remote import RemoteHosts
 from fleet_tui.daemon.runner import CommandRunner
 from fleet_tui.daemon.session import adopt, open_session
 
@@ -39,7 +41,8 @@ from fleet_tui.daemon.session import adopt, open_session
 class FleetService:
     def __init__(self, loaded: LoadedConfig, *, driver: TmuxDriver | None = None,
                  monitor_class: type[PaneMonitor] = PaneMonitor,
-                 clock: Callable[[], float] = time.time, skip_corrupt: bool = False) -> None:
+                 clock: Callable[[], float] = time.time, skip_corrupt: bool = False,
+                 ssh_options: tuple[str, ...] = ()) -> None:
         self.loaded = loaded
         self.config = loaded.config
         self.skip_corrupt = skip_corrupt
@@ -47,6 +50,10 @@ class FleetService:
         self.driver = driver or TmuxDriver(self.socket_name)
         self.launches: dict[str, AgentLaunch] = {}
         self.pipeline = EventPipeline(fleet_policy(self.config, self.launches), clock, self._queue)
+        #: Agents on other machines (``hosts:``): their links, drivers and monitors.
+        self.remote = RemoteHosts(self.config, self.socket_name, self.submit, ssh_options)
+        if self.remote.hosts:
+            self.driver = self.remote.router(self.driver, self.launches)  # type: ignore[assignment]
         self.ops = AgentOps(loaded, self.pipeline, self.driver, self.launches, self._configure)
         self.ops.watch = self._watch
         self.runner = CommandRunner(self.ops)
@@ -98,6 +105,7 @@ class FleetService:
             for name in agent_names(spec):
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
         self._configure()
+        self.remote.connect()
         panes = self.driver.list_agent_panes()
         opened = open_session(self.ops, panes, self.skip_corrupt, self._on_log_problem)
         self._applied = opened.applied
@@ -116,11 +124,13 @@ class FleetService:
                     role=task.role, column=task.column, depends_on=list(task.blocked_by),
                     acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
                 ))
-        adopt(self.ops, panes)
+        self.remote.report_down()
+        down = self.remote.down
+        adopt(self.ops, panes, hosts={"", *self.remote.hosts} - down)
         if spawn:
             running = {p.agent for p in panes}
             for launch in resolve_agents(self.config, self.loaded.base_dir):
-                if launch.name not in running:
+                if launch.name not in running and launch.host not in down:
                     self.ops.spawn(launch)
         self._start_monitor()
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self.apply_message,
@@ -151,6 +161,7 @@ class FleetService:
         if self._monitor is not None:
             self._monitor.stop()
             self._monitor = None
+        self.remote.stop()
         with self.pipeline.lock:
             if self.pipeline.log is not None:
                 self.pipeline.log.close()
@@ -170,8 +181,7 @@ class FleetService:
     # --- the monitor and the inbox ------------------------------------------------------------
 
     def _start_monitor(self) -> None:
-        self._monitor = self._monitor_class(
-            self.socket_name,
+        options = dict(
             emit=self.submit,
             patterns={n: patterns_for(lc.preset, lc.status_patterns) for n, lc in self.launches.items()},
             stall_after={n: lc.stall_after for n, lc in self.launches.items()},
@@ -181,12 +191,16 @@ class FleetService:
             output_cap=int(self.config.log.output_cap_mb * 1e6), output_used=self.state.output_chars,
             sample_every=duration_seconds(self.config.log.sample_every),
         )
+        self._monitor = self._monitor_class(self.socket_name, **options)
         self._monitor.start()
+        self.remote.start(options, self._on_host_back)
 
     def _watch(self, launch: AgentLaunch) -> None:
-        if self._monitor is not None:
-            self._monitor.watch(launch.name, patterns_for(launch.preset, launch.status_patterns),
-                                launch.stall_after)
+        patterns = patterns_for(launch.preset, launch.status_patterns)
+        if launch.host:
+            self.remote.watch(launch, patterns, launch.stall_after)
+        elif self._monitor is not None:
+            self._monitor.watch(launch.name, patterns, launch.stall_after)
 
     def _holds_task(self, name: str) -> bool:
         """For the monitor's stall detection (on its thread: read the state under the lock)."""
@@ -202,7 +216,12 @@ class FleetService:
 
     def _on_reconnect(self) -> None:
         """The monitor is back on a tmux server it had lost: adopt the agents there again."""
-        adopt(self.ops, self.driver.list_agent_panes())
+        local = self.driver.local if isinstance(self.driver, HostRouter) else self.driver
+        adopt(self.ops, local.list_agent_panes(), hosts={""} if self.remote.hosts else None)
+
+    def _on_host_back(self, host: str) -> None:
+        """A remote host's monitor is back over its link: adopt that host's agents again."""
+        adopt(self.ops, self.remote.hosts[host].driver.list_agent_panes(), hosts={host})
 
     def apply_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""

@@ -1,0 +1,100 @@
+"""A fleet with an agent on a "remote" host (a real sshd on 127.0.0.1 with its own HOME and
+TMUX_TMPDIR) next to a local one, run by the fleet service: the remote agent is spawned,
+watched, prompted, paused and resumed over the link; a dropped link makes it ``unreachable``
+(not lost) with an alert while the local agent goes on; when the link is back the log says how
+long the gap was, the screen it printed meanwhile arrives, and it is the same agent."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.loader import load_config
+from fleet_tui.core import events as ev
+from fleet_tui.core.state import UNREACHABLE
+from fleet_tui.daemon.service import FleetService
+from tests.helpers import retry_until
+from tests.sshd import Sshd
+
+pytestmark = pytest.mark.tmux
+
+
+def agent(name: str, script: str, **more: object) -> dict[str, object]:
+    return {"name": name, "command": ["sh", "-c", script], "preset": "none", **more}
+
+
+@pytest.fixture
+def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetService]:
+    away = tmp_path / "away"
+    config = {
+        "fleet": "spread",
+        "hosts": [{"name": "loop", "ssh": sshd.target.destination, "port": sshd.port,
+                   "identity": sshd.target.identity, "python": sys.executable}],
+        "agents": [
+            agent("near", 'echo "near ready"; while read l; do echo "near:$l"; done'),
+            agent("far", f'echo "far ready"; while [ ! -e {away} ]; do sleep 0.05; done; '
+                         'echo "printed while away"; while read l; do echo "far:$l"; done',
+                  host="loop"),
+        ],
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    orch = FleetService(load_config(path), driver=TmuxDriver(tmux_socket),
+                        ssh_options=sshd.target.options)
+    try:
+        yield orch
+    finally:
+        orch.stop(kill_agents=True)
+        host = orch.remote.hosts["loop"]
+        if host.connect():
+            host.driver.kill_server()
+        host.link.close()
+
+
+def screen(orch: FleetService, name: str) -> str:
+    return "\n".join(orch.state.agents[name].screen)
+
+
+def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
+        service: FleetService, sshd: Sshd, tmp_path: Path) -> None:
+    orch = service
+    orch.start()
+    far = orch.state.agents["far"]
+    assert (far.host, orch.state.agents["near"].host) == ("loop", "")
+    retry_until(lambda: "far ready" in screen(orch, "far") and "near ready" in screen(orch, "near"),
+                timeout=15, message="both agents on screen")
+    pid = far.pid
+    (tmp_path / "away").touch()
+    retry_until(lambda: "printed while away" in screen(orch, "far"), message="far goes on")
+    assert orch.ops.prompt("far", "over the link; 'quoted'")
+    retry_until(lambda: "far:over the link; 'quoted'" in screen(orch, "far"), message="the answer")
+    assert orch.ops.pause("far", reason="test") and orch.state.agents["far"].paused
+    assert orch.ops.resume("far")
+
+    sshd.drop()
+    retry_until(lambda: orch.state.agents["far"].status == UNREACHABLE, timeout=15,
+                message="far unreachable")
+    assert orch.state.agents["far"].alive
+    assert orch.state.agents["near"].status != UNREACHABLE
+    assert orch.ops.prompt("near", "still here")
+    retry_until(lambda: "near:still here" in screen(orch, "near"), message="near goes on")
+
+    sshd.start()
+    retry_until(lambda: orch.state.agents["far"].status not in (UNREACHABLE, "starting"),
+                timeout=30, message="far back")
+    assert orch.state.agents["far"].pid == pid and orch.state.agents["far"].alive
+    assert orch.ops.prompt("far", "again")
+    retry_until(lambda: "far:again" in screen(orch, "far"), message="far answers again")
+    events, _ = read_log(orch.log_path)
+    kinds = [type(e) for e in events]
+    assert ev.AgentLost not in kinds
+    down = next(e for e in events if isinstance(e, ev.HostUnreachable))
+    back = next(e for e in events if isinstance(e, ev.HostReachable))
+    assert down.host == back.host == "loop" and back.gap > 0
+    assert any(isinstance(e, ev.Alert) and e.kind == ev.ALERT_HOST and e.key == "loop" for e in events)
