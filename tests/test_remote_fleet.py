@@ -23,6 +23,8 @@ from tests.helpers import retry_until
 from tests.sshd import Sshd
 
 pytestmark = pytest.mark.tmux
+#: A remote agent's report: ``fleet-tui emit status ...`` on the host.
+EMIT = f"{sys.executable} -m fleet_tui emit status"
 
 
 def agent(name: str, script: str, **more: object) -> dict[str, object]:
@@ -38,8 +40,9 @@ def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetServi
                    "identity": sshd.target.identity, "python": sys.executable}],
         "agents": [
             agent("near", 'echo "near ready"; while read l; do echo "near:$l"; done'),
-            agent("far", f'echo "far ready"; while [ ! -e {away} ]; do sleep 0.05; done; '
-                         'echo "printed while away"; while read l; do echo "far:$l"; done',
+            agent("far", f'echo "far ready"; ( while [ ! -e {away} ]; do sleep 0.05; done; '
+                         f'echo "printed while away"; {EMIT} waiting --note away ) & '
+                         f'while read l; do echo "far:$l"; [ "$l" = report ] && {EMIT} idle; done',
                   host="loop"),
         ],
     }
@@ -70,8 +73,9 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     retry_until(lambda: "far ready" in screen(orch, "far") and "near ready" in screen(orch, "near"),
                 timeout=15, message="both agents on screen")
     pid = far.pid
-    (tmp_path / "away").touch()
-    retry_until(lambda: "printed while away" in screen(orch, "far"), message="far goes on")
+    assert orch.ops.prompt("far", "report")
+    retry_until(lambda: orch.state.agents["far"].explicit_status == "idle", message="far's report")
+    assert orch.state.agents["far"].explicit_source == "agent:far"
     assert orch.ops.prompt("far", "over the link; 'quoted'")
     retry_until(lambda: "far:over the link; 'quoted'" in screen(orch, "far"), message="the answer")
     assert orch.ops.pause("far", reason="test") and orch.state.agents["far"].paused
@@ -84,10 +88,17 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     assert orch.state.agents["near"].status != UNREACHABLE
     assert orch.ops.prompt("near", "still here")
     retry_until(lambda: "near:still here" in screen(orch, "near"), message="near goes on")
+    (tmp_path / "away").touch()  # far prints a line and reports, with nobody listening
 
     sshd.start()
-    retry_until(lambda: orch.state.agents["far"].status not in (UNREACHABLE, "starting"),
-                timeout=30, message="far back")
+    retry_until(lambda: "printed while away" in screen(orch, "far"), timeout=30,
+                message="far back, with its screen captured on reconnect")
+
+    def reported_while_away() -> bool:
+        return any(isinstance(e, ev.AgentStatus) and e.agent == "far" and e.explicit
+                   and e.status == "waiting" for e in read_log(orch.log_path)[0])
+
+    retry_until(reported_while_away, message="the report far made while away")
     assert orch.state.agents["far"].pid == pid and orch.state.agents["far"].alive
     assert orch.ops.prompt("far", "again")
     retry_until(lambda: "far:again" in screen(orch, "far"), message="far answers again")

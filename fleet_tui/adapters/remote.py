@@ -14,12 +14,14 @@ then rides the link too), which tells a dropped link from a tmux server gone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.pane_map import Emit
+from fleet_tui.adapters.remote_inbox import BUFFER_PREFIX, RENAMED, take_messages
 from fleet_tui.adapters.ssh import SshLink
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
@@ -35,11 +37,33 @@ class RemotePaneMonitor(PaneMonitor):
     control client ends because the link dropped, the agents are not lost: the map is
     dropped quietly (the host's keeper reports it unreachable), the monitor tries to connect
     again every ``reconnect_interval``, and once back captures every pane afresh and calls
-    ``on_reconnect`` (re-adoption). A server gone while the link is up is reported as usual."""
+    ``on_reconnect`` (re-adoption). A server gone while the link is up is reported as usual.
+    Agents' messages come as tmux buffers (``remote_inbox.py``): ``on_message(raw)`` each."""
 
-    def __init__(self, driver: RemoteTmuxDriver, emit: Emit, **options: Any) -> None:
+    def __init__(self, driver: RemoteTmuxDriver, emit: Emit,
+                 on_message: Callable[[bytes], None] = lambda _raw: None, **options: Any) -> None:
         super().__init__(driver.socket_name, emit, wrap=driver.wrap, **options)
         self.link = driver.link
+        self.on_message = on_message
+
+    def _connect(self) -> bool:
+        connected = super()._connect()
+        if connected:
+            self._take_messages()  # those sent while the link was down
+        return connected
+
+    def _handle_note(self, line: bytes) -> None:
+        if line.startswith(RENAMED) and BUFFER_PREFIX.encode() in line:
+            self._take_messages()
+        else:
+            super()._handle_note(line)
+
+    def _take_messages(self) -> None:
+        for raw in take_messages(self._command):
+            try:
+                self.on_message(raw)
+            except Exception:  # the monitor must outlive a failing owner
+                log.exception("pane monitor: a message from %s was not taken", self.link.target.name)
 
     def _disconnected(self, reason: str) -> None:
         if self.link.alive and self.link.check():

@@ -54,9 +54,11 @@ class RemoteHosts:
             if not host.up:
                 self._on_change(name, False, host.error or "cannot connect", 0.0)
 
-    def start(self, monitor_options: dict[str, Any], on_back: Callable[[str], None]) -> None:
+    def start(self, monitor_options: dict[str, Any], on_back: Callable[[str], None],
+              on_message: Callable[[bytes], None]) -> None:
         for name, host in self.hosts.items():
-            options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n)}
+            options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n),
+                       "on_message": on_message}
             monitor = RemotePaneMonitor(host.driver, **options)
             self.monitors[name] = monitor
             monitor.start()

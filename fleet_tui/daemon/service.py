@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.hosts import HostRouter
-from fleet_tui.adapters.inbox import InboxWatcher
+from fleet_tui.adapters.inbox import InboxWatcher, drop_message
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
 from fleet_tui.adapters.transcripts import TranscriptWatcher
@@ -193,7 +195,7 @@ class FleetService:
         )
         self._monitor = self._monitor_class(self.socket_name, **options)
         self._monitor.start()
-        self.remote.start(options, self._on_host_back)
+        self.remote.start(options, self._on_host_back, self._on_remote_message)
 
     def _watch(self, launch: AgentLaunch) -> None:
         patterns = patterns_for(launch.preset, launch.status_patterns)
@@ -222,6 +224,13 @@ class FleetService:
     def _on_host_back(self, host: str) -> None:
         """A remote host's monitor is back over its link: adopt that host's agents again."""
         adopt(self.ops, self.remote.hosts[host].driver.list_agent_panes(), hosts={host})
+
+    def _on_remote_message(self, raw: bytes) -> None:
+        """A message from an agent on a remote host: into the local inbox, checked like a file."""
+        try:
+            drop_message(paths.inbox_dir(self.session_id), msgspec.json.decode(raw, type=InboxMessage))
+        except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+            self.submit(ev.Error(kind="inbox", message=f"a message from a remote host: {exc}"))
 
     def apply_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""
