@@ -6,6 +6,7 @@ long the gap was, the screen it printed meanwhile arrives, and it is the same ag
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.core.state import UNREACHABLE
@@ -73,6 +75,13 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     retry_until(lambda: "far ready" in screen(orch, "far") and "near ready" in screen(orch, "near"),
                 timeout=15, message="both agents on screen")
     pid = far.pid
+    live = LiveFleet(orch.loaded, driver=orch.driver.local)  # what a UI attaches with
+    live.state = orch.state
+    argv = live.attach_argv("far")
+    assert argv[0] == "ssh" and "-t" in argv and sshd.target.destination in argv
+    assert f"ControlPath={orch.remote.hosts['loop'].link.control_path}" in argv  # the daemon's link
+    assert shlex.split(argv[-1])[-2:] == ["-t", "=fleet_far"]
+    assert live.attach_argv("near")[0] != "ssh"
     assert orch.ops.prompt("far", "report")
     retry_until(lambda: orch.state.agents["far"].explicit_status == "idle", message="far's report")
     assert orch.state.agents["far"].explicit_source == "agent:far"

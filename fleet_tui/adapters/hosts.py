@@ -25,6 +25,7 @@ from fleet_tui.adapters.ssh import SshError, SshLink, SshTarget
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
 from fleet_tui.config.resolve import AgentLaunch
+from fleet_tui.config.schema import HostSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,23 @@ BACKOFF = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 HostChange = Callable[[str, bool, str, float], None]
 
 
+def target_for(spec: HostSpec, options: tuple[str, ...] = ()) -> SshTarget:
+    return SshTarget(spec.name, spec.ssh, spec.port, spec.identity, options)
+
+
+def host_driver(spec: HostSpec, socket_name: str, options: tuple[str, ...] = ()) -> RemoteTmuxDriver:
+    """The driver of a host's server over its link (the daemon's master, when it runs)."""
+    return RemoteTmuxDriver(socket_name, SshLink(target_for(spec, options)), python=spec.python)
+
+
 class Host:
     """One remote host: its link, its driver, and the thread that keeps the link up."""
 
-    def __init__(self, target: SshTarget, socket_name: str, python: str,
-                 on_change: HostChange, backoff: tuple[float, ...] = BACKOFF) -> None:
-        self.name = target.name
-        self.link = SshLink(target)
-        self.driver = RemoteTmuxDriver(socket_name, self.link, python=python)
+    def __init__(self, spec: HostSpec, socket_name: str, on_change: HostChange,
+                 options: tuple[str, ...] = (), backoff: tuple[float, ...] = BACKOFF) -> None:
+        self.name = spec.name
+        self.driver = host_driver(spec, socket_name, options)
+        self.link = self.driver.link
         self.on_change = on_change
         self.backoff = backoff
         self.up = False

@@ -16,7 +16,6 @@ from typing import Any
 
 from fleet_tui.adapters.hosts import Host, HostRouter
 from fleet_tui.adapters.remote import RemotePaneMonitor
-from fleet_tui.adapters.ssh import SshTarget
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import FleetConfig
@@ -28,8 +27,7 @@ class RemoteHosts:
                  submit: Callable[[ev.Event], ev.Event], ssh_options: tuple[str, ...] = ()) -> None:
         self.submit = submit
         self.hosts = {
-            h.name: Host(SshTarget(h.name, h.ssh, h.port, h.identity, ssh_options), socket_name,
-                         h.python, self._on_change)
+            h.name: Host(h, socket_name, self._on_change, ssh_options)
             for h in config.hosts
         }
         self.monitors: dict[str, RemotePaneMonitor] = {}
