@@ -6,6 +6,7 @@ from __future__ import annotations
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import EXITED, IDLE, UNREACHABLE, WORKING, FleetState
+from fleet_tui.core.summary import summarize
 
 
 def test_a_dropped_link_makes_its_agents_unreachable_until_it_is_back() -> None:
@@ -23,5 +24,7 @@ def test_a_dropped_link_makes_its_agents_unreachable_until_it_is_back() -> None:
     assert agents["far"].host == "gpu"
     assert (agents["far"].status, agents["far"].alive, agents["far"].status_since) == (UNREACHABLE, True, 3)
     assert agents["gone"].status == EXITED and agents["here"].status == IDLE
-    fold_all([ev.HostReachable(host="gpu", gap=4.0, ts=7)], state)
+    back = ev.HostReachable(host="gpu", gap=4.0, ts=7)
+    fold_all([back], state)
     assert (agents["far"].status, agents["far"].unreachable) == (WORKING, False)
+    assert summarize(back) == "host gpu back after a gap of 4s (its agents' screens captured again)"
