@@ -16,6 +16,7 @@ agents:
   - {name: here, command: [x]}
   - {name: there, command: [x], host: gpu}
   - {name: deep, command: [x], host: spare, cwd: /srv/work}
+  - {name: coder, command: [claude], host: gpu}
 """
 
 
@@ -29,3 +30,5 @@ def test_hosts_load_and_agents_keep_their_host_and_remote_cwd(tmp_path: Path) ->
     assert (launches["here"].host, launches["here"].cwd) == ("", str(tmp_path))
     assert (launches["there"].host, launches["there"].cwd) == ("gpu", "")  # the login folder
     assert (launches["deep"].host, launches["deep"].cwd) == ("spare", "/srv/work")
+    # hooks run on the host, by the host's Python
+    assert "/opt/py/bin/python -m fleet_tui.cli hook claude" in " ".join(launches["coder"].command)

@@ -68,6 +68,9 @@ def resolve_agent(
     else:
         cwd_text = str(cwd)
     preset = spec.preset or infer_preset(spec.command)
+    if spec.host and hook is None:  # its hooks run on its host, with the host's Python
+        python = next((h.python for h in config.hosts if h.name == spec.host), "python3")
+        hook = [python, "-m", "fleet_tui.cli", "hook"]
     return AgentLaunch(
         name=name or spec.name,
         template=spec.name,
