@@ -43,6 +43,7 @@ from fleet_tui.config.presets import PRESETS
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import HostSpec
 from fleet_tui.core import events as ev
+from fleet_tui.daemon.remote import RECONNECT_POLL
 from tests.sshd import SSHD, Sshd
 
 
@@ -93,7 +94,7 @@ def drops(sshd: Sshd, host: Host, cycles: int, name: str) -> dict:
 
     monitor = RemotePaneMonitor(host.driver, emit, on_reconnect=on_reconnect,
                                 patterns=lambda _a: PRESETS["demo"], stall_after=None,
-                                reconnect_interval=0.2)
+                                reconnect_interval=RECONNECT_POLL)
     monitor.start()
     monitor.wait_connected(15)
     host.start()

@@ -47,6 +47,8 @@ class RemotePaneMonitor(PaneMonitor):
         self.on_message = on_message
 
     def _connect(self) -> bool:
+        if not self.link.alive:
+            return False  # the host's keeper opens it again; nothing to try meanwhile
         connected = super()._connect()
         if connected:
             self._take_messages()  # those sent while the link was down

@@ -21,6 +21,10 @@ from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
 
+#: How often a host's monitor looks whether its link is back (a look costs nothing while the
+#: link is down: no process is started).
+RECONNECT_POLL = 0.1
+
 
 class RemoteHosts:
     def __init__(self, config: FleetConfig, socket_name: str,
@@ -56,7 +60,7 @@ class RemoteHosts:
               on_message: Callable[[bytes], None]) -> None:
         for name, host in self.hosts.items():
             options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n),
-                       "on_message": on_message}
+                       "on_message": on_message, "reconnect_interval": RECONNECT_POLL}
             monitor = RemotePaneMonitor(host.driver, **options)
             self.monitors[name] = monitor
             monitor.start()
