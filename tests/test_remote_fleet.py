@@ -118,3 +118,23 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     back = next(e for e in events if isinstance(e, ev.HostReachable))
     assert down.host == back.host == "loop" and back.gap > 0
     assert any(isinstance(e, ev.Alert) and e.kind == ev.ALERT_HOST and e.key == "loop" for e in events)
+
+    assert any("far:again" in row for row in orch.ops.pane_rows("far"))  # the zoom view
+    orch.ops.kill("far")
+    retry_until(lambda: not orch.state.agents["far"].alive, message="far's exit seen over the link")
+    assert orch.remote.hosts["loop"].driver.pane("far") is None
+
+
+def test_agents_of_a_host_down_at_start_start_when_it_comes_back(
+        service: FleetService, sshd: Sshd) -> None:
+    orch = service
+    sshd.drop()
+    orch.start()
+    assert "far" not in orch.state.agents  # not started, not lost
+    retry_until(lambda: "near ready" in screen(orch, "near"), message="the local agent runs")
+    events, _ = read_log(orch.log_path)
+    assert any(isinstance(e, ev.HostUnreachable) and e.host == "loop" for e in events)
+    sshd.start()
+    retry_until(lambda: "far" in orch.state.agents and "far ready" in screen(orch, "far"),
+                timeout=30, message="far started once its host is back")
+    assert orch.state.agents["far"].host == "loop"

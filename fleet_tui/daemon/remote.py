@@ -6,7 +6,9 @@ reported ``host.unreachable`` with an alert once the log is open (``report_down`
 agents are neither marked lost nor spawned. ``start`` gives each host its pane monitor (over
 its link) and its keeper thread: a drop becomes ``host.unreachable`` plus an alert, a link
 opened again ``host.reachable`` with the gap, then the monitor captures every pane afresh and
-the service re-adopts that host's agents (``on_back``).
+the service re-adopts that host's agents (``on_back``, also called as soon as the link is
+back: a host down since the start has no server for a monitor to attach to until its agents
+are started).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RemoteHosts:
             for h in config.hosts
         }
         self.monitors: dict[str, RemotePaneMonitor] = {}
+        self._on_back: Callable[[str], None] = lambda _host: None
 
     def connect(self) -> None:
         for host in self.hosts.values():
@@ -58,6 +61,7 @@ class RemoteHosts:
 
     def start(self, monitor_options: dict[str, Any], on_back: Callable[[str], None],
               on_message: Callable[[bytes], None]) -> None:
+        self._on_back = on_back
         for name, host in self.hosts.items():
             options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n),
                        "on_message": on_message, "reconnect_interval": RECONNECT_POLL}
@@ -81,6 +85,7 @@ class RemoteHosts:
     def _on_change(self, name: str, up: bool, reason: str, gap: float) -> None:
         if up:
             self.submit(ev.HostReachable(host=name, gap=round(gap, 3)))
+            self._on_back(name)  # (its monitor calls it too, once it is attached again)
             return
         self.submit(ev.HostUnreachable(host=name, reason=reason))
         self.submit(ev.Alert(kind=ev.ALERT_HOST, key=name,

@@ -9,6 +9,7 @@ the monitor's class come in through the constructor (tests pass their own server
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,8 @@ class FleetService:
         self.driver = driver or TmuxDriver(self.socket_name)
         self.launches: dict[str, AgentLaunch] = {}
         self.pipeline = EventPipeline(fleet_policy(self.config, self.launches), clock, self._queue)
+        self._spawn = True
+        self._host_back_lock = threading.Lock()
         #: Agents on other machines (``hosts:``): their links, drivers and monitors.
         self.remote = RemoteHosts(self.config, self.socket_name, self.submit, ssh_options)
         if self.remote.hosts:
@@ -127,6 +130,7 @@ class FleetService:
                     acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
                 ))
         self.remote.report_down()
+        self._spawn = spawn
         down = self.remote.down
         adopt(self.ops, panes, hosts={"", *self.remote.hosts} - down)
         if spawn:
@@ -222,8 +226,13 @@ class FleetService:
         adopt(self.ops, local.list_agent_panes(), hosts={""} if self.remote.hosts else None)
 
     def _on_host_back(self, host: str) -> None:
-        """A remote host's monitor is back over its link: adopt that host's agents again."""
-        adopt(self.ops, self.remote.hosts[host].driver.list_agent_panes(), hosts={host})
+        """A remote host's monitor is back over its link: adopt that host's agents again, and
+        start the ones it should run that never started (it was down when the fleet began)."""
+        with self._host_back_lock:  # the host's keeper and its monitor both call this
+            adopt(self.ops, self.remote.hosts[host].driver.list_agent_panes(), hosts={host})
+            for launch in resolve_agents(self.config, self.loaded.base_dir) if self._spawn else []:
+                if launch.host == host and launch.name not in self.state.agents:
+                    self.ops.spawn(launch)
 
     def _on_remote_message(self, raw: bytes) -> None:
         """A message from an agent on a remote host: into the local inbox, checked like a file."""
