@@ -66,7 +66,6 @@ from fleet_tui.adapters.tmux_cli import (
     MONITOR_SESSION,
     PANE_FORMAT,
     SESSION_PREFIX,
-    Wrap,
     parse_listing,
     run_tmux,
 )
@@ -134,7 +133,7 @@ class PaneMonitor:
         output_used: int = 0,
         sample_every: float = 5.0,
         tmux: str = "tmux",
-        wrap: Wrap | None = None,
+        wrap: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.socket_name = socket_name
         self.wrap = wrap
