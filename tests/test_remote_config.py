@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fleet_tui.config.loader import load_config_text
+from fleet_tui.config.programs import missing_programs
 from fleet_tui.config.resolve import resolve_agents
 
 TEXT = """\
@@ -32,3 +33,4 @@ def test_hosts_load_and_agents_keep_their_host_and_remote_cwd(tmp_path: Path) ->
     assert (launches["deep"].host, launches["deep"].cwd) == ("spare", "/srv/work")
     # hooks run on the host, by the host's Python
     assert "/opt/py/bin/python -m fleet_tui.cli hook claude" in " ".join(launches["coder"].command)
+    assert [w.split("'")[1] for w in missing_programs(config, tmp_path)] == ["here"]  # not looked up here
