@@ -21,6 +21,7 @@ from fleet_tui.adapters.hosts import HostRouter
 from fleet_tui.adapters.inbox import InboxWatcher, drop_message
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
+from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.adapters.transcripts import TranscriptWatcher
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.presets import patterns_for
@@ -78,6 +79,11 @@ class FleetService:
     @property
     def state(self) -> FleetState:
         return self.pipeline.state
+
+    @property
+    def local_driver(self) -> TmuxDriver:
+        """The fleet's own tmux server's driver (the daemon's, and the local agents')."""
+        return self.driver.local if isinstance(self.driver, HostRouter) else self.driver
 
     @property
     def session_id(self) -> str:
@@ -155,7 +161,10 @@ class FleetService:
         if kill_agents:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
-                    self.ops.kill(name)
+                    try:
+                        self.ops.kill(name)
+                    except TmuxError as exc:  # e.g. its host is unreachable: stop the rest
+                        self.submit(ev.Error(kind="tmux", agent=name, message=f"not killed: {exc}"))
         self.runner.stop()
         self._transcripts.stop()
         if stopped_by and self.pipeline.log is not None:
@@ -222,8 +231,7 @@ class FleetService:
 
     def _on_reconnect(self) -> None:
         """The monitor is back on a tmux server it had lost: adopt the agents there again."""
-        local = self.driver.local if isinstance(self.driver, HostRouter) else self.driver
-        adopt(self.ops, local.list_agent_panes(), hosts={""} if self.remote.hosts else None)
+        adopt(self.ops, self.local_driver.list_agent_panes(), hosts={""} if self.remote.hosts else None)
 
     def _on_host_back(self, host: str) -> None:
         """A remote host's monitor is back over its link: adopt that host's agents again, and
