@@ -10,9 +10,11 @@ Prints one JSON object:
   (the same agents on a local server, same run);
 - ``drop``: over ``--drops`` cycles of the link dropping (sshd and its connections killed; the
   remote tmux server and agents live on) and sshd coming back: ``to_unreachable_ms`` (drop
-  to the host reported down), ``to_link_ms`` (sshd listening again to the link reopened: the
-  reconnect backoff), ``to_readopt_ms`` (sshd listening to the monitor back and adopting),
-  ``to_screen_ms`` (sshd listening to the first fresh screen of an agent).
+  to the host reported down; every other cycle the connections first go silent, stopped,
+  instead: ``silent_to_unreachable_ms``, the keep-alive's time), ``to_link_ms`` (sshd
+  listening again to the link reopened: the reconnect backoff), ``to_readopt_ms`` (sshd
+  listening to the monitor back and adopting), ``to_screen_ms`` (sshd listening to the first
+  fresh screen of an agent).
 
 Run: ``python bench/remote.py [--agents 5] [--seconds 10] [--drops 5]``.
 """
@@ -99,16 +101,18 @@ def drops(sshd: Sshd, host: Host, cycles: int, name: str) -> dict:
     monitor.wait_connected(15)
     host.start()
     out: dict[str, list[float]] = {"to_unreachable": [], "to_link": [], "to_readopt": [],
-                                   "to_screen": []}
-    for _ in range(cycles):
+                                   "to_screen": [], "silent_to_unreachable": []}
+    for cycle in range(cycles):
+        silent = cycle % 2 == 1  # every other drop: the link goes silent first
         changes.clear()
         marks.clear()
         back.clear()
         dropped = time.monotonic()
-        sshd.drop()
+        sshd.freeze() if silent else sshd.drop()
         while not changes and time.monotonic() - dropped < 30:
             time.sleep(0.005)
-        out["to_unreachable"].append(changes[0][1] - dropped)
+        out["silent_to_unreachable" if silent else "to_unreachable"].append(changes[0][1] - dropped)
+        sshd.drop()
         sshd.start()
         listening = time.monotonic()
         back.wait(60)

@@ -5,7 +5,8 @@ folder, starts ``sshd -D`` on a free port (key-only auth, nothing but this user)
 the ``"remote"`` side its own ``HOME`` and ``TMUX_TMPDIR`` (``SetEnv``), so the tmux server an
 agent runs in over SSH is really another server than any local one. ``drop`` stops the
 listener and every connection it serves (a link going down, with the remote tmux server
-and its agents left running); ``start`` brings it back on the same port. The ``sshd``
+and its agents left running), ``freeze`` makes every connection go silent instead; ``start``
+brings it back on the same port. The ``sshd``
 fixture skips, with the reason, only when no ``sshd`` is installed.
 """
 
@@ -107,6 +108,14 @@ class Sshd:
             send_signal(conn.pid, signal.SIGKILL)
         retry_until(lambda: not any(is_alive(c.pid, c.start) for c in connections), 5,
                     message="sshd connections gone")
+
+    def freeze(self) -> None:
+        """A link gone silent (a laptop off the network): every connection stops answering,
+        nothing is closed. ``drop`` ends them."""
+        assert self.proc is not None
+        for conn in descendants(self.proc.pid):
+            if conn.ppid == self.proc.pid:
+                send_signal(conn.pid, signal.SIGSTOP)
 
     def stop(self) -> None:
         self.drop()
