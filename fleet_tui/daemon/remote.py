@@ -13,6 +13,7 @@ are started).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -40,8 +41,14 @@ class RemoteHosts:
         self._on_back: Callable[[str], None] = lambda _host: None
 
     def connect(self) -> None:
-        for host in self.hosts.values():
-            host.connect()
+        """Open every host's link, all at once (one that cannot be reached costs up to its
+        ``ConnectTimeout``, not one each)."""
+        tries = [threading.Thread(target=host.connect, name=f"fleet-connect-{name}")
+                 for name, host in self.hosts.items()]
+        for thread in tries:
+            thread.start()
+        for thread in tries:
+            thread.join()
 
     def router(self, local: TmuxDriver, launches: dict[str, AgentLaunch]) -> HostRouter:
         def host_of(name: str) -> str:
