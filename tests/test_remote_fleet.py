@@ -6,7 +6,9 @@ long the gap was, the screen it printed meanwhile arrives, and it is the same ag
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +140,18 @@ def test_agents_of_a_host_down_at_start_start_when_it_comes_back(
     retry_until(lambda: "far" in orch.state.agents and "far ready" in screen(orch, "far"),
                 timeout=30, message="far started once its host is back")
     assert orch.state.agents["far"].host == "loop"
+
+
+def test_agents_whose_host_server_went_away_during_an_outage_are_lost_on_reconnect(
+        service: FleetService, sshd: Sshd) -> None:
+    orch = service
+    orch.start()
+    retry_until(lambda: "far ready" in screen(orch, "far"), timeout=15, message="far on screen")
+    sshd.drop()
+    retry_until(lambda: orch.state.agents["far"].status == UNREACHABLE, timeout=15,
+                message="far unreachable")
+    env = {**os.environ, "TMUX_TMPDIR": str(sshd.tmux_tmpdir)}  # the host "rebooted"
+    subprocess.run(["tmux", "-L", orch.socket_name, "kill-server"], env=env, check=True)
+    sshd.start()
+    retry_until(lambda: orch.state.agents["far"].status == "lost", timeout=30, message="far lost")
+    assert orch.state.agents["near"].alive
