@@ -169,7 +169,8 @@ def cmd_emit(args: argparse.Namespace) -> int:
     import os
 
     from fleet_tui.adapters.agent_tokens import TOKEN_ENV
-    from fleet_tui.adapters.inbox import drop_message, new_message_id
+    from fleet_tui.adapters.inbox import new_message_id
+    from fleet_tui.adapters.remote_inbox import deliver
     from fleet_tui.core.inbox_rules import InboxMessage
 
     inbox = args.inbox or os.environ.get("FLEET_INBOX")
@@ -197,7 +198,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
         _request(args, "emit", message=msgspec.to_builtins(msg))
         return 0
     try:
-        drop_message(Path(inbox), msg)
+        deliver(inbox, msg)
     except OSError as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -225,7 +226,8 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
     from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
-    from fleet_tui.adapters.inbox import drop_message, new_message_id
+    from fleet_tui.adapters.inbox import new_message_id
+    from fleet_tui.adapters.remote_inbox import deliver
 
     inbox, agent = os.environ.get("FLEET_INBOX"), os.environ.get("FLEET_AGENT", "")
     token = os.environ.get(TOKEN_ENV, "")
@@ -240,7 +242,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
             messages = codex_messages(payload, agent, new_message_id, time.time())
         for msg in messages:
             msg.token = token
-            drop_message(Path(inbox), msg)
+            deliver(inbox, msg)
     except Exception:  # a hook must never fail the agent's CLI
         return 0
     return 0

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sshd import sshd  # noqa: F401 (a fixture: a real sshd on 127.0.0.1)
+
 
 @pytest.fixture(autouse=True)
 def fleet_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -326,3 +326,15 @@ async def test_an_exited_card_says_how_and_shows_its_last_output(code: int | Non
 def test_elapsed() -> None:
     assert [elapsed(s) for s in (-3, 0, 59.9, 192, 3600 + 300, 3 * 86400 + 4 * 3600)] == [
         "0s", "0s", "59s", "3m12s", "1h05m", "3d04h"]
+
+
+async def test_a_remote_agent_s_card_shows_its_host_and_when_it_is_unreachable() -> None:
+    async with GridApp().run_test() as pilot:
+        grid = await start(pilot, (state := make_state(1)))
+        agent = state.agents["agent-00"]
+        agent.host, agent.status, agent.unreachable = "gpu", "unreachable", True
+        card = grid.cards["agent-00"]
+        assert card.update_agent(agent, NOW)
+        title = card.render_line(0).text
+        assert title.startswith("agent-00@gpu") and "UNREACHABLE" in title
+        assert card.has_class("-unreachable")

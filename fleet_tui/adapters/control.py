@@ -102,7 +102,8 @@ class ControlClient:
     """One control-mode connection to the tmux server on ``socket_name``.
 
     ``flags`` go to ``attach-session -f`` (``ignore-size`` keeps this client out of window
-    sizing; ``pause-after`` switches on per-pane flow control, see ``monitor.py``).
+    sizing; ``pause-after`` switches on per-pane flow control, see ``monitor.py``). ``wrap``
+    turns the client's argv into the one to run (over SSH: ``SshLink.remote_argv``).
     """
 
     def __init__(
@@ -115,8 +116,10 @@ class ControlClient:
         on_close: CloseCallback,
         flags: Sequence[str] = ("ignore-size",),
         tmux: str = "tmux",
+        wrap: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.socket_name = socket_name
+        self.wrap = wrap
         self.target = target
         self.flags = tuple(flags)
         self.tmux = tmux
@@ -147,7 +150,8 @@ class ControlClient:
         argv = [self.tmux, "-L", self.socket_name, "-C", "attach-session"]
         if self.flags:
             argv += ["-f", ",".join(self.flags)]
-        return [*argv, "-t", self.target]
+        argv = [*argv, "-t", self.target]
+        return self.wrap(argv) if self.wrap is not None else argv
 
     def start(self, timeout: float = 5.0) -> None:
         """Start the client and wait for the attach's own reply. Raises ControlError."""

@@ -133,8 +133,10 @@ class PaneMonitor:
         output_used: int = 0,
         sample_every: float = 5.0,
         tmux: str = "tmux",
+        wrap: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self.socket_name = socket_name
+        self.wrap = wrap
         self._emit_cb = emit
         self.clock = clock
         self._on_reconnect = on_reconnect
@@ -263,7 +265,7 @@ class PaneMonitor:
     # connection ------------------------------------------------------------------------------
 
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_tmux(self.tmux, self.socket_name, *args)
+        return run_tmux(self.tmux, self.socket_name, *args, wrap=self.wrap)
 
     def _server_sessions(self) -> list[str] | None:
         """Session names on the server; None when no server answers."""
@@ -286,7 +288,7 @@ class PaneMonitor:
         client = ControlClient(
             self.socket_name, MONITOR_SESSION, on_output=self._on_output,
             on_notification=self._on_notification, on_close=self._on_close,
-            flags=("ignore-size", "pause-after"), tmux=self.tmux,
+            flags=("ignore-size", "pause-after"), tmux=self.tmux, wrap=self.wrap,
         )
         with self._cond:
             self._closed_reason = None

@@ -56,6 +56,7 @@ from fleet_tui.adapters.tmux_cli import (
     SESSION_PREFIX,
     PaneInfo,
     TmuxError,
+    Wrap,
     escape_arg,
     parse_panes,
     run_tmux,
@@ -100,6 +101,9 @@ def _squash(text: str) -> str:
 class TmuxDriver:
     """Lifecycle of the agents on one private tmux server (``tmux -L socket_name``)."""
 
+    #: Runs tmux elsewhere (``fleet_tui.adapters.remote``); None: here.
+    wrap: Wrap | None = None
+
     def __init__(self, socket_name: str, tmux_bin: str | None = None) -> None:
         self.socket_name = socket_name
         self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
@@ -111,7 +115,7 @@ class TmuxDriver:
             path: str | None = None) -> subprocess.CompletedProcess[str]:
         """One ``tmux -L <socket> ARGS...`` (see ``tmux_cli.run_tmux``)."""
         return run_tmux(self.tmux_bin, self.socket_name, *args, input=input, check=check,
-                        path=path)
+                        path=path, wrap=self.wrap)
 
     @staticmethod
     def target(name: str) -> str:
@@ -179,11 +183,13 @@ class TmuxDriver:
             raise TmuxError(f"agent name {name!r} cannot name a tmux session (no '.', ':', spaces)")
         if not launch.command:
             raise TmuxError(f"agent {name}: empty command")
-        if not os.path.isdir(launch.cwd):
+        if launch.cwd and not os.path.isdir(launch.cwd):
             raise TmuxError(f"agent {name}: working directory {launch.cwd} does not exist")
         env = self.agent_env(launch, session_id, extra_env)
         new = ["new-session", "-d", "-s", session_name(name), "-x", str(max(2, launch.width)),
-               "-y", str(max(2, launch.height)), "-c", launch.cwd, "-P", "-F", PANE_FORMAT]
+               "-y", str(max(2, launch.height)), "-P", "-F", PANE_FORMAT]
+        if launch.cwd:  # "": a remote agent in its login folder
+            new += ["-c", launch.cwd]
         for key, value in env.items():
             new += ["-e", f"{key}={value}"]
         new += ["--", *self.pane_command(launch.command)]

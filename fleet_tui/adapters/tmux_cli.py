@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fleet_tui.adapters.procs import signal_name, zombie_exit
@@ -29,6 +30,10 @@ _FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_si
 #: The pane listing (``list-panes -F``, ``new-session -P -F``, ``display-message -p``).
 #: session_name last: it is the only field that could hold arbitrary text.
 PANE_FORMAT = "\t".join(f"#{{{f}}}" for f in _FIELDS)
+
+
+#: Turns a tmux argv into the argv to run (``SshLink.remote_argv``: the same on another host).
+Wrap = Callable[[list[str]], list[str]]
 
 
 class TmuxError(RuntimeError):
@@ -68,15 +73,18 @@ def clean_env() -> dict[str, str]:
 
 
 def run_tmux(tmux_bin: str, socket_name: str, *args: str, input: str | None = None,
-             check: bool = False, path: str | None = None) -> subprocess.CompletedProcess[str]:
+             check: bool = False, path: str | None = None,
+             wrap: Wrap | None = None) -> subprocess.CompletedProcess[str]:
     """One ``tmux -L <socket> ARGS...`` (argv, no shell, no TMUX in the environment); raises
     TmuxError when ``check`` and it fails. ``path``: the client's PATH (tmux gives a new pane
-    the PATH of the client that asked for it, over ``-e PATH=...``)."""
+    the PATH of the client that asked for it, over ``-e PATH=...``). ``wrap``: run it
+    elsewhere (over SSH)."""
     env = clean_env()
     if path is not None:
         env["PATH"] = path
+    argv = [tmux_bin, "-L", socket_name, *args]
     proc = subprocess.run(
-        [tmux_bin, "-L", socket_name, *args], input=input, capture_output=True, text=True,
+        wrap(argv) if wrap is not None else argv, input=input, capture_output=True, text=True,
         encoding="utf-8", errors="replace", env=env, check=False,
         stdin=None if input is not None else subprocess.DEVNULL,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.hosts import host_driver
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.client.follower import LogFollower
 from fleet_tui.client.launch import ensure_daemon, fleet_driver, ping
@@ -161,4 +162,10 @@ class LiveFleet:
         return self.call("pane_rows", name=agent)
 
     def attach_argv(self, agent: str) -> list[str]:
-        return self.driver.attach_argv(agent)
+        """The terminal's way into the agent: ``tmux attach``, or ``ssh -t HOST tmux attach``
+        (over the daemon's link) for an agent on another host."""
+        known = self.state.agents.get(agent)
+        spec = next((h for h in self.config.hosts if known and h.name == known.host), None)
+        if spec is None:
+            return self.driver.attach_argv(agent)
+        return host_driver(spec, self.driver.socket_name).attach_argv(agent)

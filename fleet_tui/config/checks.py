@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from fleet_tui.config.actions import KNOWN_ACTIONS
+from fleet_tui.config.hosts import check_hosts
 from fleet_tui.config.limits import (
     BUDGET_MAXIMUMS,
     COUNT_RANGES,
@@ -351,7 +352,7 @@ def check_config(config: FleetConfig) -> Problem | None:
     for check in (lambda: _top(config), lambda: _agents(config), lambda: _patterns(config),
                   lambda: _routing(config, roles), lambda: _approvals(config, stages),
                   lambda: _tasks(config, roles, stages), lambda: _keymap(config),
-                  lambda: _repo(config), lambda: _merge(config, stages)):
+                  lambda: _repo(config), lambda: _merge(config, stages), lambda: check_hosts(config)):
         if (problem := check()) is not None:
             return problem
     return None

@@ -33,9 +33,12 @@ def find_program(program: str, cwd: str, path: str) -> str | None:
 
 
 def missing_programs(config: FleetConfig, base_dir: Path) -> list[str]:
-    """One warning per agent (replicas share theirs) whose program would not be found."""
+    """One warning per agent (replicas share theirs) whose program would not be found here
+    (an agent on another host is looked up there, when it starts)."""
     warnings = []
     for spec in config.agents:
+        if spec.host:
+            continue
         launch = resolve_agent(spec, config, base_dir)
         program = launch.command[0]
         if find_program(program, launch.cwd, spawn_path(launch.env)) is None:

@@ -48,6 +48,8 @@ class AgentLaunch(msgspec.Struct, kw_only=True):
     height: int = 40
     #: ``worktree``, ``shared``, or "" (a worktree when the fleet has a repository).
     workspace: str = ""
+    #: The ``hosts:`` entry the agent runs on ("": this machine).
+    host: str = ""
 
     @property
     def role(self) -> str:
@@ -61,15 +63,22 @@ def resolve_agent(
     """``hook``: how the agent's CLI calls ``fleet-tui hook`` (default: this interpreter)."""
     d = config.defaults
     cwd = Path(spec.cwd if spec.cwd != "." else d.cwd).expanduser()
-    if not cwd.is_absolute():
-        cwd = (base_dir / cwd).resolve()
+    if spec.host:  # a path on the host: absolute, or "" for the login folder
+        cwd_text = spec.cwd if spec.cwd.startswith("/") else ""
+    elif not cwd.is_absolute():
+        cwd_text = str((base_dir / cwd).resolve())
+    else:
+        cwd_text = str(cwd)
     preset = spec.preset or infer_preset(spec.command)
+    if spec.host and hook is None:  # its hooks run on its host, with the host's Python
+        python = next((h.python for h in config.hosts if h.name == spec.host), "python3")
+        hook = [python, "-m", "fleet_tui.cli", "hook"]
     return AgentLaunch(
         name=name or spec.name,
         template=spec.name,
         command=launch_argv(preset, list(spec.command), spec.model, hook),
         roles=list(spec.roles),
-        cwd=str(cwd),
+        cwd=cwd_text,
         env={**d.env, **spec.env},
         model=spec.model,
         prompt=spec.prompt,
@@ -86,6 +95,7 @@ def resolve_agent(
         width=spec.width or d.width,
         height=spec.height or d.height,
         workspace=spec.workspace or d.workspace or "",
+        host=spec.host,
     )
 
 

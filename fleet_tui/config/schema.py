@@ -85,10 +85,26 @@ class AgentSpec(Strict):
     width: int | None = None
     height: int | None = None
     workspace: WorkspaceMode | None = None
+    host: str = ""
 
     @property
     def role(self) -> str:
         return self.roles[0] if self.roles else ""
+
+
+class HostSpec(Strict):
+    """A machine agents run on (an agent's ``host: NAME``), reached over SSH: ``ssh`` is the
+    destination (``user@host`` or ``host``), ``port`` and ``identity`` (a private key file)
+    are optional. Its agents run in a private tmux server there, driven over one multiplexed
+    SSH connection; the host needs tmux, Python and fleet-tui, and ``python`` names the
+    interpreter that has fleet-tui installed. A remote agent's ``cwd`` is a path on that host
+    (``.``: the login folder)."""
+
+    name: str
+    ssh: str
+    port: int | None = None
+    identity: str = ""
+    python: str = "python3"
 
 
 class Defaults(Strict):
@@ -223,6 +239,7 @@ class FleetConfig(Strict):
     repo: str = ""
     base: str = ""
     merge: MergeSettings | None = None
+    hosts: list[HostSpec] = []
 
 
 #: ``repo:`` naming the demo project rather than a folder.

@@ -122,6 +122,8 @@ ALERT_LOG = "log"
 #: (key: the pair of tasks, see ``core/overlaps.py``).
 ALERT_OVERLAP = "overlap"
 ALERT_CONFLICT = "conflict"
+#: A remote host's link dropped (key: the host).
+ALERT_HOST = "host"
 
 
 class Alert(Event, tag="alert"):
@@ -140,6 +142,22 @@ class Alert(Event, tag="alert"):
     files: list[str] = []
 
 
+class HostUnreachable(Event, tag="host.unreachable"):
+    """The SSH link to a remote host dropped: its agents are ``unreachable`` (not lost, not
+    exited: they may well run on) until it comes back."""
+
+    host: str
+    reason: str = ""
+
+
+class HostReachable(Event, tag="host.reachable"):
+    """The link to a remote host is back after ``gap`` seconds: nothing of its agents was seen
+    meanwhile (their screens are captured again at once)."""
+
+    host: str
+    gap: float = 0.0
+
+
 # --- agent lifecycle --------------------------------------------------------------------------
 
 
@@ -152,6 +170,8 @@ class AgentSpawned(Event, tag="agent.spawned"):
     model: str = ""
     template: str = ""
     adopted: bool = False
+    #: The ``hosts:`` entry it runs on ("": this machine).
+    host: str = ""
 
 
 class AgentStarted(Event, tag="agent.started"):
@@ -374,6 +394,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DaemonStopped,
     Error,
     Alert,
+    HostUnreachable,
+    HostReachable,
     AgentSpawned,
     AgentStarted,
     AgentOutput,

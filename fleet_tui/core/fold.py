@@ -20,6 +20,7 @@ from fleet_tui.core.state import (
     PAUSED,
     STALLED,
     STARTING,
+    UNREACHABLE,
     AgentState,
     ApprovalState,
     FleetState,
@@ -44,6 +45,8 @@ def _set_status(agent: AgentState, ts: float) -> None:
     source = ""
     if not agent.alive:
         status = agent.status if agent.status in (EXITED, LOST) else EXITED
+    elif agent.unreachable:
+        status = UNREACHABLE
     elif agent.paused:
         status = PAUSED
     elif agent.heuristic_status == STALLED:
@@ -100,6 +103,14 @@ def _on_alert(state: FleetState, e: ev.Alert) -> None:
         agent.stall_alerted = True
 
 
+def _on_host(state: FleetState, e: ev.HostUnreachable | ev.HostReachable) -> None:
+    down = isinstance(e, ev.HostUnreachable)
+    for agent in state.agents.values():
+        if agent.host == e.host and agent.unreachable != down:
+            agent.unreachable = down
+            _set_status(agent, e.ts)
+
+
 def _stop_running(agent: AgentState, ts: float) -> None:
     """Close the agent's current running stretch (it paused, exited or was lost)."""
     if agent.running_since:
@@ -117,6 +128,7 @@ def _on_spawned(state: FleetState, e: ev.AgentSpawned) -> None:
         command=list(e.command),
         cwd=e.cwd,
         template=e.template,
+        host=e.host,
         status=STARTING,
         status_since=e.ts,
         spawned_at=e.ts,
@@ -440,6 +452,8 @@ HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.AgentRestarting: _on_restarting,
     ev.AgentKilled: _on_killed,
     ev.AgentLost: _on_lost,
+    ev.HostUnreachable: _on_host,
+    ev.HostReachable: _on_host,
     ev.TaskCreated: _on_task_created,
     ev.TaskUpdated: _on_task_updated,
     ev.TaskAssigned: _on_task_assigned,

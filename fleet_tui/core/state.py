@@ -24,7 +24,9 @@ PAUSED = "paused"
 EXITED = "exited"
 LOST = "lost"
 DONE = "done"
-STATUSES = (STARTING, WORKING, IDLE, WAITING, STALLED, PAUSED, EXITED, LOST, DONE)
+#: The agent runs on a host whose SSH link is down (it is not known to have stopped).
+UNREACHABLE = "unreachable"
+STATUSES = (STARTING, WORKING, IDLE, WAITING, STALLED, PAUSED, EXITED, LOST, DONE, UNREACHABLE)
 
 # Default task board columns (a fleet may define its own pipeline of stages).
 BACKLOG = "backlog"
@@ -73,6 +75,9 @@ class AgentState(msgspec.Struct):
     command: list[str] = []
     cwd: str = ""
     template: str = ""
+    #: The ``hosts:`` entry it runs on ("": this machine), and whether that host's link is down.
+    host: str = ""
+    unreachable: bool = False
     #: The status shown: lifecycle (paused/exited/lost) first, then a stall, then the newest of
     #: what the agent (or its hooks) said and what its screen showed.
     status: str = STARTING

@@ -29,6 +29,9 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
                                                             ", its agents left running"),
     ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
     ev.Alert: lambda e: f"{e.kind}{' cleared' if e.cleared else ''}: {_short(e.message)}",
+    ev.HostUnreachable: lambda e: f"host {e.host} unreachable: {_short(e.reason, 60)}",
+    ev.HostReachable: lambda e: f"host {e.host} back after a gap of {elapsed(e.gap)} "
+                                "(its agents' screens captured again)",
     ev.AgentSpawned: lambda e: ("adopted running session" if e.adopted
                                 else f"spawned: {_short(' '.join(e.command), 60)}"),
     ev.AgentStarted: lambda e: f"started (pid {e.pid}, pane {e.pane})",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.agent_tokens import TOKEN_ENV, AgentTokens
 from fleet_tui.adapters.control_socket import SESSION_OPTION
+from fleet_tui.adapters.remote_inbox import remote_inbox
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.config.loader import LoadedConfig
@@ -74,11 +75,13 @@ class AgentOps:
         self.submit(ev.AgentSpawned(
             agent=launch.name, command=launch.command, cwd=launch.cwd, role=launch.role,
             roles=launch.roles, model=launch.model, template=launch.template, source=source,
+            host=launch.host,
         ))
         assert self.tokens is not None, "spawn before the session is open"
         try:
             info = self.driver.spawn(launch, self.session_id, extra_env={
-                "FLEET_INBOX": str(paths.inbox_dir(self.session_id)),
+                "FLEET_INBOX": remote_inbox(self.driver.socket_name) if launch.host
+                else str(paths.inbox_dir(self.session_id)),
                 TOKEN_ENV: self.tokens.token(launch.name),
             })
         except TmuxError as exc:  # this agent's failure, not the fleet's: the rules react

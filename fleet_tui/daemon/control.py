@@ -160,7 +160,7 @@ class ControlServer:
             acting_client.reset(token)
 
     def _check_person(self, request: cs.Request, peer: cs.Peer) -> None:
-        panes = {p.pid for p in self.service.driver.list_agent_panes()}
+        panes = {p.pid for p in self.service.local_driver.list_agent_panes()}  # pids here
         if agent_pane_above(peer.pid, panes):
             self.service.submit(ev.Error(
                 kind="security", detail=f"pid {peer.pid}",

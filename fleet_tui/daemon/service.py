@@ -9,14 +9,19 @@ the monitor's class come in through the constructor (tests pass their own server
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.inbox import InboxWatcher
+from fleet_tui.adapters.hosts import HostRouter
+from fleet_tui.adapters.inbox import InboxWatcher, drop_message
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
+from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.adapters.transcripts import TranscriptWatcher
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.config.presets import patterns_for
@@ -36,6 +41,7 @@ from fleet_tui.daemon.merge_queue import MergeQueue
 from fleet_tui.daemon.overlap_checker import OverlapChecker
 from fleet_tui.daemon.pipeline import EventPipeline
 from fleet_tui.daemon.policies import fleet_policy
+from fleet_tui.daemon.remote import RemoteHosts
 from fleet_tui.daemon.runner import CommandRunner
 from fleet_tui.daemon.session import adopt, open_session
 from fleet_tui.daemon.workspaces import Workspaces
@@ -44,7 +50,8 @@ from fleet_tui.daemon.workspaces import Workspaces
 class FleetService:
     def __init__(self, loaded: LoadedConfig, *, driver: TmuxDriver | None = None,
                  monitor_class: type[PaneMonitor] = PaneMonitor,
-                 clock: Callable[[], float] = time.time, skip_corrupt: bool = False) -> None:
+                 clock: Callable[[], float] = time.time, skip_corrupt: bool = False,
+                 ssh_options: tuple[str, ...] = ()) -> None:
         self.loaded = loaded
         self.config = loaded.config
         self.skip_corrupt = skip_corrupt
@@ -52,6 +59,12 @@ class FleetService:
         self.driver = driver or TmuxDriver(self.socket_name)
         self.launches: dict[str, AgentLaunch] = {}
         self.pipeline = EventPipeline(fleet_policy(self.config, self.launches), clock, self._queue)
+        self._spawn = True
+        self._host_back_lock = threading.Lock()
+        #: Agents on other machines (``hosts:``): their links, drivers and monitors.
+        self.remote = RemoteHosts(self.config, self.socket_name, self.submit, ssh_options)
+        if self.remote.hosts:
+            self.driver = self.remote.router(self.driver, self.launches)  # type: ignore[assignment]
         self.ops = AgentOps(loaded, self.pipeline, self.driver, self.launches, self._configure)
         self.ops.watch = self._watch
         #: The agents' git worktrees: made or adopted at start, switched per task, watched.
@@ -76,6 +89,11 @@ class FleetService:
     @property
     def state(self) -> FleetState:
         return self.pipeline.state
+
+    @property
+    def local_driver(self) -> TmuxDriver:
+        """The fleet's own tmux server's driver (the daemon's, and the local agents')."""
+        return self.driver.local if isinstance(self.driver, HostRouter) else self.driver
 
     @property
     def session_id(self) -> str:
@@ -115,6 +133,7 @@ class FleetService:
             for name in agent_names(spec):
                 self.launches[name] = resolve_agent(spec, self.config, self.loaded.base_dir, name)
         self._configure()
+        self.remote.connect()
         panes = self.driver.list_agent_panes()
         opened = open_session(self.ops, panes, self.skip_corrupt, self._on_log_problem)
         self._applied = opened.applied
@@ -134,11 +153,14 @@ class FleetService:
                     acceptance=list(task.acceptance), tags=list(task.tags), source=ev.SOURCE_USER,
                 ))
         self.workspaces.open(list(self.launches.values()))
-        adopt(self.ops, panes)
+        self.remote.report_down()
+        self._spawn = spawn
+        down = self.remote.down
+        adopt(self.ops, panes, hosts={"", *self.remote.hosts} - down)
         if spawn:
             running = {p.agent for p in panes}
             for launch in resolve_agents(self.config, self.loaded.base_dir):
-                if launch.name not in running:
+                if launch.name not in running and launch.host not in down:
                     self.ops.spawn(launch)
         self._start_monitor()
         self._inbox = InboxWatcher(paths.inbox_dir(self.session_id), self.apply_message,
@@ -159,7 +181,10 @@ class FleetService:
         if kill_agents:
             for name, agent in list(self.state.agents.items()):
                 if agent.alive:
-                    self.ops.kill(name)
+                    try:
+                        self.ops.kill(name)
+                    except TmuxError as exc:  # e.g. its host is unreachable: stop the rest
+                        self.submit(ev.Error(kind="tmux", agent=name, message=f"not killed: {exc}"))
         self.merge_queue.stop()
         self.runner.stop()
         self.workspaces.stop()
@@ -174,6 +199,7 @@ class FleetService:
         if self._monitor is not None:
             self._monitor.stop()
             self._monitor = None
+        self.remote.stop()
         with self.pipeline.lock:
             if self.pipeline.log is not None:
                 self.pipeline.log.close()
@@ -193,8 +219,7 @@ class FleetService:
     # --- the monitor and the inbox ------------------------------------------------------------
 
     def _start_monitor(self) -> None:
-        self._monitor = self._monitor_class(
-            self.socket_name,
+        options = dict(
             emit=self.submit,
             patterns={n: patterns_for(lc.preset, lc.status_patterns) for n, lc in self.launches.items()},
             stall_after={n: lc.stall_after for n, lc in self.launches.items()},
@@ -204,12 +229,16 @@ class FleetService:
             output_cap=int(self.config.log.output_cap_mb * 1e6), output_used=self.state.output_chars,
             sample_every=duration_seconds(self.config.log.sample_every),
         )
+        self._monitor = self._monitor_class(self.socket_name, **options)
         self._monitor.start()
+        self.remote.start(options, self._on_host_back, self._on_remote_message)
 
     def _watch(self, launch: AgentLaunch) -> None:
-        if self._monitor is not None:
-            self._monitor.watch(launch.name, patterns_for(launch.preset, launch.status_patterns),
-                                launch.stall_after)
+        patterns = patterns_for(launch.preset, launch.status_patterns)
+        if launch.host:
+            self.remote.watch(launch, patterns, launch.stall_after)
+        elif self._monitor is not None:
+            self._monitor.watch(launch.name, patterns, launch.stall_after)
 
     def _holds_task(self, name: str) -> bool:
         """For the monitor's stall detection (on its thread: read the state under the lock)."""
@@ -225,7 +254,23 @@ class FleetService:
 
     def _on_reconnect(self) -> None:
         """The monitor is back on a tmux server it had lost: adopt the agents there again."""
-        adopt(self.ops, self.driver.list_agent_panes())
+        adopt(self.ops, self.local_driver.list_agent_panes(), hosts={""} if self.remote.hosts else None)
+
+    def _on_host_back(self, host: str) -> None:
+        """A remote host's monitor is back over its link: adopt that host's agents again, and
+        start the ones it should run that never started (it was down when the fleet began)."""
+        with self._host_back_lock:  # the host's keeper and its monitor both call this
+            adopt(self.ops, self.remote.hosts[host].driver.list_agent_panes(), hosts={host})
+            for launch in resolve_agents(self.config, self.loaded.base_dir) if self._spawn else []:
+                if launch.host == host and launch.name not in self.state.agents:
+                    self.ops.spawn(launch)
+
+    def _on_remote_message(self, raw: bytes) -> None:
+        """A message from an agent on a remote host: into the local inbox, checked like a file."""
+        try:
+            drop_message(paths.inbox_dir(self.session_id), msgspec.json.decode(raw, type=InboxMessage))
+        except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+            self.submit(ev.Error(kind="inbox", message=f"a message from a remote host: {exc}"))
 
     def apply_message(self, msg: InboxMessage) -> None:
         """Apply one inbox message (on the inbox thread); raises InboxRejected to refuse it."""

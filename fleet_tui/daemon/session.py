@@ -74,12 +74,15 @@ def _header(ops: AgentOps, log_path: Path) -> ev.LogHeader:
     )
 
 
-def adopt(ops: AgentOps, panes: list[PaneInfo]) -> None:
-    """Reconcile what the log believes with what tmux has."""
+def adopt(ops: AgentOps, panes: list[PaneInfo], hosts: set[str] | None = None) -> None:
+    """Reconcile what the log believes with what tmux has (``hosts``: the servers ``panes``
+    come from, "" for the fleet's own; None: all of them)."""
     with ops.pipeline.lock:
         state = ops.state
         live = {p.agent: p for p in panes}
         for name, agent in list(state.agents.items()):
+            if hosts is not None and agent.host not in hosts:
+                continue  # its server was not asked
             if agent.alive and agent.pane and name not in live:  # never started: not lost
                 ops.submit(ev.AgentLost(agent=name, reason="its tmux session is gone"))
         for pane in panes:
@@ -98,7 +101,7 @@ def _adopt_pane(ops: AgentOps, pane: PaneInfo, was_paused: bool) -> None:
         command=launch.command if launch else [],
         cwd=launch.cwd if launch else "", roles=launch.roles if launch else [],
         role=launch.role if launch else "", model=launch.model if launch else "",
-        template=launch.template if launch else "",
+        template=launch.template if launch else "", host=launch.host if launch else "",
     ))
     ops.submit(ev.AgentStarted(agent=pane.agent, pid=pane.pid, pane=pane.pane_id,
                                width=pane.width, height=pane.height))

@@ -71,10 +71,11 @@ class Workspaces:
 
     def place(self, launch: AgentLaunch) -> None:
         """Give ``launch`` its worktree (made, or found) and its ``cwd`` inside it; a shared agent,
-        one whose ``cwd`` is outside the repository, or a fleet without one is left as it is (the
+        one on another host, one whose ``cwd`` is outside the repository, or a fleet without one
+        is left as it is (the
         demo project's agents work at its top)."""
         repo, path = self.repo, wt.agent_tree(self.folder, launch.name)
-        if repo is None or path is None or launch.workspace == "shared":
+        if repo is None or path is None or launch.workspace == "shared" or launch.host:
             return
         cwd = os.path.realpath(launch.cwd)
         inside = cwd == str(path) or cwd.startswith(f"{path}{os.sep}")  # placed before

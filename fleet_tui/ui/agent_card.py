@@ -103,6 +103,7 @@ class AgentCard(Widget, can_focus=True):
     AgentCard > .agent-card--badge-paused { background: $secondary 60%; }
     AgentCard > .agent-card--badge-exited { background: $panel-lighten-2; }
     AgentCard > .agent-card--badge-lost { background: $error 60%; }
+    AgentCard > .agent-card--badge-unreachable { background: $warning 60%; }
     AgentCard > .agent-card--badge-done { background: $success 50%; }
     """
 
@@ -149,7 +150,8 @@ class AgentCard(Widget, can_focus=True):
         since = elapsed(now - agent.status_since) if agent.status_since else ""
         if not agent.alive and agent.restart_at > now:  # a restart backing off
             since = f"restart in {elapsed(agent.restart_at - now + 0.999)}"
-        title = (agent.name, agent.role, agent.shown_model, status, status_label(agent),
+        name = f"{agent.name}@{agent.host}" if agent.host else agent.name  # where it runs
+        title = (name, agent.role, agent.shown_model, status, status_label(agent),
                  f"{agent.task or ''} {overlap}".strip(), since, workspace)
         dirty: set[int] = set()
         if title != self._title:

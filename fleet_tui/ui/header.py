@@ -17,6 +17,7 @@ STATUS_STYLE = {
     "paused": "magenta",
     "exited": "dim",
     "lost": "bold red",
+    "unreachable": "bold yellow",
 }
 
 

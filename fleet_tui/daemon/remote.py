@@ -1,0 +1,99 @@
+"""The fleet's remote hosts inside the daemon: their links, drivers and pane monitors, and
+what a link dropping or coming back means for the log.
+
+At start every host's link is opened once (``connect``); a host that cannot be reached is
+reported ``host.unreachable`` with an alert once the log is open (``report_down``), and its
+agents are neither marked lost nor spawned. ``start`` gives each host its pane monitor (over
+its link) and its keeper thread: a drop becomes ``host.unreachable`` plus an alert, a link
+opened again ``host.reachable`` with the gap, then the monitor captures every pane afresh and
+the service re-adopts that host's agents (``on_back``, also called as soon as the link is
+back: a host down since the start has no server for a monitor to attach to until its agents
+are started).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fleet_tui.adapters.hosts import Host, HostRouter
+from fleet_tui.adapters.remote import RemotePaneMonitor
+from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.resolve import AgentLaunch
+from fleet_tui.config.schema import FleetConfig
+from fleet_tui.core import events as ev
+
+#: How often a host's monitor looks whether its link is back (a look costs nothing while the
+#: link is down: no process is started).
+RECONNECT_POLL = 0.1
+
+
+class RemoteHosts:
+    def __init__(self, config: FleetConfig, socket_name: str,
+                 submit: Callable[[ev.Event], ev.Event], ssh_options: tuple[str, ...] = ()) -> None:
+        self.submit = submit
+        self.hosts = {
+            h.name: Host(h, socket_name, self._on_change, ssh_options)
+            for h in config.hosts
+        }
+        self.monitors: dict[str, RemotePaneMonitor] = {}
+        self._on_back: Callable[[str], None] = lambda _host: None
+
+    def connect(self) -> None:
+        """Open every host's link, all at once (one that cannot be reached costs up to its
+        ``ConnectTimeout``, not one each)."""
+        tries = [threading.Thread(target=host.connect, name=f"fleet-connect-{name}")
+                 for name, host in self.hosts.items()]
+        for thread in tries:
+            thread.start()
+        for thread in tries:
+            thread.join()
+
+    def router(self, local: TmuxDriver, launches: dict[str, AgentLaunch]) -> HostRouter:
+        def host_of(name: str) -> str:
+            launch = launches.get(name)
+            return launch.host if launch is not None else ""
+
+        return HostRouter(local, self.hosts, host_of)
+
+    @property
+    def down(self) -> set[str]:
+        return {name for name, host in self.hosts.items() if not host.up}
+
+    def report_down(self) -> None:
+        for name, host in self.hosts.items():
+            if not host.up:
+                self._on_change(name, False, host.error or "cannot connect", 0.0)
+
+    def start(self, monitor_options: dict[str, Any], on_back: Callable[[str], None],
+              on_message: Callable[[bytes], None]) -> None:
+        self._on_back = on_back
+        for name, host in self.hosts.items():
+            options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n),
+                       "on_message": on_message, "reconnect_interval": RECONNECT_POLL}
+            monitor = RemotePaneMonitor(host.driver, **options)
+            self.monitors[name] = monitor
+            monitor.start()
+            host.start()
+
+    def watch(self, launch: AgentLaunch, patterns: Any, stall_after: float | None) -> None:
+        monitor = self.monitors.get(launch.host)
+        if monitor is not None:
+            monitor.watch(launch.name, patterns, stall_after)
+
+    def stop(self) -> None:
+        for monitor in self.monitors.values():
+            monitor.stop()
+        self.monitors.clear()
+        for host in self.hosts.values():
+            host.stop()
+
+    def _on_change(self, name: str, up: bool, reason: str, gap: float) -> None:
+        if up:
+            self.submit(ev.HostReachable(host=name, gap=round(gap, 3)))
+            self._on_back(name)  # (its monitor calls it too, once it is attached again)
+            return
+        self.submit(ev.HostUnreachable(host=name, reason=reason))
+        self.submit(ev.Alert(kind=ev.ALERT_HOST, key=name,
+                             message=f"host {name} is unreachable ({reason}); reconnecting"))
