@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from fleet_tui.core import events as ev
-from fleet_tui.core import fold_workspace, overlaps
+from fleet_tui.core import fold_tasks, fold_workspace, overlaps
 from fleet_tui.core.screen import scroll_screen
 from fleet_tui.core.state import (
     EXITED,
@@ -22,10 +22,7 @@ from fleet_tui.core.state import (
     STARTING,
     UNREACHABLE,
     AgentState,
-    ApprovalState,
     FleetState,
-    Note,
-    TaskState,
 )
 
 
@@ -295,108 +292,6 @@ def _on_lost(state: FleetState, e: ev.AgentLost) -> None:
     agent.status_since = e.ts
 
 
-def _on_task_created(state: FleetState, e: ev.TaskCreated) -> None:
-    state.tasks[e.task] = TaskState(
-        id=e.task,
-        title=e.title,
-        description=e.description,
-        role=e.role,
-        column=e.column,
-        depends_on=list(e.depends_on),
-        acceptance=list(e.acceptance),
-        tags=list(e.tags),
-        parent=e.parent,
-        created_at=e.ts,
-        updated_at=e.ts,
-    )
-
-
-def _on_task_updated(state: FleetState, e: ev.TaskUpdated) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    if e.title is not None:
-        task.title = e.title
-    if e.description is not None:
-        task.description = e.description
-    if e.role is not None:
-        task.role = e.role
-    if e.tags is not None:
-        task.tags = list(e.tags)
-    if e.depends_on is not None:
-        task.depends_on = list(e.depends_on)
-    task.updated_at = e.ts
-
-
-def _on_task_assigned(state: FleetState, e: ev.TaskAssigned) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    previous = _agent(state, task.assignee)
-    if previous is not None and e.task in previous.tasks:
-        previous.tasks = [t for t in previous.tasks if t != e.task]
-    task.assignee = e.agent
-    task.updated_at = e.ts
-    agent = _agent(state, e.agent)
-    if agent is not None and e.task not in agent.tasks:
-        agent.tasks = [*agent.tasks, e.task]
-    if e.agent is not None:
-        task.owners = {**task.owners, task.column: e.agent}
-
-
-def _on_task_moved(state: FleetState, e: ev.TaskMoved) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    task.column = e.column
-    task.updated_at = e.ts
-
-
-def _on_task_reported(state: FleetState, e: ev.TaskReported) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    if e.note:
-        author = e.agent or e.source
-        kind = "handoff" if e.outcome == "done" else e.outcome
-        task.notes = [*task.notes, Note(text=e.note, kind=kind, author=author, ts=e.ts, seq=e.seq)]
-    task.updated_at = e.ts
-
-
-def _on_task_note(state: FleetState, e: ev.TaskNote) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    author = e.agent or e.source
-    task.notes = [*task.notes, Note(text=e.text, kind=e.kind, author=author, ts=e.ts, seq=e.seq)]
-    task.updated_at = e.ts
-
-
-def _on_approval_requested(state: FleetState, e: ev.ApprovalRequested) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    approval = ApprovalState(
-        id=e.approval,
-        task=e.task,
-        transition=e.transition,
-        to_column=e.to_column,
-        reason=e.reason,
-        requested_at=e.ts,
-    )
-    task.pending_approvals = [a for a in task.pending_approvals if a.id != e.approval]
-    task.pending_approvals.append(approval)
-    task.updated_at = e.ts
-
-
-def _on_approval_decided(state: FleetState, e: ev.ApprovalGranted | ev.ApprovalDenied) -> None:
-    task = state.tasks.get(e.task)
-    if task is None:
-        return
-    task.pending_approvals = [a for a in task.pending_approvals if a.id != e.approval]
-    task.updated_at = e.ts
-
-
 #: How many edited paths an agent remembers.
 TOUCHED_LIMIT = 200
 
@@ -454,16 +349,8 @@ HANDLERS: dict[type, Callable[[FleetState, ev.Event], None]] = {
     ev.AgentLost: _on_lost,
     ev.HostUnreachable: _on_host,
     ev.HostReachable: _on_host,
-    ev.TaskCreated: _on_task_created,
-    ev.TaskUpdated: _on_task_updated,
-    ev.TaskAssigned: _on_task_assigned,
-    ev.TaskMoved: _on_task_moved,
-    ev.TaskReported: _on_task_reported,
-    ev.TaskNote: _on_task_note,
-    ev.ApprovalRequested: _on_approval_requested,
-    ev.ApprovalGranted: _on_approval_decided,
-    ev.ApprovalDenied: _on_approval_decided,
     ev.CostReported: _on_cost,
+    **fold_tasks.HANDLERS,
     **fold_workspace.HANDLERS,
 }
 
