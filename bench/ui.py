@@ -12,8 +12,8 @@ it, and after the grid holds every card and ``--warmup`` seconds have passed, ov
   the target: the daemon's tmux control-mode client, the tmux commands both ran and waited
   for, and the tmux server;
 - per card, per second: content changes (``AgentCard.update_agent`` returned True) and repaints
-  (compositor frames in which the card's ``render_line`` ran), rows re-rendered; busy and idle
-  cards apart. Both methods are wrapped by this script only.
+  (frames in which the grid drew a row of the card: ``AgentCard.slot_line``), rows drawn; busy
+  and idle cards apart. Both methods are wrapped by this script only.
 
 Then, with the same load, ``--presses`` arrow keys alternately move focus between the first two
 cards. Latency runs from handing the key event to the driver (``Driver.process_message``, what
@@ -132,8 +132,8 @@ class Probe:
 
     @contextmanager
     def counting_cards(self) -> Iterator[None]:
-        """Wrap AgentCard's ``update_agent`` and ``render_line`` to count, for one run."""
-        update, render = AgentCard.update_agent, AgentCard.render_line
+        """Wrap AgentCard's ``update_agent`` and ``slot_line`` to count, for one run."""
+        update, render = AgentCard.update_agent, AgentCard.slot_line
 
         def counted_update(card: AgentCard, agent: AgentState, now: float) -> bool:
             changed = update(card, agent, now)
@@ -149,11 +149,11 @@ class Probe:
                 self.repaints[name] += 1
             return render(card, y)
 
-        AgentCard.update_agent, AgentCard.render_line = counted_update, counted_render  # type: ignore[method-assign]
+        AgentCard.update_agent, AgentCard.slot_line = counted_update, counted_render  # type: ignore[method-assign]
         try:
             yield
         finally:
-            AgentCard.update_agent, AgentCard.render_line = update, render  # type: ignore[method-assign]
+            AgentCard.update_agent, AgentCard.slot_line = update, render  # type: ignore[method-assign]
 
 
 class ProbeDriver(DiscardingDriver):
@@ -296,7 +296,7 @@ class UiBench:
         assert probe.driver is not None
         grid = app.query_one(AgentGrid)
         first, second = list(grid.cards.values())[:2]
-        app.set_focus(first)
+        grid.focus_agent(first.agent_name)
         await asyncio.sleep(0.5)
         samples: list[float] = []
         loop_cpu: list[float] = []
