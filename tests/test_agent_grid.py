@@ -329,3 +329,31 @@ async def test_an_exited_card_says_how_and_shows_its_last_output(code: int | Non
 def test_elapsed() -> None:
     assert [elapsed(s) for s in (-3, 0, 59.9, 192, 3600 + 300, 3 * 86400 + 4 * 3600)] == [
         "0s", "0s", "59s", "3m12s", "1h05m", "3d04h"]
+
+
+async def test_a_click_focuses_the_card_under_it() -> None:
+    async with GridApp().run_test(size=(80, 27)) as pilot:
+        grid = await start(pilot, make_state(5))
+        card = grid.cards["agent-03"]
+        region = card.region
+        assert await pilot.click(AgentGrid, offset=(region.x + 3, region.y + 2))
+        await pilot.pause()
+        assert grid.focused_agent() == "agent-03" and card.border == "heavy"
+        assert grid.cards["agent-00"].border == "round"
+
+
+async def test_a_long_compact_list_scrolls_to_the_focused_card() -> None:
+    state = make_state(60)
+    async with GridApp().run_test(size=(80, 24)) as pilot:
+        grid = await start(pilot, state)
+        assert grid.has_class("-compact") and grid.columns == 2
+        assert grid.virtual_size.height == 30 > grid.size.height
+        last = grid.cards["agent-59"]
+        assert not pilot.app.screen.region.contains_region(last.region)
+        assert grid.focus_neighbour(0, 0) == "agent-00"
+        assert grid.focus_neighbour(1, 99) == "agent-59"
+        await pilot.pause()
+        assert pilot.app.screen.region.contains_region(last.region)
+        strip = grid.render_line(last.region.y)  # the line on screen is the card's row
+        assert last.region.x == grid.content_region.x + grid.size.width // 2 - 1
+        assert "agent-59" in strip.text and "agent-58" in strip.text

@@ -266,14 +266,14 @@ class AgentCard:
         look = self.look
         width, height = self.slot.width, self.slot.height
         if not look.border:
-            return self.render_line(y) + Strip.blank(look.pad_right, look.pad_style)
+            return Strip([*self.render_line(y), Segment(" " * look.pad_right, look.pad_style)], width)
         box = BORDERS[look.border]
         edge = look.border_style
         if y in (0, height - 1):
             left, fill, right = box[0 if y == 0 else 2]
-            return Strip([Segment(left, edge), Segment(fill * (width - 2), edge), Segment(right, edge)])
+            return Strip([Segment(left + fill * (width - 2) + right, edge)], width)
         left, _, right = box[1]
-        return Strip([Segment(left, edge), *self.render_line(y - 1), Segment(right, edge)])
+        return Strip([Segment(left, edge), *self.render_line(y - 1), Segment(right, edge)], width)
 
     def render_line(self, y: int) -> Strip:
         """Content row ``y`` (0: the title row)."""
@@ -289,39 +289,51 @@ class AgentCard:
         return strip
 
     def _build_line(self, y: int, width: int) -> Strip:
+        """Content row ``y`` in ``width`` cells: made as segments, one Strip at the end (each
+        Strip costs its own caches)."""
         base = self.look.base
         if y == 0:
-            return self._title_strip(width).adjust_cell_length(width).apply_style(base)
-        if y > len(self._pane):
+            segments = self._title(width)
+        elif y > len(self._pane):
             return Strip.blank(width, base)
-        strip = self._pane[y - 1]
-        key = (id(strip), self._shows_end(y - 1))
-        hit = self._fitted.get(key)
-        if hit is None or hit[0] is not strip:
-            line = self._fit(strip, width, key[1]).adjust_cell_length(width).apply_style(base)
-            hit = self._fitted[key] = (strip, line)
-        return hit[1]
+        else:
+            strip = self._pane[y - 1]
+            key = (id(strip), self._shows_end(y - 1))
+            hit = self._fitted.get(key)
+            if hit is not None and hit[0] is strip:
+                return hit[1]
+            segments = self._fit(strip, width, key[1])
+        length = sum(segment.cell_length for segment in segments)
+        if length < width:
+            segments.append(Segment(" " * (width - length)))
+        line = Strip(list(Segment.apply_style(segments, base)), width)
+        if y:
+            self._fitted[key] = (strip, line)
+        return line
 
     def _shows_end(self, index: int) -> bool:
         """Whether pane row ``index`` is cut from the left: a waiting agent's last rows."""
         return self.status == WAITING and index >= len(self._pane) - WAITING_END_ROWS
 
-    def _fit(self, line: Strip, width: int, end: bool) -> Strip:
-        """``line`` in ``width`` cells; a longer one loses its start (``end``) or its end, and
-        shows a mark where it was cut."""
+    def _fit(self, line: Strip, width: int, end: bool) -> list[Segment]:
+        """``line`` in at most ``width`` cells; a longer one loses its start (``end``) or its
+        end, and shows a mark where it was cut."""
         if line.cell_length <= width:
-            return line
+            return list(line)
+        if width <= 0:
+            return []
         length = cell_len(line.text.rstrip())
         if length <= width:
-            return line.crop(0, width)
+            return list(line.crop(0, width))
         mark = Segment(MORE, self.look.style("agent-card--meta", ""))
         if end:
-            return Strip([mark, *line.crop(length - width + 1, length)])
-        return Strip([*line.crop(0, width - 1), mark])
+            return [mark, *line.crop(length - width + 1, length)]
+        return [*line.crop(0, width - 1), mark]
 
-    def _title_strip(self, width: int) -> Strip:
+    def _title(self, width: int) -> list[Segment]:
+        """The title row's segments, at most ``width`` cells."""
         if not self._content.title:
-            return Strip([])
+            return []
         name, role, model, status, label, task, since = map(safe_line, self._content.title)
         compact = self.size.height <= 1
         if compact:  # names padded so the badges line up
@@ -336,13 +348,24 @@ class AgentCard:
         if task:
             left += [Segment(" "), Segment(task, style("agent-card--task", ""))]
         if compact:  # the last line of output instead of the details
-            head = Strip([*left, Segment(" ")])
+            left.append(Segment(" "))
             last = self._pane[-1] if self._pane else Strip([])
-            room = max(0, width - head.cell_length)
-            return head + self._fit(last, room, self._shows_end(len(self._pane) - 1))
-        right = Strip([Segment(f" {since}", style("agent-card--time", ""))] if since else [])
+            room = width - sum(segment.cell_length for segment in left)
+            if room < 0:
+                return list(Strip(left).crop(0, width))
+            return left + self._fit(last, room, self._shows_end(len(self._pane) - 1))
+        right = [Segment(f" {since}", style("agent-card--time", ""))] if since else []
+        used, right_length = sum(s.cell_length for s in left), sum(s.cell_length for s in right)
         meta = " · ".join(part for part in (role, model) if part)
-        room = width - right.cell_length - Strip(left).cell_length
-        if meta and cell_len(meta) < room:  # role and model whole or not at all
+        if meta and cell_len(meta) < width - right_length - used:  # role and model whole or not at all
             left += [Segment(" "), Segment(meta, style("agent-card--meta", ""))]
-        return Strip(left).adjust_cell_length(max(0, width - right.cell_length)) + right
+            used += 1 + cell_len(meta)
+        room = max(0, width - right_length)
+        if used > room:
+            left, used = list(Strip(left).crop(0, room)), room
+        elif used < room:
+            left.append(Segment(" " * (room - used)))
+        segments = left + right
+        if room + right_length > width:  # the time does not fit either
+            return list(Strip(segments).crop(0, width))
+        return segments
