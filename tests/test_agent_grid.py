@@ -164,8 +164,8 @@ async def test_only_the_changed_card_and_row_repaint(monkeypatch: pytest.MonkeyP
         refreshes = count_refreshes(monkeypatch, grid)
         rendered: list[tuple[str, int]] = []
         for card in cards:
-            original = card.render_line
-            monkeypatch.setattr(card, "render_line",
+            original = card.content_line
+            monkeypatch.setattr(card, "content_line",
                                 lambda y, _c=card, _o=original: rendered.append((_c.agent_name, y)) or _o(y))
         painted: list[int] = []  # the grid's lines drawn
         paint = grid.render_line

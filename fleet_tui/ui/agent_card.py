@@ -11,7 +11,7 @@ are cut at their start instead, since the question is at their end. An exited ag
 says how it ended (``EXITED 1``), and tmux's "Pane is dead" row is left out.
 
 The grid places the card (``slot``, border included) and gives it its look (``CardLook``: the
-styles for its status, focus and mode); the card lays its content out in ``render_line`` for
+styles for its status, focus and mode); the card lays its content out when drawn, for
 the size it has then. ``update_agent`` compares the content with what the card shows and has
 the grid repaint only the rows that changed (all of them when the pane scrolled); rendered
 rows are cached, and dropped only for changed rows, on a new size and on a new look.
@@ -131,12 +131,13 @@ class AgentCard:
         self._laid_out: tuple[int, int] | None = None
         #: The pane rows shown, uncropped, top to bottom.
         self._pane: list[Strip] = []
-        #: Rendered content rows by y, and rendered slot rows (border included) by y.
-        self._lines: dict[int, Strip] = {}
-        self._rows: dict[int, Strip] = {}
+        #: Rendered content rows by y, and rendered slot rows (border included) by y, as
+        #: segments: the grid makes one Strip of each of its lines (a Strip is costly to make).
+        self._lines: dict[int, list[Segment]] = {}
+        self._rows: dict[int, list[Segment]] = {}
         #: Rendered pane rows by (id of the pane Strip, shows its end): (that Strip, the row), so
         #: a row that moved up a line (the pane scrolled) is not fitted and styled again.
-        self._fitted: dict[tuple[int, bool], tuple[Strip, Strip]] = {}
+        self._fitted: dict[tuple[int, bool], tuple[Strip, list[Segment]]] = {}
         self._look: CardLook | None = None
 
     # Where and how ---------------------------------------------------------------------------
@@ -255,47 +256,49 @@ class AgentCard:
 
     # Rendering ------------------------------------------------------------------------------
 
-    def slot_line(self, y: int) -> Strip:
-        """Row ``y`` of the card's slot: border, content and padding."""
-        strip = self._rows.get(y)
-        if strip is None:
-            strip = self._rows[y] = self._build_slot_line(y)
-        return strip
+    def slot_line(self, y: int) -> list[Segment]:
+        """Row ``y`` of the card's slot (border, content and padding), ``slot.width`` cells."""
+        segments = self._rows.get(y)
+        if segments is None:
+            segments = self._rows[y] = self._build_slot_line(y)
+        return segments
 
-    def _build_slot_line(self, y: int) -> Strip:
+    def _build_slot_line(self, y: int) -> list[Segment]:
         look = self.look
         width, height = self.slot.width, self.slot.height
         if not look.border:
-            return Strip([*self.render_line(y), Segment(" " * look.pad_right, look.pad_style)], width)
+            return [*self.content_line(y), Segment(" " * look.pad_right, look.pad_style)]
         box = BORDERS[look.border]
         edge = look.border_style
         if y in (0, height - 1):
             left, fill, right = box[0 if y == 0 else 2]
-            return Strip([Segment(left + fill * (width - 2) + right, edge)], width)
+            return [Segment(left + fill * (width - 2) + right, edge)]
         left, _, right = box[1]
-        return Strip([Segment(left, edge), *self.render_line(y - 1), Segment(right, edge)], width)
+        return [Segment(left, edge), *self.content_line(y - 1), Segment(right, edge)]
 
     def render_line(self, y: int) -> Strip:
         """Content row ``y`` (0: the title row)."""
+        return Strip(self.content_line(y), self.size.width)
+
+    def content_line(self, y: int) -> list[Segment]:
+        """The segments of content row ``y``, ``size.width`` cells."""
         width, height = self.size
         if self._laid_out != (width, height):
             self._lines.clear()
             self._fitted.clear()
             self._layout_pane(height)
             self._laid_out = (width, height)
-        strip = self._lines.get(y)
-        if strip is None:
-            strip = self._lines[y] = self._build_line(y, width)
-        return strip
+        segments = self._lines.get(y)
+        if segments is None:
+            segments = self._lines[y] = self._build_line(y, width)
+        return segments
 
-    def _build_line(self, y: int, width: int) -> Strip:
-        """Content row ``y`` in ``width`` cells: made as segments, one Strip at the end (each
-        Strip costs its own caches)."""
+    def _build_line(self, y: int, width: int) -> list[Segment]:
         base = self.look.base
         if y == 0:
             segments = self._title(width)
         elif y > len(self._pane):
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         else:
             strip = self._pane[y - 1]
             key = (id(strip), self._shows_end(y - 1))
@@ -306,7 +309,7 @@ class AgentCard:
         length = sum(segment.cell_length for segment in segments)
         if length < width:
             segments.append(Segment(" " * (width - length)))
-        line = Strip(list(Segment.apply_style(segments, base)), width)
+        line = list(Segment.apply_style(segments, base))
         if y:
             self._fitted[key] = (strip, line)
         return line

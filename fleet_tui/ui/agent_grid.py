@@ -28,6 +28,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import NamedTuple
 
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.color import Color
@@ -243,11 +244,13 @@ class AgentGrid(ScrollView, can_focus=True, inherit_bindings=False):
         row = bisect_right(self._tops, top) - 1
         if row < 0 or not self._rows or top >= self.virtual_size.height:
             return Strip.blank(width, self._chain()[1])
-        parts = [card.slot_line(top - card.slot.y) for card in self._rows[row]]
-        used = sum(part.cell_length for part in parts)
+        segments, used = [], 0
+        for card in self._rows[row]:
+            segments += card.slot_line(top - card.slot.y)
+            used += card.slot.width
         if used < width:  # the empty places of the last row
-            parts.append(Strip.blank(width - used, self._chain()[1]))
-        return Strip.join(parts).crop(0, width)
+            segments.append(Segment(" " * (width - used), self._chain()[1]))
+        return Strip(segments, max(used, width)).crop(0, width)
 
     def refresh_card(self, card: AgentCard, rows: set[int] | None) -> None:
         """Repaint rows of ``card``'s slot (None: all of them)."""
