@@ -83,7 +83,9 @@ class CardContent(NamedTuple):
 
 
 def card_content(agent: AgentState, now: float) -> CardContent:
-    """The content of ``agent``'s card at time ``now``."""
+    """The content of ``agent``'s card at time ``now``: everything a card shows comes from here
+    (a further row, such as the agent's branch and diff, is a field here and a row in
+    ``AgentCard._build_line``, with one row fewer for the pane in ``_layout_pane``)."""
     since = elapsed(now - agent.status_since) if agent.status_since else ""
     if not agent.alive and agent.restart_at > now:  # a restart backing off
         since = f"restart in {elapsed(agent.restart_at - now + 0.999)}"
