@@ -181,7 +181,7 @@ class LiveBench:
         cards = [grid.cards[name] for name in self.names[:10]]
         for i in range(self.args.presses):
             card: AgentCard = cards[i % len(cards)]
-            self.app.set_focus(card)
+            grid.focus_agent(card.agent_name)
             await asyncio.sleep(0.3)
             box = card.content_region
             # The badge is "  PAUSED  " after the name and a space: PAUSED starts 2 cells in.

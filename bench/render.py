@@ -55,13 +55,13 @@ class BenchApp(App[dict]):
         yield AgentGrid()
 
     def on_mount(self) -> None:
-        original = AgentCard.render_line
+        original = AgentCard.slot_line
 
         def counted(card: AgentCard, y: int) -> Strip:
             self.rows += 1
             return original(card, y)
 
-        AgentCard.render_line = counted  # count repainted card rows
+        AgentCard.slot_line = counted  # type: ignore[method-assign]  # count repainted card rows
         self.set_interval(TICK, self.tick)
         self.run_worker(self.scenarios())
 

@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 from rich.color import Color
 from textual.app import App, ComposeResult
-from textual.geometry import Region
 from textual.pilot import Pilot
 
 from fleet_tui.core.state import AgentState, FleetState
@@ -55,17 +54,16 @@ async def start(pilot: Pilot, state: FleetState) -> AgentGrid:
     return grid
 
 
-def count_refreshes(monkeypatch: pytest.MonkeyPatch, cards: list[AgentCard]) -> Counter[str]:
-    """Count ``refresh`` calls per card."""
+def count_refreshes(monkeypatch: pytest.MonkeyPatch, grid: AgentGrid) -> Counter[str]:
+    """Count the grid's repaints of each card."""
     calls: Counter[str] = Counter()
-    for card in cards:
-        original = card.refresh
+    original = grid.refresh_card
 
-        def counted(*regions: Region, _card=card, _original=original, **kwargs: bool) -> AgentCard:
-            calls[_card.agent_name] += 1
-            return _original(*regions, **kwargs)
+    def counted(card: AgentCard, rows: set[int] | None) -> None:
+        calls[card.agent_name] += 1
+        original(card, rows)
 
-        monkeypatch.setattr(card, "refresh", counted)
+    monkeypatch.setattr(grid, "refresh_card", counted)
     return calls
 
 
@@ -74,7 +72,8 @@ async def test_cards_appear_with_title_and_pane() -> None:
     state.agents["agent-02"].status = "waiting"
     async with GridApp().run_test(size=(80, 24)) as pilot:
         grid = await start(pilot, state)
-        cards = list(grid.query(AgentCard))
+        assert not grid.children  # one widget draws every card
+        cards = list(grid.cards.values())
         assert [c.agent_name for c in cards] == list(state.agents)
         card = grid.cards["agent-02"]
         title = card.render_line(0).text
@@ -154,7 +153,7 @@ async def test_agents_added_and_removed() -> None:
         state.agents["new"] = AgentState(name="new", status="idle")
         grid.sync(state, NOW)
         await pilot.pause()
-        assert [c.agent_name for c in grid.query(AgentCard)] == ["agent-00", "agent-02", "new"]
+        assert list(grid.cards) == ["agent-00", "agent-02", "new"]
 
 
 async def test_only_the_changed_card_and_row_repaint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,16 +161,19 @@ async def test_only_the_changed_card_and_row_repaint(monkeypatch: pytest.MonkeyP
     async with GridApp().run_test(size=(120, 40)) as pilot:
         grid = await start(pilot, state)
         cards = list(grid.cards.values())
-        refreshes = count_refreshes(monkeypatch, cards)
+        refreshes = count_refreshes(monkeypatch, grid)
         rendered: list[tuple[str, int]] = []
         for card in cards:
-            original = card.render_line
-            monkeypatch.setattr(card, "render_line",
+            original = card.content_line
+            monkeypatch.setattr(card, "content_line",
                                 lambda y, _c=card, _o=original: rendered.append((_c.agent_name, y)) or _o(y))
+        painted: list[int] = []  # the grid's lines drawn
+        paint = grid.render_line
+        monkeypatch.setattr(grid, "render_line", lambda y: painted.append(y) or paint(y))
 
         assert grid.sync(state, NOW) == 0  # nothing changed: nothing repaints
         await pilot.pause()
-        assert not refreshes and not rendered
+        assert not refreshes and not rendered and not painted
 
         card = grid.cards["agent-03"]
         first = 24 - (card.size.height - 1)  # screen row shown on the card's line 1
@@ -180,6 +182,7 @@ async def test_only_the_changed_card_and_row_repaint(monkeypatch: pytest.MonkeyP
         await pilot.pause()
         assert set(refreshes) == {"agent-03"}
         assert rendered == [("agent-03", 3)]
+        assert painted == [card.slot.y + 1 + 3]  # one line of the grid, the others from cache
         assert card.render_line(3).text.startswith("new output")
 
 
@@ -246,7 +249,7 @@ async def test_focus_is_marked_and_moves_between_neighbours() -> None:
         await pilot.pause()
         first, second = grid.cards["agent-00"], grid.cards["agent-01"]
         assert first.has_focus and grid.focused_agent() == "agent-00"
-        assert first.styles.border_top[0] == "heavy" and second.styles.border_top[0] == "round"
+        assert first.border == "heavy" and second.border == "round"
 
         moves = [((1, 0), "agent-01"), ((1, 0), "agent-01"), ((0, 1), "agent-03"),
                  ((-1, 0), "agent-02"), ((0, 5), "agent-04"), ((0, -9), "agent-00")]
@@ -275,9 +278,9 @@ async def test_compact_list_fits_30_agents_at_80x24() -> None:
         assert grid.sync(state, NOW) == 0
 
         waiting = grid.cards["agent-08"]  # focused and waiting: still its row, not a border
-        pilot.app.screen.set_focus(waiting)
+        grid.focus_agent("agent-08")
         await pilot.pause()
-        assert waiting.styles.border_top[0] in ("", "none") and waiting.size.height == 1
+        assert waiting.has_focus and waiting.border == "" and waiting.size.height == 1
         assert waiting.render_line(0).text.startswith("agent-08") and "WAITING" in waiting.render_line(0).text
 
         await pilot.resize_terminal(200, 60)  # room for cards: the pane rows come back
@@ -338,3 +341,29 @@ async def test_a_remote_agent_s_card_shows_its_host_and_when_it_is_unreachable()
         title = card.render_line(0).text
         assert title.startswith("agent-00@gpu") and "UNREACHABLE" in title
         assert card.has_class("-unreachable")
+async def test_a_click_focuses_the_card_under_it() -> None:
+    async with GridApp().run_test(size=(80, 27)) as pilot:
+        grid = await start(pilot, make_state(5))
+        card = grid.cards["agent-03"]
+        region = card.region
+        assert await pilot.click(AgentGrid, offset=(region.x + 3, region.y + 2))
+        await pilot.pause()
+        assert grid.focused_agent() == "agent-03" and card.border == "heavy"
+        assert grid.cards["agent-00"].border == "round"
+
+
+async def test_a_long_compact_list_scrolls_to_the_focused_card() -> None:
+    state = make_state(60)
+    async with GridApp().run_test(size=(80, 24)) as pilot:
+        grid = await start(pilot, state)
+        assert grid.has_class("-compact") and grid.columns == 2
+        assert grid.virtual_size.height == 30 > grid.size.height
+        last = grid.cards["agent-59"]
+        assert not pilot.app.screen.region.contains_region(last.region)
+        assert grid.focus_neighbour(0, 0) == "agent-00"
+        assert grid.focus_neighbour(1, 99) == "agent-59"
+        await pilot.pause()
+        assert pilot.app.screen.region.contains_region(last.region)
+        strip = grid.render_line(last.region.y)  # the line on screen is the card's row
+        assert last.region.x == grid.content_region.x + grid.size.width // 2 - 1
+        assert "agent-59" in strip.text and "agent-58" in strip.text

@@ -35,7 +35,6 @@ from fleet_tui.core.attention import Attention, needing_you
 from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
 from fleet_tui.core.state import MERGED
 from fleet_tui.ui import keys
-from fleet_tui.ui.agent_card import AgentCard
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.attention import ReplyScreen, ring
 from fleet_tui.ui.away import AwayScreen, away_lines
@@ -98,7 +97,6 @@ class FleetApp(BoardActions, App[int]):
         #: Alerts the user has seen: as many as there were when the timeline was last shown.
         self._alerts_seen = 0
         self._shown_header: object = None
-        self._last_agent: str | None = None
         self._terminal = ""
         #: Who needs the person now (new calls ring), and until when the header flashes.
         self._attention = Attention()
@@ -257,7 +255,7 @@ class FleetApp(BoardActions, App[int]):
             grid = self.main.query_one(AgentGrid)
             if area == "grid":  # a hidden grid of busy cards would cost frames for nothing
                 grid.sync(state, now)
-                if grid.cards and not isinstance(self.focused, AgentCard) and len(self.screen_stack) == 1:
+                if grid.cards and grid.focused_agent() is None and len(self.screen_stack) == 1:
                     grid.focus_neighbour(0, 0)  # e.g. at start, when Textual focused a hidden widget
             if changed:
                 self._shown_events = state.events
@@ -306,9 +304,7 @@ class FleetApp(BoardActions, App[int]):
         target = self.main.query_one(f"#{area}")
         if area == "grid":
             self.refresh_view()  # the grid is not kept up to date while hidden
-            grid = self.main.query_one(AgentGrid)
-            card = grid.cards.get(self._last_agent or "")
-            self.screen.set_focus(card) if card else grid.focus_neighbour(0, 0)
+            self.main.query_one(AgentGrid).focus_neighbour(0, 0)  # the card focused last
         elif area == "board":
             self.main.query_one(TaskBoard).query("BoardColumn").first().focus()
         else:
@@ -329,20 +325,14 @@ class FleetApp(BoardActions, App[int]):
         elif dx:
             self.screen.focus_next() if dx > 0 else self.screen.focus_previous()
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if isinstance(event.widget, AgentCard):
-            self._last_agent = event.widget.agent_name
-
     def focus_agent(self, name: str) -> None:
         self.action_show("grid")
-        card = self.main.query_one(AgentGrid).cards.get(name)
-        if card is not None:
-            self.screen.set_focus(card)
-            card.scroll_visible()
+        self.main.query_one(AgentGrid).focus_agent(name)
 
     def focused_agent(self) -> str | None:
         """The agent whose card has focus, else the last one focused (the board's ``A``)."""
-        agent = self.main.query_one(AgentGrid).focused_agent() or self._last_agent
+        grid = self.main.query_one(AgentGrid)
+        agent = grid.focused_agent() or grid.cursor
         if agent is None or agent not in self.fleet.state.agents:
             self.notify("focus an agent first (arrows or hjkl on the grid)", severity="warning")
             return None
