@@ -36,7 +36,7 @@ from typing import Any
 
 from common import AGENT
 from daemon_fleet import BenchFleet, CpuMeter
-from monitor import Latency, activate, compare, run_monitor, spawn_agents
+from monitor import Latency, activate, compare, measure, run_monitor, spawn_agents
 
 from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters.procs import read_proc
@@ -76,9 +76,11 @@ def monitor_part(count: int, seconds: float) -> dict[str, Any]:
         out["idle"]["loadavg"] = loadavg()
         activate(folder, names, names)
         mon, base, ratio = compare(driver.socket_name, panes, seconds, server_pid, latency)
+        # What the tmux server spends on the agents' output alone, nobody reading it.
+        unwatched = measure(min(5.0, seconds), server_pid, [], False)["tmux_server_cpu_pct"]
         out["busy"] = {"monitor": mon, "naive_poller": base,
                        "cpu_ratio": round(ratio, 3) if ratio is not None else None,
-                       "loadavg": loadavg()}
+                       "tmux_server_cpu_pct_unwatched": unwatched, "loadavg": loadavg()}
     finally:
         activate(folder, names, [])
         driver.kill_server()
