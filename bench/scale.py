@@ -5,16 +5,17 @@ For each fleet size (``--agents 30 100``), on private tmux servers:
 1. **Monitor against the naive poller** (``bench/monitor.py``'s parts): spawn the agents with
    the ``TmuxDriver`` (seconds), then ``idle`` (all at a prompt) and ``busy`` (all print a
    coloured, time-stamped line every 100 ms): the ``PaneMonitor`` and then a naive poller (a
-   ``tmux capture-pane`` subprocess per pane every 100 ms) on the same panes, each over
+   ``tmux capture-pane`` subprocess per pane every 100 ms; a starved one does fewer rounds, so
+   its CPU is also scaled to 10 rounds/s) on the same panes, each over
    ``--seconds``: CPU of the process + control client + tmux server, output-to-event latency,
-   captures per second.
+   captures per second; and the tmux server's CPU with nobody reading the busy panes.
 2. **The real daemon** (``bench/daemon_fleet.py``): a fleet of the same agents, all busy, run by
    the daemon process as ``fleet-tui`` starts it: the seconds until every agent is started, then
    over ``--seconds``: the daemon's CPU (process, its tmux control client, the tmux server),
    its RSS (and peak), and the event log's growth per busy agent per minute (all records, and
    the ``agent.output`` records apart). Then the daemon is stopped with its agents left
-   running and started again: the seconds until it answers, until it has adopted every agent,
-   and until it has logged every agent's screen again (it watches them all: adopted).
+   running and started again: the seconds until it answers, and until it has logged every
+   agent's screen again (a keyframe each: it has adopted and watches them all).
 
 Targets (issue 14, 2-core machine, 100 agents): monitor CPU busy <= 0.5x the poller's in the
 same run and p95 <= 200 ms; idle <= 1 %; daemon RSS <= 200 MB; spawn <= 4 s; adopt <= 2 s.
@@ -78,8 +79,13 @@ def monitor_part(count: int, seconds: float) -> dict[str, Any]:
         mon, base, ratio = compare(driver.socket_name, panes, seconds, server_pid, latency)
         # What the tmux server spends on the agents' output alone, nobody reading it.
         unwatched = measure(min(5.0, seconds), server_pid, [], False)["tmux_server_cpu_pct"]
+        # A starved poller does fewer rounds and so spends less: its CPU at its 10 rounds/s.
+        naive_10hz = base["cpu_pct"] * 10 / base["rounds_per_s"] if base["rounds_per_s"] else None
         out["busy"] = {"monitor": mon, "naive_poller": base,
                        "cpu_ratio": round(ratio, 3) if ratio is not None else None,
+                       "naive_cpu_pct_at_10_hz": round(naive_10hz, 1) if naive_10hz else None,
+                       "cpu_ratio_at_10_hz": round(mon["cpu_pct"] / naive_10hz, 3)
+                       if naive_10hz else None,
                        "tmux_server_cpu_pct_unwatched": unwatched, "loadavg": loadavg()}
     finally:
         activate(folder, names, [])
@@ -240,16 +246,25 @@ def main() -> None:
         "busy_naive_cpu_pct": {n: r["monitor"]["busy"]["naive_poller"]["cpu_pct"]
                                for n, r in results.items()},
         "busy_cpu_ratio": {n: r["monitor"]["busy"]["cpu_ratio"] for n, r in results.items()},
+        "busy_naive_rounds_per_s": {n: r["monitor"]["busy"]["naive_poller"]["rounds_per_s"]
+                                    for n, r in results.items()},
+        "busy_cpu_ratio_at_10_hz": {n: r["monitor"]["busy"]["cpu_ratio_at_10_hz"]
+                                    for n, r in results.items()},
+        "busy_tmux_server_unwatched_cpu_pct": {
+            n: r["monitor"]["busy"]["tmux_server_cpu_pct_unwatched"] for n, r in results.items()},
         "busy_monitor_p95_ms": {n: r["monitor"]["busy"]["monitor"]["latency_ms"].get("p95")
                                 for n, r in results.items()},
         "busy_naive_p95_ms": {n: r["monitor"]["busy"]["naive_poller"]["latency_ms"].get("p95")
                               for n, r in results.items()},
         "busy_captures_per_s": {n: r["monitor"]["busy"]["monitor"]["captures_per_s"]
                                 for n, r in results.items()},
+        "busy_loadavg": {n: r["monitor"]["busy"]["loadavg"] for n, r in results.items()},
         "idle_monitor_cpu_pct": {n: r["monitor"]["idle"]["cpu_pct"] for n, r in results.items()},
         "daemon_busy_cpu_pct": {n: r["daemon"]["busy"]["daemon_plus_tmux_cpu_pct"]
                                 for n, r in results.items()},
         "daemon_rss_mb": {n: r["daemon"]["busy"]["rss_mb"] for n, r in results.items()},
+        "daemon_start_all_agents_s": {n: r["daemon"]["start_all_agents_s"]
+                                      for n, r in results.items()},
         "log_bytes_per_busy_agent_min": {n: r["daemon"]["busy"]["log_bytes_per_agent_min"]
                                          for n, r in results.items()},
         "adopt_s": {n: r["daemon"]["adopt"]["all_watched_s"] for n, r in results.items()},
