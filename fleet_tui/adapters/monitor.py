@@ -471,11 +471,11 @@ class PaneMonitor:
         self.stats.batches += 1
         self.stats.captures += len(panes)
         self.stats.commands += len(cmds)
-        deadline = time.monotonic() + wait
-        for pane, reply in zip(panes, client.send(cmds)[1:], strict=True):  # each as it comes
-            if not reply.wait(max(0.0, deadline - time.monotonic())):
-                log.warning("pane monitor: no reply to a capture batch in %ss", wait)
-                return
+        replies = client.send(cmds)
+        if not replies[-1].wait(wait):
+            log.warning("pane monitor: no reply to a capture batch in %ss", wait)
+            return
+        for pane, reply in zip(panes, replies[1:], strict=True):
             if not reply.ok:
                 self._need_refresh = True  # the pane is gone: the map is stale
                 continue
