@@ -21,7 +21,7 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   bucket allowing a burst of two); once the session's output passed its cap, at most once
   per ``sample_every``. Nothing captures panes on a timer. A loaded machine (``load``: the
   1-minute load average per CPU, read once a tick) stretches the interval up to
-  ``busy_interval`` (150 ms): panes that keep printing are captured less often, a quiet pane's
+  ``busy_interval`` (125 ms): panes that keep printing are captured less often, a quiet pane's
   first output still at once. What a capture, a listing or a death means is ``pane_map.py``'s.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
   #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. When tmux
@@ -118,7 +118,7 @@ class PaneMonitor:
         sweep: float = 5.0,
         batch_interval: float = 0.05,
         pane_interval: float = 0.1,
-        busy_interval: float = 0.15,
+        busy_interval: float = 0.125,
         load: Callable[[], float] | None = None,
         keyframe_interval: float = KEYFRAME_INTERVAL,
         reconnect_interval: float = 1.0,
