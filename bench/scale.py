@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -231,6 +232,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, nargs="+", default=[30, 100])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each window")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill still cleans up
     results: dict[str, Any] = {}
     for count in args.agents:
         print(f"[scale] {count} agents: monitor vs naive poller", file=sys.stderr, flush=True)
