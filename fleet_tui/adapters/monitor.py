@@ -31,8 +31,7 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 - The tmux server dying ends the client: every live agent gets ``AgentLost`` plus one
   ``Error(kind="tmux")``; the monitor then retries every second and resumes (keyframes for
   everything) once a server with ``_fleet_monitor`` or ``fleet_*`` sessions is back, and
-  calls ``on_reconnect`` so its owner can adopt the agents found there again. It never
-  starts a server itself.
+  calls ``on_reconnect`` so its owner can adopt the agents there. It never starts a server.
 - AgentOutput and AgentExited name the pane they come from, so a late report about a pane a
   restart replaced can be told apart from one about the new pane.
 
@@ -462,8 +461,7 @@ class PaneMonitor:
     def _capture(self, panes: list[PaneRecord], wait: float = 5.0, final: bool = False) -> None:
         """Capture ``panes`` in one write. ``final``: dead panes, with a few rows of history
         too (tmux's "Pane is dead" banner scrolls the screen up by a row)."""
-        client = self._client
-        if client is None:
+        if (client := self._client) is None:
             return
         history = f" -S -{EXIT_LINES}" if final else ""
         cmds = ["refresh-client " + " ".join(f"-A '{p.pane_id}:continue'" for p in panes)]
@@ -472,8 +470,10 @@ class PaneMonitor:
         self.stats.captures += len(panes)
         self.stats.commands += len(cmds)
         replies = client.send(cmds)
-        if not replies[-1].wait(wait):
+        if not replies[-1].wait(wait):  # seen on a machine loaded 25+ deep: try them again
             log.warning("pane monitor: no reply to a capture batch in %ss", wait)
+            for pane in panes:  # their late replies are dropped, and they may print no more
+                self._on_output(pane.pane_id)
             return
         for pane, reply in zip(panes, replies[1:], strict=True):
             if not reply.ok:
