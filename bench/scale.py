@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -91,6 +92,7 @@ def monitor_part(count: int, seconds: float) -> dict[str, Any]:
     finally:
         activate(folder, names, [])
         driver.kill_server()
+        shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
