@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from common import AGENT, ms_summary
 
@@ -116,7 +117,7 @@ def measure(seconds: float, server_pid: int, extra_pids: list[int], children: bo
 
 
 def run_monitor(socket: str, seconds: float, server_pid: int, latency: Latency,
-                warmup: float = 1.5) -> dict[str, object]:
+                warmup: float = 1.5, **monitor_args: Any) -> dict[str, Any]:
     counts = {"events": 0}
 
     def emit(event: ev.Event) -> None:
@@ -125,7 +126,7 @@ def run_monitor(socket: str, seconds: float, server_pid: int, latency: Latency,
             latency.rows(event.agent, [t for _, t in event.changes], time.time())
 
     monitor = PaneMonitor(socket, emit, patterns=lambda _agent: PRESETS["demo"],
-                          stall_after=None)
+                          stall_after=None, **monitor_args)
     monitor.start()
     if not monitor.wait_connected(10):
         raise SystemExit("monitor did not connect")
@@ -133,7 +134,7 @@ def run_monitor(socket: str, seconds: float, server_pid: int, latency: Latency,
     latency.reset(True)
     counts["events"] = 0
     captures = monitor.stats.captures
-    result: dict[str, object] = measure(seconds, server_pid, monitor.monitor_pids(), False)
+    result: dict[str, Any] = measure(seconds, server_pid, monitor.monitor_pids(), False)
     latency.enabled = False
     result["latency_ms"] = latency.summary()
     result["events_per_s"] = round(counts["events"] / seconds, 1)
@@ -143,7 +144,7 @@ def run_monitor(socket: str, seconds: float, server_pid: int, latency: Latency,
 
 
 def run_baseline(socket: str, panes: dict[str, str], seconds: float, server_pid: int,
-                 latency: Latency, warmup: float = 0.5) -> dict[str, object]:
+                 latency: Latency, warmup: float = 0.5) -> dict[str, Any]:
     """The naive way: ``tmux capture-pane`` per pane, every pane, every 100 ms."""
     stop = threading.Event()
     screens: dict[str, list[str]] = {}
@@ -171,13 +172,43 @@ def run_baseline(socket: str, panes: dict[str, str], seconds: float, server_pid:
     time.sleep(warmup)
     latency.reset(True)
     r0 = rounds[0]
-    result: dict[str, object] = measure(seconds, server_pid, [], True)
+    result: dict[str, Any] = measure(seconds, server_pid, [], True)
     latency.enabled = False
     result["latency_ms"] = latency.summary()
     result["rounds_per_s"] = round((rounds[0] - r0) / seconds, 1)
     stop.set()
     thread.join()
     return result
+
+
+def spawn_agents(driver: TmuxDriver, names: list[str], folder: Path) -> float:
+    """Start one ``AGENT`` per name (80x24, idle until activated); the seconds it took."""
+    t0 = time.perf_counter()
+    for name in names:
+        driver.spawn(AgentLaunch(name=name, template="agent",
+                                 command=[sys.executable, "-c", AGENT, name, str(folder)],
+                                 cwd=str(folder), width=80, height=24), "bench")
+    return time.perf_counter() - t0
+
+
+def activate(folder: Path, names: list[str], active: list[str]) -> None:
+    """Make the ``active`` agents print (their flag file exists), the others idle."""
+    for name in names:
+        flag = folder / f"active-{name}"
+        if name in active:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+
+def compare(socket: str, panes: dict[str, str], seconds: float, server_pid: int,
+            latency: Latency, **monitor_args: Any) -> tuple[dict[str, Any], dict[str, Any],
+                                                           float | None]:
+    """The monitor, then the naive poller, on the same panes: both results and the CPU ratio."""
+    mon = run_monitor(socket, seconds, server_pid, latency, **monitor_args)
+    base = run_baseline(socket, panes, seconds, server_pid, latency)
+    ratio = mon["cpu_pct"] / base["cpu_pct"] if base["cpu_pct"] else None
+    return mon, base, ratio
 
 
 def main() -> None:
@@ -194,34 +225,19 @@ def main() -> None:
     try:
         driver.ensure_monitor()
         server_pid = int(driver.run("display-message", "-p", "#{pid}").stdout.strip())
-        t0 = time.perf_counter()
-        for name in names:
-            driver.spawn(AgentLaunch(name=name, template="agent",
-                                     command=[sys.executable, "-c", AGENT, name, str(folder)],
-                                     cwd=str(folder), width=80, height=24), "bench")
-        spawn_s = time.perf_counter() - t0
+        spawn_s = spawn_agents(driver, names, folder)
         print(json.dumps({"spawn": {"agents": len(names), "seconds": round(spawn_s, 3),
                                     "per_agent_ms": round(spawn_s / len(names) * 1000, 1)}}),
               flush=True)
         panes = {p.agent: p.pane_id for p in driver.list_agent_panes()}
         latency = Latency()
 
-        def activate(active: list[str]) -> None:
-            for name in names:
-                flag = folder / f"active-{name}"
-                if name in active:
-                    flag.touch()
-                else:
-                    flag.unlink(missing_ok=True)
-
         workloads = {"idle": [], "mixed": names[:5], "busy": names}
         for workload, active in workloads.items():
             if workload not in args.only:
                 continue
-            activate(active)
-            mon = run_monitor(socket, args.seconds, server_pid, latency)
-            base = run_baseline(socket, panes, args.seconds, server_pid, latency)
-            ratio = mon["cpu_pct"] / base["cpu_pct"] if base["cpu_pct"] else None  # type: ignore[operator]
+            activate(folder, names, active)
+            mon, base, ratio = compare(socket, panes, args.seconds, server_pid, latency)
             p95 = mon["latency_ms"].get("p95")  # type: ignore[union-attr]
             if workload == "idle":
                 target, ok = "cpu <= 1 %", mon["cpu_pct"] <= 1.0  # type: ignore[operator]
@@ -237,7 +253,7 @@ def main() -> None:
                               "target": target, "ok": bool(ok)}), flush=True)
 
         if "flood" in args.only:
-            activate(names[:5])
+            activate(folder, names, names[:5])
             driver.spawn(AgentLaunch(name="flood", template="flood", command=["yes"],
                                      cwd=str(folder), width=80, height=24), "bench")
             mon = run_monitor(socket, args.seconds, server_pid, latency)

@@ -4,7 +4,9 @@ Covers: captures becoming AgentOutput (keyframe first, then only the changed row
 colours kept), identical captures emitting nothing, the heuristic statuses (working, idle,
 waiting, stalled), deaths with exit codes and signals, the server being killed under the
 monitor and coming back, adoption of agent windows the monitor session lacks (without
-resizing them), and a flooding pane not holding up another pane's output.
+resizing them), a flooding pane not holding up another pane's output, a loaded machine
+spacing a busy pane's captures (the record still whole), and control-mode replies larger
+than the client's read buffer.
 Agents are steered with files (a ``go`` file they wait for), never with sleeps in the test.
 """
 
@@ -20,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters.control import decode_output, quote
+from fleet_tui.adapters.control import READ_BUFFER, ControlClient, decode_output, quote
 from fleet_tui.adapters.monitor import PaneMonitor
+from fleet_tui.adapters.pane_map import loaded_interval
 from fleet_tui.adapters.tmux import TmuxDriver
-from fleet_tui.adapters.tmux_cli import MONITOR_SESSION, clean_env
+from fleet_tui.adapters.tmux_cli import MONITOR_SESSION, SESSION_PREFIX, clean_env
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import scroll_screen
@@ -420,7 +423,48 @@ def test_flooding_pane_does_not_delay_others(driver, make_monitor, tmp_path) -> 
     assert latencies[-1] < 1.0, latencies
 
 
+def test_a_loaded_machine_captures_a_busy_pane_less_often_and_the_record_stays_whole(
+        driver, make_monitor, tmp_path) -> None:
+    done = tmp_path / "done"
+    run(driver, tmp_path, "b", [PY, "-c", PRINTER, str(done), "60", "0.02"])
+    monitor, events = make_monitor(load=lambda: 100.0, busy_interval=0.3)
+    retry_until(done.exists, timeout=20, message="all lines printed")
+    expected = driver.capture("b", ansi=True)
+    retry_until(lambda: screen_of(events.of(ev.AgentOutput, "b")) == expected, timeout=10,
+                message="the replayed screen equal to the pane")
+    assert monitor.stats.extra["pane_interval_ms"] == 300
+    stamps = [e.ts for e in events.of(ev.AgentOutput, "b")]
+    # A burst of two, then at most one capture per 300 ms (a slow machine only spaces them more).
+    assert len(stamps) <= 3 + (stamps[-1] - stamps[0]) / 0.3, stamps
+
+
+def test_the_capture_interval_follows_the_load() -> None:
+    assert loaded_interval(0.1, 0.15, 0.4) == 0.1  # CPU to spare
+    assert loaded_interval(0.1, 0.15, 1.2) == pytest.approx(0.12)
+    assert loaded_interval(0.1, 0.15, 30.0) == 0.15
+
+
 # --- protocol helpers -----------------------------------------------------------------------
+
+
+def test_a_reply_larger_than_the_read_buffer_arrives_whole(driver, tmux_socket, tmp_path) -> None:
+    count = 2 * READ_BUFFER // 20
+    printer = f"import time\nfor i in range({count}): print(f'row {{i:06d}} of many')\ntime.sleep(60)"
+    run(driver, tmp_path, "big", [PY, "-c", printer])
+    retry_until(lambda: f"row {count - 1:06d}" in "".join(driver.capture("big")), timeout=20,
+                message="all rows printed")
+    client = ControlClient(tmux_socket, MONITOR_SESSION, on_output=lambda _pane: None,
+                           on_notification=lambda _line: None, on_close=lambda _why: None)
+    client.start()
+    try:
+        reply = client.run(f"capture-pane -p -S -{count + 10} -t ={SESSION_PREFIX}big:", 10)
+    finally:
+        client.close()
+    assert reply.ok
+    rows = [r for r in reply.text() if r.startswith("row ")]
+    assert rows == [f"row {i:06d} of many" for i in range(count)]
+    assert sum(len(line) + 1 for line in reply.lines) > READ_BUFFER
+
 
 
 def test_quote_and_decode_output() -> None:

@@ -369,6 +369,15 @@ def test_server_options_and_an_absent_server(driver: TmuxDriver, tmp_path: Path)
     assert not driver.is_running() and driver.list_agent_panes() == []
 
 
+def test_spawn_sets_server_options_in_the_same_call(driver: TmuxDriver, tmp_path: Path) -> None:
+    assert not driver.is_running()  # the spawn starts the server and sets the option on it
+    value = "20260101-000000-abcd 'x';"
+    driver.spawn(launch("o", ["sleep", "60"], tmp_path), "S", {},
+                 server_options={"@fleet_session": value})
+    assert driver.get_server_option("@fleet_session") == value
+    assert driver.pane("o") is not None
+
+
 def test_spawn_30_agents(driver: TmuxDriver, tmp_path: Path) -> None:
     """Prints the time (the target is <= 3 s); bench/spawn.py measures it properly."""
     start = time.perf_counter()

@@ -26,6 +26,7 @@ pane id). :meth:`send` may be called from any thread.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import subprocess
 import threading
@@ -37,6 +38,8 @@ from collections.abc import Callable, Sequence
 OutputCallback = Callable[[str], None]
 NotificationCallback = Callable[[bytes], None]
 CloseCallback = Callable[[str], None]
+#: Bytes the reader asks for per read of the client's stdout.
+READ_BUFFER = 1 << 16
 
 
 class ControlError(Exception):
@@ -230,7 +233,9 @@ class ControlClient:
     def _read_loop(self) -> None:
         proc = self._proc
         assert proc is not None and proc.stdout is not None
-        readline = proc.stdout.readline
+        # bufsize=0 makes stdout a raw FileIO, whose readline reads one byte per system call:
+        # a 100-pane capture batch (~300 KB) cost ~40 % of a core in reads alone.
+        readline = io.BufferedReader(proc.stdout, READ_BUFFER).readline  # type: ignore[arg-type]
         on_output = self._on_output
         on_notification = self._on_notification
         pending = self._pending

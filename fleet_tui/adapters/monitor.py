@@ -19,8 +19,10 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   failing command in a ``;`` list silently drops the rest), at most every ``batch_interval``
   (50 ms) and any one pane at most once per ``pane_interval`` (100 ms) on average (a token
   bucket allowing a burst of two); once the session's output passed its cap, at most once
-  per ``sample_every``. Nothing captures panes on a timer. What a capture, a listing or a
-  death means (the events) is ``pane_map.py``'s.
+  per ``sample_every``. Nothing captures panes on a timer. A loaded machine (``load``: the
+  1-minute load average per CPU, read once a tick) stretches the interval up to
+  ``busy_interval`` (125 ms): panes that keep printing are captured less often, a quiet pane's
+  first output still at once. What a capture, a listing or a death means is ``pane_map.py``'s.
 - Deaths: a subscription (``refresh-client -B``) to ``#{pane_dead} #{pane_dead_status}
   #{pane_dead_signal}`` for all panes, reported by tmux at most once a second. When tmux
   3.3a missed the exit status and no zombie holds it, the monitor pokes tmux's reaper with a
@@ -29,8 +31,7 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 - The tmux server dying ends the client: every live agent gets ``AgentLost`` plus one
   ``Error(kind="tmux")``; the monitor then retries every second and resumes (keyframes for
   everything) once a server with ``_fleet_monitor`` or ``fleet_*`` sessions is back, and
-  calls ``on_reconnect`` so its owner can adopt the agents found there again. It never
-  starts a server itself.
+  calls ``on_reconnect`` so its owner can adopt the agents there. It never starts a server.
 - AgentOutput and AgentExited name the pane they come from, so a late report about a pane a
   restart replaced can be told apart from one about the new pane.
 
@@ -47,7 +48,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from fleet_tui.adapters.control import ControlClient, ControlError, Reply
@@ -55,11 +55,14 @@ from fleet_tui.adapters.pane_map import (
     EXIT_LINES,
     AgentSettings,
     Emit,
+    MonitorStats,
     OutputCap,
     PaneMap,
     PaneRecord,
     PatternsArg,
     StallArg,
+    loaded_interval,
+    machine_load,
 )
 from fleet_tui.adapters.tmux_cli import (
     MONITOR_COMMAND,
@@ -80,20 +83,6 @@ DEAD_SUB = "fleet-dead"
 _DEAD_FORMAT = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
 
 
-@dataclass
-class MonitorStats:
-    """Counters for benchmarks and debugging (read them from any thread)."""
-
-    connects: int = 0
-    batches: int = 0
-    captures: int = 0
-    commands: int = 0
-    outputs: int = 0
-    events: int = 0
-    refreshes: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
-
-
 class PaneMonitor:
     """Watches every ``fleet_*`` agent pane on the tmux server ``socket_name``.
 
@@ -105,7 +94,8 @@ class PaneMonitor:
     ``exit_known(agent, pane_id)``: whether the owner already knows that a pane the monitor
     finds dead was dead (it adopted it so); those get no AgentExited. Every other death is
     reported, also of a pane that died before the monitor first looked.
-    ``clock``: the time put on events and used for status timing.
+    ``clock``: the time put on events and used for status timing. ``load()``: how loaded the
+    machine is (runnable processes per CPU; default ``machine_load``).
     ``output_cap``: characters of pane text this session may log before output is sampled
     (None: never), ``output_used`` already logged, ``sample_every`` seconds between a sampled
     pane's captures.
@@ -127,6 +117,8 @@ class PaneMonitor:
         sweep: float = 5.0,
         batch_interval: float = 0.05,
         pane_interval: float = 0.1,
+        busy_interval: float = 0.125,
+        load: Callable[[], float] | None = None,
         keyframe_interval: float = KEYFRAME_INTERVAL,
         reconnect_interval: float = 1.0,
         output_cap: int | None = None,
@@ -144,6 +136,9 @@ class PaneMonitor:
         self.sweep = sweep
         self.batch_interval = batch_interval
         self.pane_interval = pane_interval
+        self.busy_interval = busy_interval
+        self._load = load or machine_load
+        self._interval = pane_interval  # pane_interval stretched by the load, once a tick
         self.reconnect_interval = reconnect_interval
         self.tmux = tmux
         self.stats = MonitorStats()
@@ -307,6 +302,7 @@ class PaneMonitor:
         now = time.monotonic()
         self._next_tick = now + self.tick
         self._next_sweep = now + self.sweep
+        self._follow_load()
         with self._cond:
             self._dirty.update(p for p, st in self._map.panes.items() if not st.finished)
         self._connected.set()
@@ -375,12 +371,17 @@ class PaneMonitor:
         now = time.monotonic()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
+            self._follow_load()
             self._map.status_tick()
             self._check_deaths()
 
+    def _follow_load(self) -> None:
+        self._interval = loaded_interval(self.pane_interval, self.busy_interval, self._load())
+        self.stats.extra["pane_interval_ms"] = round(self._interval * 1000)
+
     def _capture_due(self, now: float) -> float:
         """When the next capture batch may run (called with the lock held)."""
-        earliest = min(self._map.due(p, now, self.pane_interval) for p in self._dirty)
+        earliest = min(self._map.due(p, now, self._interval) for p in self._dirty)
         return max(earliest, self._last_batch + self.batch_interval)
 
     # notifications ---------------------------------------------------------------------------
@@ -451,7 +452,7 @@ class PaneMonitor:
         if now - self._last_batch < self.batch_interval:
             return
         with self._cond:
-            ready, unknown = self._map.take_ready(self._dirty, now, self.pane_interval)
+            ready, unknown = self._map.take_ready(self._dirty, now, self._interval)
         if unknown:
             self._need_refresh = True
         if not ready:
@@ -462,8 +463,7 @@ class PaneMonitor:
     def _capture(self, panes: list[PaneRecord], wait: float = 5.0, final: bool = False) -> None:
         """Capture ``panes`` in one write. ``final``: dead panes, with a few rows of history
         too (tmux's "Pane is dead" banner scrolls the screen up by a row)."""
-        client = self._client
-        if client is None:
+        if (client := self._client) is None:
             return
         history = f" -S -{EXIT_LINES}" if final else ""
         cmds = ["refresh-client " + " ".join(f"-A '{p.pane_id}:continue'" for p in panes)]
@@ -472,8 +472,10 @@ class PaneMonitor:
         self.stats.captures += len(panes)
         self.stats.commands += len(cmds)
         replies = client.send(cmds)
-        if not replies[-1].wait(wait):
+        if not replies[-1].wait(wait):  # seen on a machine loaded 25+ deep: try them again
             log.warning("pane monitor: no reply to a capture batch in %ss", wait)
+            for pane in panes:  # their late replies are dropped, and they may print no more
+                self._on_output(pane.pane_id)
             return
         for pane, reply in zip(panes, replies[1:], strict=True):
             if not reply.ok:

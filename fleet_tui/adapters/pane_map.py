@@ -15,13 +15,16 @@ pane id on the current server connection), and the events that follow from:
 - deaths: ``AgentExited`` with the code (tmux's, or a zombie's from /proc when tmux 3.3a
   missed it) and the last lines (``deaths``, ``finish``); a gone server: ``AgentLost``.
 
-Per-agent status patterns and stall times: ``AgentSettings``.
+Per-agent status patterns and stall times: ``AgentSettings``. The monitor's counters
+(``MonitorStats``) and how its capture interval follows the machine's load
+(``loaded_interval``, ``machine_load``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fleet_tui.adapters.procs import signal_name, zombie_exit
@@ -59,6 +62,31 @@ VANISH_GRACE = 1.0
 EXIT_LINES = 10
 #: Captures a pane may have in a burst; over time it gets one per ``pane_interval``.
 PANE_BURST = 2.0
+
+
+def machine_load() -> float:
+    """The 1-minute load average per CPU."""
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
+
+
+@dataclass
+class MonitorStats:
+    """Counters for benchmarks and debugging (read them from any thread)."""
+
+    connects: int = 0
+    batches: int = 0
+    captures: int = 0
+    commands: int = 0
+    outputs: int = 0
+    events: int = 0
+    refreshes: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def loaded_interval(base: float, most: float, load: float) -> float:
+    """A busy pane's capture interval: ``base`` while the machine has CPU to spare (``load``,
+    runnable processes per CPU, at most 1), stretched in proportion beyond that, to ``most``."""
+    return max(base, min(most, base * load))
 
 
 @dataclass

@@ -172,10 +172,13 @@ class TmuxDriver:
         return [sys.executable, "-I", "-S", str(SUPERVISOR_PATH), "--", *argv]
 
     def spawn(self, launch: AgentLaunch, session_id: str,
-              extra_env: dict[str, str] | None = None) -> PaneInfo:
+              extra_env: dict[str, str] | None = None,
+              server_options: dict[str, str] | None = None) -> PaneInfo:
         """Start one agent in a new detached session ``fleet_<name>`` and link its window into
-        the monitor session. A leftover session of that name whose agent has exited is
-        removed first; a live one is an error. One tmux call in the common case. A command
+        the monitor session; ``server_options`` (server-scope user options such as
+        ``@fleet_session``) are set in the same call. A leftover session of that name whose
+        agent has exited is removed first; a live one is an error. One tmux call in the
+        common case (one tmux process per agent is most of what spawning costs). A command
         that cannot run is not an error here: the supervisor prints why and exits 127 (not
         found) or 126, so the agent exits like any other and the monitor reports it."""
         name = launch.name
@@ -195,7 +198,9 @@ class TmuxDriver:
         new += ["--", *self.pane_command(launch.command)]
         # One command queue: the options are in place before the pane exists (history-limit
         # is read at creation; remain-on-exit must be on before the agent can exit).
-        args = [*_GLOBAL_OPTIONS, *(escape_arg(a) for a in new), ";",
+        options = [a for key, value in (server_options or {}).items()
+                   for a in ("set-option", "-s", key, escape_arg(value), ";")]
+        args = [*_GLOBAL_OPTIONS, *options, *(escape_arg(a) for a in new), ";",
                 "link-window", "-d", "-s", self.target(name), "-t", f"={MONITOR_SESSION}:"]
         for attempt in range(2):
             proc = self.run(*args, check=False, path=env["PATH"])

@@ -83,13 +83,11 @@ class AgentOps:
                 "FLEET_INBOX": remote_inbox(self.driver.socket_name) if launch.host
                 else str(paths.inbox_dir(self.session_id)),
                 TOKEN_ENV: self.tokens.token(launch.name),
-            })
+            }, server_options={SESSION_OPTION: self.session_id})
         except TmuxError as exc:  # this agent's failure, not the fleet's: the rules react
             self.submit(ev.Error(kind="spawn", agent=launch.name, message=str(exc)))
             self.submit(ev.AgentExited(agent=launch.name, code=None, last_lines=[str(exc)]))
             return
-        if not self.driver.get_server_option(SESSION_OPTION):
-            self.driver.set_server_option(SESSION_OPTION, self.session_id)
         self.submit(ev.AgentStarted(agent=launch.name, pid=info.pid, pane=info.pane_id,
                                     width=info.width, height=info.height))
         self.watch(launch)

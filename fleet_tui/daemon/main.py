@@ -17,9 +17,8 @@ from fleet_tui.adapters.eventlog import LogLockedError
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.daemon.control import ControlServer
+from fleet_tui.daemon.respawn import EXIT_OWNED
 from fleet_tui.daemon.service import FleetService
-
-EXIT_OWNED = 4
 
 
 class Daemon:
