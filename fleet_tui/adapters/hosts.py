@@ -138,9 +138,16 @@ class HostRouter:
                 name, *a, **kw)
         return getattr(self.local, attr)  # the fleet's own server: options, monitor, run
 
-    def spawn(self, launch: AgentLaunch, session_id: str,
-              extra_env: dict[str, str] | None = None) -> PaneInfo:
-        return self.driver_for(launch.host).spawn(launch, session_id, extra_env)
+    def spawn(self, launch: AgentLaunch, session_id: str, extra_env: dict[str, str] | None = None,
+              server_options: dict[str, str] | None = None) -> PaneInfo:
+        """As ``TmuxDriver.spawn``; ``server_options`` belong to the fleet's own server."""
+        if not launch.host:
+            return self.local.spawn(launch, session_id, extra_env, server_options)
+        info = self.driver_for(launch.host).spawn(launch, session_id, extra_env)
+        if server_options and self.local.is_running():
+            for key, value in server_options.items():
+                self.local.set_server_option(key, value)
+        return info
 
     def list_agent_panes(self) -> list[PaneInfo]:
         panes = self.local.list_agent_panes()

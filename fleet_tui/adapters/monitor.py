@@ -71,6 +71,7 @@ from fleet_tui.adapters.tmux_cli import (
     SESSION_PREFIX,
     parse_listing,
     run_tmux,
+    server_sessions,
 )
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import KEYFRAME_INTERVAL
@@ -262,15 +263,8 @@ class PaneMonitor:
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_tmux(self.tmux, self.socket_name, *args, wrap=self.wrap)
 
-    def _server_sessions(self) -> list[str] | None:
-        """Session names on the server; None when no server answers."""
-        proc = self._tmux("list-sessions", "-F", "#{session_name}")
-        if proc.returncode != 0:
-            return None
-        return proc.stdout.splitlines()
-
     def _connect(self) -> bool:
-        sessions = self._server_sessions()
+        sessions = server_sessions(self.tmux, self.socket_name, self.wrap)
         if sessions is None:
             return False
         if MONITOR_SESSION not in sessions:
@@ -322,7 +316,7 @@ class PaneMonitor:
     def _disconnected(self, reason: str) -> None:
         """The control client ended: reconnect at once if the server lives, else report."""
         self._drop_client()
-        sessions = self._server_sessions()
+        sessions = server_sessions(self.tmux, self.socket_name, self.wrap)
         if sessions is not None and (MONITOR_SESSION in sessions
                                      or any(s.startswith(SESSION_PREFIX) for s in sessions)):
             log.info("pane monitor: control client ended (%s); reconnecting", reason)

@@ -93,6 +93,12 @@ def run_tmux(tmux_bin: str, socket_name: str, *args: str, input: str | None = No
     return proc
 
 
+def server_sessions(tmux_bin: str, socket_name: str, wrap: Wrap | None = None) -> list[str] | None:
+    """Session names on the server; None when no server answers."""
+    proc = run_tmux(tmux_bin, socket_name, "list-sessions", "-F", "#{session_name}", wrap=wrap)
+    return proc.stdout.splitlines() if proc.returncode == 0 else None
+
+
 def parse_listing(output: str) -> tuple[list[PaneInfo], set[str]]:
     """Rows of ``PANE_FORMAT``: the agent panes (in listing order), and the ids of the windows
     linked into the monitor session."""
