@@ -50,7 +50,7 @@ class DiffPane(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk", "diff--meta", "diff--match",
                          "diff--current"}
     DEFAULT_CSS = """
-    DiffPane { height: 1fr; background: $surface; }
+    DiffPane { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     DiffPane > .diff--added { background: $success-muted; }
     DiffPane > .diff--removed { background: $error-muted; }
     DiffPane > .diff--hunk { color: $text-accent; text-style: bold; }
@@ -144,7 +144,7 @@ class DiffScreen(ModalScreen[None]):
     DiffScreen #diff-title {{ height: 1; background: $panel; color: $text; }}
     DiffScreen #diff-body {{ layout: vertical; height: 1fr; }}
     DiffScreen.-wide #diff-body {{ layout: horizontal; }}
-    DiffScreen #diff-files {{ height: auto; max-height: {LIST_ROWS}; }}
+    DiffScreen #diff-files {{ height: auto; max-height: {LIST_ROWS}; scrollbar-size-vertical: 1; }}
     DiffScreen.-wide #diff-files {{ width: 40%; max-width: 60; height: 1fr; max-height: 100%;
                                    border-right: vkey $panel-lighten-2; }}
     DiffScreen #diff-file {{ height: 1; background: $boost; color: $text-primary; text-style: bold; }}
