@@ -22,7 +22,7 @@ from fleet_tui.adapters.diff_parse import (
 )
 from fleet_tui.adapters.git_diff import DiffError, DiffRequest, load_diff
 from fleet_tui.core.sanitize import UNSAFE_CHARS
-from fleet_tui.ui.diff_lines import file_label, file_lines
+from fleet_tui.ui.diff_lines import BLOCK, Highlighted, file_label, file_lines
 from tests.gitrepos import add_worktree, commit, git, make_repo, write
 
 CODE = "".join(f"line {i}\n" for i in range(1, 21))
@@ -151,3 +151,19 @@ def test_parser_on_hand_written_edge_cases() -> None:
     assert files[1].binary and files[1].status == ADDED
     assert files[2].status == DELETED and files[2].removed == 1
     assert parse_diff("").files == []
+
+
+def test_colouring_is_done_a_block_at_a_time_with_the_lines_before_it() -> None:
+    opening = BLOCK * 2 - 5  # a docstring opens a few lines before the third block
+    body = [*[f"+x_{i} = {i}" for i in range(opening)], '+"""A docstring',
+            *[f"+inside the docstring {i}" for i in range(20)], '+"""', "+y = 1"]
+    file = parse_diff("diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -0,0 +1,200 @@\n"
+                      + "\n".join(body) + "\n").files[0]
+    lines = file_lines(file)
+    texts = Highlighted(file.path, lines, dark=True)
+    late = BLOCK * 2 + 3  # in the third block, inside the docstring
+    assert texts[late].plain == lines[late].text == "inside the docstring 6"
+    assert set(texts._texts) == set(range(BLOCK * 2, min(BLOCK * 3, len(lines))))  # that block only
+    string_style = texts[opening + 2].spans[0].style  # the docstring's first line: a string
+    assert texts[late].spans[0].style == string_style
+    assert texts[len(lines) - 1].spans[0].style != string_style  # y = 1 after it: code

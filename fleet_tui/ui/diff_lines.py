@@ -6,7 +6,8 @@ A line's kind is ``meta`` (what the header says: renamed, binary, truncated...),
 ``safe_code`` before anything else (file contents and names are hostile input), so matches,
 highlighting and drawing all see the same safe text. Highlighting uses the pygments lexer
 picked from the file name, run over each hunk's new side (context and added lines) and old
-side (removed lines), so a line is coloured with the lines around it.
+side (removed lines), so a line is coloured with the lines around it; it is done a block at
+a time as the lines are drawn (``Highlighted``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ MAX_MATCHES = 10000
 #: pygments styles for dark and light app themes (token colours only: backgrounds are the
 #: app theme's).
 SYNTAX_THEMES = {True: "monokai", False: "friendly"}
+#: Lines coloured at a time, and lines lexed before them for context (``Highlighted``).
+BLOCK, CONTEXT = 32, 24
+_CODE = ("+", "-", " ")
 STATUS_LETTERS = {ADDED: "A", DELETED: "D", RENAMED: "R", COPIED: "C", UNTRACKED: "?"}
 
 
@@ -136,24 +140,46 @@ def _highlight(lexer: Lexer, texts: list[str], dark: bool) -> list[Text]:
     return (out + [Text() for _ in texts])[: len(texts)]
 
 
-def highlight(path: str, lines: list[Line], dark: bool) -> list[Text]:
-    """Each line's text coloured: code by the file's lexer, the rest plain."""
-    lexer = lexer_for(path)
-    out = [Text(line.text) for line in lines]
-    start = 0
-    while start < len(lines):
-        if lines[start].kind not in ("+", "-", " "):
-            start += 1
-            continue
-        end = start
-        while end < len(lines) and lines[end].kind in ("+", "-", " "):
-            end += 1
-        for kinds in ((" ", "+"), ("-",)):
-            picked = [i for i in range(start, end) if lines[i].kind in kinds]
-            for i, text in zip(picked, _highlight(lexer, [lines[i].text for i in picked], dark), strict=True):
-                out[i] = text
-        start = end
-    return out
+class Highlighted:
+    """One file's lines coloured by its lexer, a block of ``BLOCK`` lines at a time as they are
+    drawn (a big file costs the UI thread only the pages looked at). A block is lexed with up to
+    ``CONTEXT`` lines before it, so one that starts inside a string or comment is coloured right."""
+
+    def __init__(self, path: str, lines: list[Line], dark: bool) -> None:
+        self.lines = lines
+        self._lexer = lexer_for(path)
+        self._dark = dark
+        self._texts: dict[int, Text] = {}
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index: int) -> Text:
+        text = self._texts.get(index)
+        if text is None:
+            self._colour(index - index % BLOCK)
+            text = self._texts[index]
+        return text
+
+    def _colour(self, start: int) -> None:
+        lines, end = self.lines, min(start + BLOCK, len(self.lines))
+        for index in range(start, end):
+            self._texts[index] = Text(lines[index].text)
+        index = max(0, start - CONTEXT)
+        while index < end:
+            if lines[index].kind not in _CODE:
+                index += 1
+                continue
+            run_end = index
+            while run_end < end and lines[run_end].kind in _CODE:
+                run_end += 1
+            for kinds in ((" ", "+"), ("-",)):
+                picked = [i for i in range(index, run_end) if lines[i].kind in kinds]
+                coloured = _highlight(self._lexer, [lines[i].text for i in picked], self._dark)
+                for i, text in zip(picked, coloured, strict=True):
+                    if i >= start:
+                        self._texts[i] = text
+            index = run_end
 
 
 def find_matches(files: list[list[Line]], query: str) -> list[tuple[int, int, int]]:

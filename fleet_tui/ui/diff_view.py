@@ -15,8 +15,9 @@ indicator shows; its failure is one line in the screen. Everything drawn has gon
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import work
@@ -33,7 +34,16 @@ from textual.widgets.option_list import Option
 from fleet_tui.adapters.diff_parse import Diff
 from fleet_tui.adapters.git_diff import DiffRequest, load_diff
 from fleet_tui.core.sanitize import safe_line
-from fleet_tui.ui.diff_lines import Line, counts, file_label, file_lines, file_row, find_matches, highlight
+from fleet_tui.ui.diff_lines import (
+    Highlighted,
+    Line,
+    counts,
+    file_label,
+    file_lines,
+    file_row,
+    find_matches,
+    lexer_for,
+)
 
 #: Rows of the file list above the diff on a narrow terminal.
 LIST_ROWS = 5
@@ -64,16 +74,17 @@ class DiffPane(ScrollView, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.lines: list[Line] = []
-        self._texts: list[Text] = []
+        self._texts: Sequence[Text] = []
         #: Search matches by line: columns; the match that is the current one; the query length.
         self._matches: dict[int, list[int]] = {}
         self._current: tuple[int, int] | None = None
         self._match_length = 0
         self._cache: dict[int, Strip] = {}
 
-    def set_lines(self, lines: list[Line], texts: list[Text]) -> None:
+    def set_lines(self, lines: list[Line], texts: Sequence[Text]) -> None:
+        """Show ``lines``, drawn as ``texts`` (the same lines, coloured: ``Highlighted``)."""
         self.lines, self._texts = lines, texts
-        width = max((t.cell_len + 1 for t in texts), default=0)
+        width = max((cell_len(line.text) + 2 for line in lines), default=0)
         self.virtual_size = Size(width, len(lines))
         self._matches, self._current = {}, None
         self._cache.clear()
@@ -168,7 +179,7 @@ class DiffScreen(ModalScreen[None]):
         self._loader = loader
         self.diff: Diff | None = None
         self._lines: list[list[Line]] = []
-        self._texts: dict[tuple[int, bool], list[Text]] = {}
+        self._texts: dict[tuple[int, bool], Highlighted] = {}
         self.file = -1
         self.query_text = ""
         self.matches: list[tuple[int, int, int]] = []
@@ -200,6 +211,8 @@ class DiffScreen(ModalScreen[None]):
         try:
             diff = self._loader(self.request)
             lines = [file_lines(f) for f in diff.files]
+            for file in diff.files[:1]:
+                lexer_for(file.path)  # the first lookup loads pygments' tables: not on the UI thread
         except Exception as exc:  # DiffError, or anything else: one line, not a traceback
             self.app.call_from_thread(self._failed, str(exc) or type(exc).__name__)
             return
@@ -231,13 +244,13 @@ class DiffScreen(ModalScreen[None]):
 
     # --- files ----------------------------------------------------------------------------
 
-    def _file_texts(self, index: int) -> list[Text]:
+    def _file_texts(self, index: int) -> Highlighted:
         dark = self.app.current_theme.dark
         texts = self._texts.get((index, dark))
         if texts is None:
             assert self.diff is not None
             path = self.diff.files[index].path
-            texts = self._texts[index, dark] = highlight(path, self._lines[index], dark)
+            texts = self._texts[index, dark] = Highlighted(path, self._lines[index], dark)
         return texts
 
     def show_file(self, index: int) -> None:
