@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets._footer import FooterKey
+
 from fleet_tui.adapters.git_diff import DiffRequest
 from fleet_tui.config.loader import load_config
 from fleet_tui.core.state import FleetState
@@ -50,6 +52,11 @@ def test_diff_80x24(snap_compare, tmp_path: Path) -> None:
                           and not app.screen.pane.loading, message="the diff loaded")
         await pilot.press("n", "n", "n")
         await pilot_until(pilot, lambda: app.screen.file == 3, message="the fourth file")
+
+        def footer_ready() -> bool:  # the footer follows focus a refresh later
+            return any(key.action == "page_down" for key in app.screen.query(FooterKey))
+
+        await pilot_until(pilot, footer_ready, message="the footer with the focused pane's keys")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_diff)

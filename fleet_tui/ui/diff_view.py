@@ -218,14 +218,18 @@ class DiffScreen(ModalScreen[None]):
             return
         self.app.call_from_thread(self._loaded, diff, lines)
 
-    def _failed(self, message: str) -> None:
+    def _done_loading(self) -> None:
         self.pane.loading = False
+        self.refresh_bindings()  # the pane's own keys (PgUp/PgDn) are active again: the footer
+
+    def _failed(self, message: str) -> None:
+        self._done_loading()
         self.query_one("#diff-file", Static).update(Text(" cannot show this diff", no_wrap=True))
         self.pane.set_lines([Line("meta", safe_line(message))], [Text(safe_line(message))])
 
     def _loaded(self, diff: Diff, lines: list[list[Line]]) -> None:
         self.diff, self._lines, self._texts = diff, lines, {}
-        self.pane.loading = False
+        self._done_loading()
         title = f" {safe_line(self.request.title)} · {len(diff.files)} files +{diff.added} -{diff.removed}"
         if diff.truncated:
             title += " · diff truncated"
