@@ -21,7 +21,11 @@ from fleet_tui.adapters.diff_parse import (
     unquote_path,
 )
 from fleet_tui.adapters.git_diff import DiffError, DiffRequest, load_diff
+from fleet_tui.core import workspace_events as wev
+from fleet_tui.core.fold import fold_all
 from fleet_tui.core.sanitize import UNSAFE_CHARS
+from fleet_tui.core.workspace_events import FileChange
+from fleet_tui.ui.diff_actions import agent_diff, task_diff
 from fleet_tui.ui.diff_lines import BLOCK, Highlighted, file_label, file_lines
 from tests.gitrepos import add_worktree, commit, git, make_repo, write
 
@@ -167,3 +171,32 @@ def test_colouring_is_done_a_block_at_a_time_with_the_lines_before_it() -> None:
     string_style = texts[opening + 2].spans[0].style  # the docstring's first line: a string
     assert texts[late].spans[0].style == string_style
     assert texts[len(lines) - 1].spans[0].style != string_style  # y = 1 after it: code
+
+
+def test_a_merged_task_shows_the_commits_that_went_into_the_base(repo: tuple[Path, str],
+                                                                 tmp_path: Path) -> None:
+    root, base = repo
+    tree = add_worktree(root, tmp_path / "wt", "fleet/T1", base)
+    first = commit(tree, {"src/app.py": CODE + "one\n"}, "one")
+    second = commit(tree, {"src/app.py": CODE + "one\ntwo\n", "extra.md": "x\n"}, "two")
+    git(root, "merge", "-q", "--ff-only", "fleet/T1")
+    git(root, "worktree", "remove", str(tree))
+    git(root, "branch", "-q", "-D", "fleet/T1")
+    changed = [FileChange("src/app.py", 2, 0), FileChange("extra.md", 1, 0)]
+    events = [wev.WorkspaceCreated(agent="dev", path=str(tree), repo=str(root), base="main"),
+              wev.WorkspaceSwitched(agent="dev", task="T1", branch="fleet/T1", base_commit=base),
+              wev.WorkspaceChanged(agent="dev", task="T1", branch="fleet/T1", head=first, base_commit=base),
+              wev.WorkspaceSwitched(agent="dev", task="T2", branch="fleet/T2", base_commit=base)]
+    state = fold_all(events)
+    title = f"T1 · fleet/T1 · dev · {base[:8]}..{first[:8]}"
+    assert task_diff(state, "T1", live=True) == DiffRequest(title, str(root), base, first)  # not checked out
+    assert agent_diff(state, "dev", live=False) == "T2 · fleet/T2 · dev: no commits yet"
+    state = fold_all([*events, wev.MergeMerged(task="T1", branch="fleet/T1", base="main", commit=second,
+                                               commits=[first, second])])
+    request = task_diff(state, "T1", live=True)
+    assert isinstance(request, DiffRequest) and (request.base, request.head) == (first + "^", second)
+    assert {f.path: f.added for f in load_diff(request).files} == {f.path: f.added for f in changed}
+    state.branches["T1"].merged_commit, state.branches["T1"].commits = "", []
+    state.workspaces["dev"].head, state.workspaces["dev"].files = base, changed
+    assert agent_diff(state, "dev", live=False) == ("T2 · fleet/T2 · dev: no commits yet "
+                                                    "(2 files changed, not committed then)")
