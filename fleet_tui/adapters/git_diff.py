@@ -10,7 +10,7 @@
 Commits come from events, which are input like any other: anything but a hex id is refused
 before it reaches git's argv, and a commit git no longer has is a one-line ``DiffError``.
 git runs with a fixed set of diff options, whatever the user's git config says (colours,
-external diff drivers, prefixes, unquoted paths).
+external diff drivers and textconv, prefixes, unquoted paths, an fsmonitor hook).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ MAX_UNTRACKED_FILES = 500
 BINARY_PROBE = 8000
 
 _COMMIT = re.compile(r"[0-9a-fA-F]{4,64}\^?")
-_DIFF = ["-c", "core.quotePath=true", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-         "--src-prefix=a/", "--dst-prefix=b/", "--find-renames", "--no-relative"]
+_DIFF = ["-c", "core.quotePath=true", "-c", "core.fsmonitor=false", "diff", "--no-color", "--no-ext-diff",
+         "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "--find-renames", "--no-relative"]
 
 
 class DiffError(Exception):
