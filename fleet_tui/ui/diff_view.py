@@ -230,7 +230,8 @@ class DiffScreen(ModalScreen[None]):
     def _loaded(self, diff: Diff, lines: list[list[Line]]) -> None:
         self.diff, self._lines, self._texts = diff, lines, {}
         self._done_loading()
-        title = f" {safe_line(self.request.title)} · {len(diff.files)} files +{diff.added} -{diff.removed}"
+        files = f"{len(diff.files)} file{'' if len(diff.files) == 1 else 's'}"
+        title = f" {safe_line(self.request.title)} · {files} +{diff.added} -{diff.removed}"
         if diff.truncated:
             title += " · diff truncated"
         self.query_one("#diff-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
