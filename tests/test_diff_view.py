@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fleet_tui.adapters.eventlog import open_log
+from fleet_tui.adapters.git_diff import DiffRequest
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
@@ -226,3 +227,15 @@ async def test_a_commit_that_is_gone_is_one_line_in_the_screen(world: World) -> 
         lines = app.screen.pane.lines
         assert len(lines) == 1 and lines[0].text.startswith("commit 0123456789ab is gone from")
         assert str(app.screen.query_one("#diff-file").render()).strip() == "cannot show this diff"
+
+
+async def test_an_empty_diff_says_so_and_keys_do_nothing(world: World) -> None:
+    app = FleetApp(RecordedFleet(FleetConfig(fleet="t"), fold_all(world.events())), clock=lambda: T0 + 60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app_drawn(pilot)
+        app.push_screen(DiffScreen(DiffRequest("t", str(world.repo), world.base, world.base)))
+        screen = await diff_loaded(pilot)
+        assert shown_paths(screen) == [] and str(screen.query_one("#diff-file").render()).strip() == \
+            "no change against the base"
+        await pilot.press("n", "p", "pagedown", "slash", "x", "enter", "escape")
+        assert screen.file == -1 and screen.matches == []
