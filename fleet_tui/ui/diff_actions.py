@@ -74,7 +74,7 @@ def task_diff(state: FleetState, task: str, live: bool) -> DiffRequest | str:
 
 class DiffActions(_Base):
     def action_diff(self) -> None:
-        live = not self.read_only
+        live = not (self.read_only and self.fleet.read_only)  # a replay diffs recorded commits
         if self.main.query_one(ContentSwitcher).current == "board":
             if (task := self._selected_task()) is None:
                 return
