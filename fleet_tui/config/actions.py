@@ -7,7 +7,7 @@ error (with a did-you-mean hint) rather than a binding that silently does nothin
 from __future__ import annotations
 
 KNOWN_ACTIONS: tuple[str, ...] = (
-    "spawn", "pause", "kill", "restart", "attach", "prompt", "zoom", "next_needing", "reply",
+    "spawn", "pause", "kill", "restart", "attach", "prompt", "zoom", "diff", "next_needing", "reply",
     "focus_left", "focus_right", "focus_up", "focus_down",
     "cycle_area", "show_grid", "show_board", "show_timeline",
     "new_task", "move_task", "assign_task", "approve", "deny",

@@ -13,6 +13,8 @@ it goes through one of these:
   (inside emoji) are dropped.
 - ``safe_text``: the same, keeping ``\\n`` and ``\\t`` (``\\r\\n`` becomes ``\\n``) for fields
   shown on several lines.
+- ``safe_code``: one line of a file's content (a diff): as ``safe_line``, but SGR codes are
+  shown escaped as well, since in a file they are content.
 - ``pane_text``: a captured pane row keeping only its SGR colour codes (what the asciicast
   export writes); ``strip_ansi``: a row without any escape sequence (for matching).
 - ``spreadsheet_cell``: a CSV cell that no spreadsheet reads as a formula.
@@ -111,6 +113,14 @@ def safe_text(text: str) -> str:
     if text.isprintable():
         return text
     return _sanitise(text, True)
+
+
+def safe_code(text: str) -> str:
+    """One line of a file's content (a diff) as ``safe_line`` makes it, except that colour
+    codes are shown escaped too: in a file they are content a reviewer must see."""
+    if text.isprintable():
+        return text
+    return _UNSAFE_IN_LINE.sub(_visible, _LINE_BREAK.sub(" ", text.translate(_JOINERS)))
 
 
 def strip_ansi(text: str) -> str:

@@ -41,6 +41,7 @@ from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.board_actions import BoardActions
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
+from fleet_tui.ui.diff_actions import DiffActions
 from fleet_tui.ui.footer import KeyFooter
 from fleet_tui.ui.header import header_text
 from fleet_tui.ui.help import HelpScreen
@@ -77,7 +78,7 @@ class AreaTabs(Tabs, can_focus=False):
     """The area tabs, shown for orientation; never focused, so arrows move between agents."""
 
 
-class FleetApp(BoardActions, App[int]):
+class FleetApp(DiffActions, BoardActions, App[int]):
     CSS = """
     #header { height: 1; background: $panel; }
     #areas { height: 1fr; }

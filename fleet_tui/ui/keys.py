@@ -33,6 +33,7 @@ BINDINGS: list[Binding] = [
     _b("s", "prompt", "Prompt", "prompt"),
     _b("enter", "attach", "Attach", "attach"),
     _b("z", "zoom", "Zoom", "zoom"),
+    _b("d", "diff", "Diff of the task's branch", "diff", show=False),
     _b("w", "next_needing", "Next needing you", "next_needing", show=False),
     _b("Y", "reply", "Reply to a waiting agent", "reply", show=False),
     _b("tab", "cycle_area", "Next area", "cycle_area", show=False, priority=True),
