@@ -38,7 +38,7 @@ from fleet_tui.adapters.git import run_git
 from fleet_tui.adapters.git_diff import _DIFF, DiffRequest, load_diff
 from fleet_tui.ui.diff_lines import Highlighted, file_lines
 from fleet_tui.ui.diff_view import DiffScreen
-from tests.gitrepos import commit, make_repo
+from tests.gitrepo import commit, make_repo
 
 
 def code(n: int, tag: str) -> str:

@@ -45,28 +45,17 @@ import yaml
 from common import ms_summary
 
 from fleet_tui.adapters.eventlog import read_log
-from fleet_tui.adapters.git import run_git
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
 from fleet_tui.core.overlaps import pair_key
+from tests.gitrepo import add_worktree, git, make_repo
 
 P95_TARGET_MS = 1000.0
-IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
 STAGES = [{"name": "backlog"}, {"name": "in_progress", "roles": ["developer"]}, {"name": "done"}]
 
 
-def git(cwd: Path, *args: str) -> str:
-    return run_git(cwd, [*IDENTITY, *args]).stdout.strip()
-
-
-def make_repo(folder: Path, worktrees: int) -> tuple[Path, list[Path]]:
-    repo = folder / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    for i in range(worktrees):
-        (repo / f"own_{i}.py").write_text("x = 0\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "start")
+def project(folder: Path, worktrees: int) -> tuple[Path, list[Path]]:
+    repo, _ = make_repo(folder / "repo", {f"own_{i}.py": "x = 0\n" for i in range(worktrees)})
     return repo, [folder / f"tree-{i}" for i in range(worktrees)]
 
 
@@ -103,7 +92,7 @@ def run_events(folder: Path, rounds: int, worktrees: int) -> dict[str, Any]:
     from fleet_tui.daemon.main import Daemon
 
     os.environ["FLEET_HOME"] = str(folder / "home")
-    repo, trees = make_repo(folder, worktrees)
+    repo, trees = project(folder, worktrees)
     config = folder / "fleet.yaml"
     config.write_text(yaml.safe_dump({"fleet": "bench", "routing": {"stages": [{"name": "backlog"}]}}))
     socket = f"fleet-bench-overlaps-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -115,7 +104,7 @@ def run_events(folder: Path, rounds: int, worktrees: int) -> dict[str, Any]:
     orch = daemon.service
     try:
         for i, tree in enumerate(trees):
-            git(repo, "worktree", "add", "-q", "-b", f"fleet/T{i}", str(tree), "main")
+            add_worktree(repo, tree, f"fleet/T{i}")
             orch.submit(ev.WorkspaceCreated(agent=f"a{i}", path=str(tree), repo=str(repo), base="main"))
             write(tree, f"own_{i}.py", f"x = {i + 1}\n")
             orch.submit(watcher_view(f"a{i}", f"T{i}", tree))
@@ -168,7 +157,7 @@ def run_watcher(folder: Path, rounds: int, worktrees: int) -> dict[str, Any]:
                                "not in this tree)"}
     from daemon_fleet import BenchFleet
 
-    repo, _ = make_repo(folder, worktrees)
+    repo, _ = project(folder, worktrees)
     fleet = BenchFleet("overlaps")
     agents = [{"name": f"a{i}", "roles": ["developer"], "command": ["cat"], "preset": "shell"}
               for i in range(worktrees)]

@@ -27,24 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import ms_summary
 
 from fleet_tui.adapters import worktrees as wt
-from fleet_tui.adapters.git import run_git
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.daemon.service import FleetService
-
-IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@fleet.invalid", "-c", "commit.gpgsign=false"]
-
-
-def make_project(folder: Path, files: int) -> None:
-    folder.mkdir()
-    run_git(folder, ["init", "-q", "-b", "main"])
-    for i in range(files):
-        sub = folder / f"pkg{i % 10}"
-        sub.mkdir(exist_ok=True)
-        (sub / f"mod{i}.py").write_text("".join(f"line {j}\n" for j in range(50)))
-    run_git(folder, ["add", "-A"])
-    run_git(folder, [*IDENTITY, "commit", "-q", "-m", "init"])
+from tests.gitrepo import git, make_repo
 
 
 class Arrivals:
@@ -84,7 +71,8 @@ def main() -> None:
     os.environ["FLEET_HOME"] = str(root / "home")
     socket = f"fleet-bench-ws-{uuid.uuid4().hex[:8]}"
     driver = TmuxDriver(socket)
-    make_project(root / "proj", args.files)
+    make_repo(root / "proj", {f"pkg{i % 10}/mod{i}.py": "".join(f"line {j}\n" for j in range(50))
+                              for i in range(args.files)})
     agents = [{"name": f"a{i}", "command": ["sleep", "100000"], "preset": "none"}
               for i in range(args.worktrees)]
     (root / "fleet.yaml").write_text(yaml.safe_dump({"fleet": "bench", "repo": "proj",
@@ -111,11 +99,11 @@ def main() -> None:
                                and any(f.path == p for f in e.files))
             writes.append(at - start)
             if i % 3 == 0:  # a commit changes only the worktree's git dir
-                run_git(tree, ["add", "-A"])  # staged or not, the tree is as dirty: no event
+                git(tree, "add", "-A")  # staged or not, the tree is as dirty: no event
                 mark = len(arrivals.seen)
-                head = run_git(tree, ["rev-parse", "HEAD"]).stdout.strip()
+                head = git(tree, "rev-parse", "HEAD")
                 start = time.perf_counter()
-                run_git(tree, [*IDENTITY, "commit", "-q", "-m", f"c{i}"])
+                git(tree, "commit", "-q", "-m", f"c{i}")
                 at = arrivals.wait(mark, lambda e, n=name, h=head: e.agent == n and e.head != h
                                    and not e.dirty)
                 commits.append(at - start)

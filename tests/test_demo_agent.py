@@ -17,6 +17,7 @@ from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.resolve import AgentLaunch, resolve_agents
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.demo_agent import SCRIPTS, build_parser, script_for
+from tests.gitrepo import add_worktree
 from tests.helpers import retry_until
 
 REPO = Path(__file__).resolve().parent.parent
@@ -156,11 +157,6 @@ def test_the_repo_fleet_yaml_is_the_offline_demo() -> None:
     assert "review" in stage_names and "done" in stage_names
 
 
-def _worktree_on(repo: Path, path: Path, branch: str) -> Path:
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", branch, str(path)], check=True)
-    return path
-
-
 def _run_in(cwd: Path, agent: str, prompt: str) -> None:
     done = subprocess.run([sys.executable, "-m", "fleet_tui.demo_agent", "--git", "--pace", "0",
                            "--fail-rate", "0", "--role", "developer", "--prompt", prompt, "--runs", "1"],
@@ -171,8 +167,8 @@ def _run_in(cwd: Path, agent: str, prompt: str) -> None:
 
 def test_with_git_two_developers_commit_real_work_that_merges_and_passes_the_check(tmp_path: Path) -> None:
     repo = ensure_demo_repo(tmp_path / "repo")
-    _run_in(_worktree_on(repo, tmp_path / "w1", "fleet/T2"), "dev-1", "Task T2: Login form")
-    _run_in(_worktree_on(repo, tmp_path / "w2", "fleet/T3"), "dev-2", "Task T3: Session cookies")
+    _run_in(add_worktree(repo, tmp_path / "w1", "fleet/T2", DEMO_BASE), "dev-1", "Task T2: Login form")
+    _run_in(add_worktree(repo, tmp_path / "w2", "fleet/T3", DEMO_BASE), "dev-2", "Task T3: Session cookies")
     for branch, task in (("fleet/T2", "t2"), ("fleet/T3", "t3")):
         changed = run_git(repo, ["diff", "--name-only", f"{DEMO_BASE}...{branch}"]).stdout.split()
         assert changed == ["src/app.py", f"src/{task}.py", f"tests/test_{task}.py"]

@@ -18,7 +18,7 @@ from fleet_tui.core.state import FleetState
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.diff_view import DiffScreen
 from fleet_tui.ui.recorded import RecordedFleet
-from tests.gitrepos import commit, make_repo
+from tests.gitrepo import commit, make_repo
 from tests.helpers import pilot_until
 
 CONFIG = Path(__file__).parent / "data" / "snapshot" / "fleet.yaml"

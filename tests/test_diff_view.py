@@ -21,7 +21,7 @@ from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.diff_view import DiffScreen, FileList, SearchBar
 from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.replay_app import ReplayApp, ReplayFleet
-from tests.gitrepos import add_worktree, commit, make_repo, write
+from tests.gitrepo import add_worktree, commit, make_repo, write
 from tests.helpers import app_drawn, pilot_until
 
 pytestmark = pytest.mark.anyio

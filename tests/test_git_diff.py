@@ -27,7 +27,7 @@ from fleet_tui.core.sanitize import UNSAFE_CHARS
 from fleet_tui.core.workspace_events import FileChange
 from fleet_tui.ui.diff_actions import agent_diff, task_diff
 from fleet_tui.ui.diff_lines import BLOCK, Highlighted, file_label, file_lines
-from tests.gitrepos import add_worktree, commit, git, make_repo, write
+from tests.gitrepo import add_worktree, commit, git, make_repo, write
 
 CODE = "".join(f"line {i}\n" for i in range(1, 21))
 HOSTILE = ["esc\x1b[2Jname.py", "new\nline.txt", "tab\there.txt", 'quote"back\\slash.md',

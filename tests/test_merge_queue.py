@@ -26,8 +26,9 @@ from fleet_tui.core.merge_rules import RUNNER
 from fleet_tui.core.state import MERGED
 from fleet_tui.daemon.service import FleetService
 from tests.fleets import Daemons, fleet
+from tests.gitrepo import add_worktree, commit, git, make_repo
 from tests.helpers import retry_until
-from tests.merge_repos import LINES, changed, commit, created, edited, git, make_repo, worktree
+from tests.merge_repos import LINES, PROJECT, changed, created, edited
 
 STAGES = [{"name": "backlog"}, {"name": "in_progress", "roles": ["developer"]}, {"name": "done"}]
 #: An implementer that takes prompts and does nothing with them.
@@ -58,13 +59,13 @@ def _start(make_service, tmp_path: Path, **merge: Any) -> tuple[FleetService, Pa
     orch = make_service(fleet(IDLER, {**IDLER, "name": "dev2"}, stages=STAGES, tasks=[], approvals=[],
                               routing={"stages": STAGES, "auto_route": False}, merge=merge))
     orch.start()
-    repo = make_repo(tmp_path / "repo")
+    repo, _ = make_repo(tmp_path / "repo", PROJECT)
     return orch, repo, _hold(orch, repo, tmp_path, "dev", "T1")
 
 
 def _hold(orch: FleetService, repo: Path, tmp_path: Path, agent: str, task: str) -> Path:
     """``agent`` holds ``task`` in in_progress, its worktree on fleet/<task>; the worktree."""
-    tree = worktree(repo, tmp_path / f"{agent}-tree", task)
+    tree = add_worktree(repo, tmp_path / f"{agent}-tree", f"fleet/{task}")
     orch.submit(ev.TaskCreated(task=task, title="Login", column="in_progress", source=ev.SOURCE_USER))
     orch.submit(ev.TaskAssigned(task=task, agent=agent, reason="test"))
     orch.submit(created(agent, repo, tree))
@@ -234,7 +235,7 @@ def test_work_left_uncommitted_in_the_implementers_worktree_is_not_merged_withou
 
 
 def test_the_merge_worktree_is_reset_between_runs_and_made_again_when_git_lost_it(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo")
+    repo, _ = make_repo(tmp_path / "repo", PROJECT)
     path = tmp_path / "state" / "merge" / "x"
     main = git(repo, "rev-parse", "main")
     assert mw.prepare(str(repo), path, "main") == main

@@ -21,8 +21,9 @@ from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.service import FleetService
 from fleet_tui.ui.card_overlap import overlap_label
 from tests.fleets import Daemons, fleet
+from tests.gitrepo import add_worktree, commit, git, make_repo
 from tests.helpers import retry_until
-from tests.merge_repos import changed, commit, created, edited, git, make_repo, worktree
+from tests.merge_repos import PROJECT, changed, created, edited
 
 
 def _changed(agent: str, task: str, paths: list[str], head: str = "h") -> ev.WorkspaceChanged:
@@ -122,8 +123,9 @@ def test_the_rules_ask_for_checks_and_the_daemon_policy_keeps_them_apart() -> No
 
 
 def test_merge_tree_finds_real_conflicts_and_their_hunks_without_touching_worktrees(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo")
-    one, two = worktree(repo, tmp_path / "one", "T1"), worktree(repo, tmp_path / "two", "T2")
+    repo, _ = make_repo(tmp_path / "repo", PROJECT)
+    one = add_worktree(repo, tmp_path / "one", "fleet/T1")
+    two = add_worktree(repo, tmp_path / "two", "fleet/T2")
     head1 = commit(one, {"app.py": edited(3, "one")})
     head2 = commit(two, {"app.py": edited(3, "two"), "util.py": edited(18, "two")})
     (two / "scratch.txt").write_text("uncommitted")
@@ -149,8 +151,9 @@ def test_the_daemon_alerts_a_real_conflict_between_two_worktrees_and_clears_it(
         make_service, tmp_path: Path) -> None:
     orch = make_service(fleet(tasks=[], approvals=[], stages=[{"name": "backlog"}, {"name": "done"}]))
     orch.start()
-    repo = make_repo(tmp_path / "repo")
-    one, two = worktree(repo, tmp_path / "one", "T1"), worktree(repo, tmp_path / "two", "T2")
+    repo, _ = make_repo(tmp_path / "repo", PROJECT)
+    one = add_worktree(repo, tmp_path / "one", "fleet/T1")
+    two = add_worktree(repo, tmp_path / "two", "fleet/T2")
     orch.submit(created("dev-1", repo, one))
     orch.submit(created("dev-2", repo, two))
     commit(one, {"app.py": edited(3, "one")})

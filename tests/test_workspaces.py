@@ -88,8 +88,7 @@ def test_a_dirty_tree_holds_the_task_back_once_and_lets_it_go_when_clean(
                     timeout=10, message="T1's prompt delivered after the switch")
         assert len([a for a in _events(orch, ev.Alert) if a.kind == ALERT_WORKSPACE]) == 1
 
-        (tree / "app.py").write_text("one\n")
-        commit(tree, "dev's work")
+        commit(tree, {"app.py": "one\n"}, "dev's work")
         (tree / "more.py").write_text("a\nb\nc\n")
         want = [FileChange("app.py", 0, 2), FileChange("more.py", 3, 0)]
         retry_until(lambda: orch.state.branches["T1"].files == want, message="T1's files")
@@ -190,9 +189,7 @@ def test_daemons_adopt_worktrees_and_prune_keeps_work(
 
 def test_cwd_maps_into_the_worktree_and_shared_agents_stay_put(tmp_path: Path, tmux_socket: str) -> None:
     make_repo(tmp_path / "proj")
-    (tmp_path / "proj" / "src").mkdir()
-    (tmp_path / "proj" / "src" / "main.py").write_text("x\n")
-    commit(tmp_path / "proj", "src")
+    commit(tmp_path / "proj", {"src/main.py": "x\n"}, "src")
     made = Daemons(tmp_path, tmux_socket)
     ops = {"name": "ops", "command": ["sleep", "1000"], "workspace": "shared"}
     outside = {"name": "out", "command": ["sleep", "1000"], "cwd": str(tmp_path)}

@@ -15,7 +15,7 @@ from fleet_tui.adapters.worktree_watch import Watched, WorktreeWatcher
 from fleet_tui.config.loader import load_config
 from fleet_tui.core.branch_names import branch_for, task_of
 from fleet_tui.core.workspace_events import FileChange
-from tests.gitrepo import IDENTITY, commit, make_repo
+from tests.gitrepo import commit, git, make_repo
 from tests.helpers import retry_until
 
 
@@ -63,8 +63,7 @@ def test_inspect_counts_committed_uncommitted_untracked_and_binary_changes(
         repo: wt.Repo, tmp_path: Path) -> None:
     path = _tree(repo, tmp_path, "dev")
     wt.switch(path, "fleet/T1", wt.commit_of(repo.root, repo.base))
-    (path / "app.py").write_text("one\nTWO\nthree\nfour\n")
-    committed = commit(path, "work")
+    committed = commit(path, {"app.py": "one\nTWO\nthree\nfour\n"}, "work")
     (path / "lib.py").write_text("a\nb")  # untracked, no final newline
     (path / "logo.png").write_bytes(b"\x89PNG\0\0")
     (path / "debug.log").write_text("ignored\n")
@@ -88,8 +87,7 @@ def test_prune_removes_merged_clean_worktrees_and_keeps_all_work(repo: wt.Repo, 
     merged = _tree(repo, tmp_path, "merged")
     unmerged = _tree(repo, tmp_path, "unmerged")
     wt.switch(unmerged, "fleet/T2", base)
-    (unmerged / "new.py").write_text("x\n")
-    commit(unmerged, "not in main")
+    commit(unmerged, {"new.py": "x\n"}, "not in main")
     changed = _tree(repo, tmp_path, "changed")
     (changed / "app.py").write_text("edited\n")
     untracked = _tree(repo, tmp_path, "untracked")
@@ -163,10 +161,10 @@ def test_the_watcher_reports_writes_and_commits_but_not_ignored_files(
         assert seen[-1] == {"b"}
         (a / "app.py").write_text("changed\n")
         retry_until(lambda: {"a"} in seen, message="a's write reported")
-        run_git(a, ["add", "-A"])
+        git(a, "add", "-A")
         retry_until(lambda: seen.count({"a"}) >= 2, message="a's staging reported")
         seen.clear()  # the commit changes no file of the work tree: only its git dir
-        run_git(a, [*IDENTITY, "commit", "-q", "-m", "commit"])
+        git(a, "commit", "-q", "-m", "commit")
         retry_until(lambda: {"a"} in seen, message="a's commit reported")
     finally:
         watcher.stop()
@@ -181,7 +179,6 @@ def test_the_demo_fleet_works_in_its_throwaway_project_never_in_this_repository(
     assert run_git(found.root, ["ls-files"]).stdout.split() == [
         ".gitignore", "README.md", "src/__init__.py", "src/app.py", "tests/__init__.py", "tests/test_app.py"]
     # made once: a second daemon finds the same project with its work
-    (Path(found.root) / "NOTES.md").write_text("kept\n")
-    commit(Path(found.root), "notes")
+    commit(Path(found.root), {"NOTES.md": "kept\n"}, "notes")
     assert wt.fleet_repo(load_config(project / "fleet.yaml"), "demo-key") == found
     assert (Path(found.root) / "NOTES.md").read_text() == "kept\n"
