@@ -91,6 +91,13 @@ async def diff_loaded(pilot) -> DiffScreen:
     return pilot.app.screen
 
 
+async def diff_of(pilot, agent: str) -> DiffScreen:
+    """``d`` on ``agent``'s tile; its diff screen once loaded."""
+    pilot.app.focus_agent(agent)
+    await pilot.press("d")
+    return await diff_loaded(pilot)
+
+
 def shown_paths(screen: DiffScreen) -> list[str]:
     assert screen.diff is not None
     return [f.path for f in screen.diff.files]
@@ -100,9 +107,7 @@ async def test_d_on_an_agent_shows_its_worktree_with_uncommitted_and_untracked_w
     app = live_app(world)
     async with app.run_test(size=(80, 24)) as pilot:
         await app_drawn(pilot)
-        app.focus_agent("dev-1")
-        await pilot.press("d")
-        screen = await diff_loaded(pilot)
+        screen = await diff_of(pilot, "dev-1")
         assert screen.request.live and screen.request.cwd == str(world.tree)
         assert shown_paths(screen) == ["app.py", "data.py", "notes.md", "scratch.txt"]
         assert "    return 3  # not committed" in [line.text for line in screen.pane.lines]  # first file
@@ -143,9 +148,7 @@ async def test_a_search_scrolls_its_match_into_view(world: World) -> None:
     app = live_app(world)
     async with app.run_test(size=(80, 24)) as pilot:
         await app_drawn(pilot)
-        app.focus_agent("dev-1")
-        await pilot.press("d")
-        screen = await diff_loaded(pilot)
+        screen = await diff_of(pilot, "dev-1")
         await pilot.press("slash", *"value_100 ")
         file, line, _ = screen.matches[screen.match]
         assert shown_paths(screen)[file] == "data.py"
@@ -189,9 +192,7 @@ async def test_replay_shows_the_commits_recorded_at_the_cursor(world: World, tmp
         app = ReplayApp(ReplayFleet(FleetConfig(fleet="t"), cursor, session_id="s"))
         async with app.run_test(size=(80, 24)) as pilot:
             await app_drawn(pilot)
-            app.focus_agent("dev-1")
-            await pilot.press("d")
-            screen = await diff_loaded(pilot)
+            screen = await diff_of(pilot, "dev-1")
             assert (screen.request.base, screen.request.head) == (world.base, world.first)
             assert shown_paths(screen) == ["app.py"]
             assert "+    return 2" in [line.kind + line.text for line in screen.pane.lines]
