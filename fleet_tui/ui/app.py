@@ -2,8 +2,8 @@
 
 A client of the fleet daemon: over a ``LiveFleet`` it shows the fold of the daemon's event
 log and turns keys (``keys.py``) into requests to the daemon. Requests run in thread workers,
-so the UI never waits on them; the view polls the log and refreshes on a timer
-(``REFRESH_HZ``), repainting only what changed, and at once when a request comes back. Quitting
+so the UI never waits on them; the view refreshes on a timer (``REFRESH_HZ``), repainting only
+what changed, and at once when a request comes back or a happening is logged (``POLL_HZ``). Quitting
 leaves the fleet running. Over a ``RecordedFleet`` (replay, snapshot tests), or a live fleet
 opened with ``read_only`` (``--read-only``), the same screen is read-only: commands that would
 act on agents or tasks explain why they do nothing.
@@ -53,6 +53,9 @@ from fleet_tui.ui.workspace_line import task_files
 from fleet_tui.ui.zoom import ZoomScreen
 
 REFRESH_HZ = 8
+#: How often the log is looked at between frames: a happening (anything but pane output) is
+#: drawn at once, not at the next frame.
+POLL_HZ = 25
 #: How often a live UI checks that the daemon still answers for the session it follows.
 DAEMON_CHECK_SECONDS = 2.0
 #: Seconds the header's "need you" count flashes after a new call.
@@ -161,6 +164,7 @@ class FleetApp(DiffActions, BoardActions, App[int]):
         self.start_fleet()
         self.set_interval(1 / REFRESH_HZ, self.refresh_view)
         if not (self.read_only and self.fleet.read_only):  # not a replay (a read-only view is live)
+            self.set_interval(1 / POLL_HZ, self.poll_log)
             self.check_config()  # notes the file's current stamp
             self.set_interval(CONFIG_CHECK_SECONDS, self.check_config)
             # A terminal that goes away (SSH drop, closed window) ends this UI, not the fleet:
@@ -228,6 +232,13 @@ class FleetApp(DiffActions, BoardActions, App[int]):
         """Notices echo errors and event text: always plain text, safe to draw."""
         super().notify(safe_text(message), title=safe_line(title), severity=severity,
                        timeout=timeout, markup=False)
+
+    def poll_log(self) -> None:
+        """Fold what the log gained; draw now if that includes a happening."""
+        timeline = self.fleet.state.timeline
+        last = timeline[-1].seq if timeline else 0
+        if self.fleet.poll() and timeline and timeline[-1].seq != last:
+            self.refresh_view()
 
     def refresh_view(self) -> None:
         try:
