@@ -104,12 +104,23 @@ class LogReader:
         self.offset = path.stat().st_size if path.exists() else 0
 
     def new(self) -> list[dict[str, Any]]:
+        """The new records as dicts with their size on disk (``_bytes``); a compact pane output
+        record (``["o", seq, ts, agent, changes, scroll, pane, keyframe, ...]``, schema 2)
+        becomes ``{"type": "agent.output", "agent": ..., "keyframe": ...}``."""
         with self.path.open("rb") as f:
             f.seek(self.offset)
             data = f.read()
         end = data.rfind(b"\n") + 1
         self.offset += end
-        return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+        records = []
+        for line in data[:end].splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if isinstance(record, list):
+                    record = {"type": "agent.output", "agent": record[3],
+                              "keyframe": len(record) > 7 and bool(record[7])}
+                records.append({**record, "_bytes": len(line) + 1})
+        return records
 
 
 def wait_log(reader: LogReader, done: Any, timeout: float) -> bool:
@@ -169,7 +180,7 @@ def daemon_part(count: int, seconds: float) -> dict[str, Any]:
         records = log.new()
         minutes = seconds / 60
         outputs = [r for r in records if r["type"] == "agent.output"]
-        out_bytes = sum(len(json.dumps(r, separators=(",", ":"))) + 1 for r in outputs)
+        out_bytes = sum(r["_bytes"] for r in outputs)
         out["busy"] = {
             "cpu_pct": {k: cpu[k] for k in ("daemon", "daemon_tmux_client", "tmux_server")},
             "daemon_plus_tmux_cpu_pct": round(cpu["daemon"] + cpu["daemon_tmux_client"]
