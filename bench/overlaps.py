@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,6 @@ import yaml
 from common import ms_summary
 
 from fleet_tui.adapters.eventlog import read_log
-from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
 from fleet_tui.core.overlaps import pair_key
 from tests.gitrepo import add_worktree, git, make_repo
@@ -150,46 +148,55 @@ def _wait(alerts: list[tuple[float, ev.Alert]], match: Any, timeout: float = 10.
 
 
 def run_watcher(folder: Path, rounds: int, worktrees: int) -> dict[str, Any]:
-    """The real daemon's watcher: agents ``a0``.. get tasks ``T0``.. (``task assign``), the
-    daemon puts their worktrees on the task branches, and the log is read for the alerts."""
-    if "repo" not in FleetConfig.__struct_fields__:
-        return {"unavailable": "fleet.yaml has no repo: setting yet (the workspace watcher is "
-                               "not in this tree)"}
-    from daemon_fleet import BenchFleet
+    """The daemon's own watcher (a ``FleetService`` in this process, on a private tmux server):
+    agents ``a0``.. have their worktrees put on tasks ``T0``.. as before a prompt (``prepare``),
+    files are written in them, and the log is read for the alerts."""
+    from fleet_tui.adapters import paths
+    from fleet_tui.adapters.tmux import TmuxDriver
+    from fleet_tui.config.loader import load_config
+    from fleet_tui.daemon.service import FleetService
 
     repo, _ = project(folder, worktrees)
-    fleet = BenchFleet("overlaps")
-    agents = [{"name": f"a{i}", "roles": ["developer"], "command": ["cat"], "preset": "shell"}
+    os.environ["FLEET_HOME"] = str(folder / "home")
+    agents = [{"name": f"a{i}", "roles": ["developer"], "command": ["sleep", "100000"], "preset": "none"}
               for i in range(worktrees)]
     tasks = [{"id": f"T{i}", "title": f"task {i}", "column": "in_progress"} for i in range(worktrees)]
-    config = fleet.write_config({"fleet": "overlaps", "repo": str(repo), "base": "main",
-                                 "agents": agents, "tasks": tasks,
-                                 "routing": {"stages": STAGES, "auto_route": False}})
+    (folder / "fleet.yaml").write_text(yaml.safe_dump({
+        "fleet": "overlaps", "repo": str(repo), "base": "main", "defaults": {"cwd": str(repo)},
+        "agents": agents, "tasks": tasks,
+        "routing": {"stages": STAGES, "auto_route": False}}))
+    driver = TmuxDriver(f"fleet-bench-overlaps-{uuid.uuid4().hex[:8]}")
+    service = FleetService(load_config(folder / "fleet.yaml"), driver=driver)
     try:
-        info = fleet.start_daemon()
-        log = Path(info["log"])
+        service.start()
+        log = paths.events_path(service.session_id)
         for i in range(worktrees):
-            subprocess.run([sys.executable, "-m", "fleet_tui", "--config", str(config), "task", "assign",
-                            f"T{i}", f"a{i}"], check=True, capture_output=True)
-        trees = _trees(log, worktrees)
+            if why := service.workspaces.prepare(f"a{i}", f"T{i}"):
+                raise RuntimeError(why)
+        trees = [Path(service.state.workspaces[f"a{i}"].path) for i in range(worktrees)]
         times = []
         for k in range(rounds):
             i, j = k % worktrees, (k + 1) % worktrees
             name, key = f"shared_{k}.py", pair_key(f"T{i}", f"T{j}")
+            mark = len(_events(log))
             (trees[j] / name).write_text("side = 'j'\n")
             _alert_in_log(log, lambda e, j=j, name=name: isinstance(e, ev.WorkspaceChanged)
-                          and e.agent == f"a{j}" and any(f.path == name for f in e.files))
+                          and e.agent == f"a{j}" and any(f.path == name for f in e.files), mark)
+            mark = len(_events(log))
             start = time.time()
             (trees[i] / name).write_text("side = 'i'\n")
             alert = _alert_in_log(log, lambda e, key=key: isinstance(e, ev.Alert) and e.key == key
-                                  and not e.cleared)
+                                  and not e.cleared, mark)
             times.append(alert.ts - start)
+            mark = len(_events(log))
             (trees[i] / name).unlink()
             (trees[j] / name).unlink()
-            _alert_in_log(log, lambda e, key=key: isinstance(e, ev.Alert) and e.key == key and e.cleared)
+            _alert_in_log(log, lambda e, key=key: isinstance(e, ev.Alert) and e.key == key and e.cleared,
+                          mark)
         return {"write_to_alert_ms": ms_summary(times)}
     finally:
-        fleet.close()
+        service.stop(kill_agents=True)
+        driver.kill_server()
 
 
 def _events(log: Path) -> list[ev.Event]:
@@ -197,20 +204,9 @@ def _events(log: Path) -> list[ev.Event]:
     return [e for e in events if isinstance(e, ev.Event)]
 
 
-def _trees(log: Path, count: int, timeout: float = 60.0) -> list[Path]:
+def _alert_in_log(log: Path, match: Any, seen: int, timeout: float = 10.0) -> ev.Event:
+    """The first event after the log's first ``seen`` that ``match`` takes."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        switched = {e.agent: e for e in _events(log) if isinstance(e, ev.WorkspaceSwitched)}
-        created = {e.agent: e.path for e in _events(log) if isinstance(e, ev.WorkspaceCreated)}
-        if len(switched) >= count and all(a in created for a in switched):
-            return [Path(created[f"a{i}"]) for i in range(count)]
-        time.sleep(0.05)
-    raise TimeoutError("the worktrees were not put on their task branches")
-
-
-def _alert_in_log(log: Path, match: Any, timeout: float = 10.0) -> ev.Event:
-    deadline = time.monotonic() + timeout
-    seen = 0
     while time.monotonic() < deadline:
         events = _events(log)
         for event in events[seen:]:
