@@ -10,6 +10,7 @@ from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import AgentState, FleetState, TaskState
 from fleet_tui.core.summary import files_summary, summarize
 from fleet_tui.core.workspace_events import FileChange
+from fleet_tui.ui.agent_card import BRANCH_ROW_HEIGHT
 from fleet_tui.ui.board import task_row
 from fleet_tui.ui.workspace_line import task_files, workspace_summary
 from tests.test_agent_grid import NOW, GridApp, make_state, start
@@ -49,15 +50,23 @@ def test_the_summaries() -> None:
     assert row.plain == "T1 Login @dev 3 files"
 
 
-async def test_the_card_title_shows_the_branch_and_files_and_never_raw_escapes() -> None:
+async def test_the_card_shows_the_branch_and_files_on_a_row_of_its_own_and_never_raw_escapes() -> None:
     state = make_state(2)
     state.workspaces = _state().workspaces
     state.agents["dev"] = AgentState(name="dev", role="dev", model="opus", status="working",
-                                     status_since=NOW - 5, tasks=["T1"])
+                                     status_since=NOW - 5, tasks=["T1"], screen=["$ make", "ok"])
     state.workspaces["dev"].branch = "fleet/\x1b[2JT1"
     async with GridApp().run_test(size=(160, 40)) as pilot:
         grid = await start(pilot, state)
-        title = grid.cards["dev"].render_line(0).text
-        assert "fleet/\\x1b[2JT1 3 files +12 -4" in title
-        assert "\x1b" not in title
-        assert "files" not in grid.cards["agent-00"].render_line(0).text
+        card = grid.cards["dev"]
+        assert card.size.height >= BRANCH_ROW_HEIGHT
+        rows = [card.render_line(y).text for y in range(4)]
+        assert "files" not in rows[0]  # the title keeps its room
+        assert rows[1].startswith("fleet/\\x1b[2JT1 3 files +12 -4")
+        assert [r.strip() for r in rows[2:]] == ["$ make", "ok"]  # the pane under it
+        assert "\x1b" not in "".join(rows)
+        assert "files" not in grid.cards["agent-00"].render_line(1).text
+        # the branch row goes when the worktree leaves its branch and changes nothing
+        state.workspaces["dev"].branch, state.workspaces["dev"].files = "", []
+        grid.sync(state, NOW)
+        assert [card.render_line(y).text.strip() for y in range(3)][1:] == ["$ make", "ok"]

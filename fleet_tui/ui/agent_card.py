@@ -1,7 +1,8 @@
 """AgentCard: one agent's tile in the grid, drawn by the grid (no widget of its own).
 
 Owns what a card says and how it is drawn: ``card_content`` builds a card's content from an
-AgentState (title fields: name, status badge, task, role and model, time in status; the pane
+AgentState (title fields: name, status badge, task, role and model, time in status; on cards of
+``BRANCH_ROW_HEIGHT`` rows or more a row with the agent's branch and files; the pane
 rows it may show), in one place; ``AgentCard`` keeps that content and renders its rows. The
 title row is made safe to draw; the last rows of the pane follow in the agent's own colours.
 When the card is one row high (the grid's compact list) that row is the title followed by the
@@ -37,6 +38,9 @@ from fleet_tui.ui.ansi import AnsiRenderer
 
 #: In compact mode names are padded to this many cells so the badges line up.
 COMPACT_NAME_WIDTH = 10
+#: Cards this many rows high (border aside) or more show the agent's branch and files on a row of
+#: their own, under the title; smaller ones in the title when it has room.
+BRANCH_ROW_HEIGHT = 4
 #: A waiting agent's last row shows its end (where the question is) when it is too long.
 WAITING_END_ROWS = 1
 #: Marks where a row too long for the card was cut.
@@ -133,6 +137,8 @@ class AgentCard:
         self._content = CardContent("", (), ())
         #: The (width, height) that ``_pane`` and ``_lines`` were made for; None: none yet.
         self._laid_out: tuple[int, int] | None = None
+        #: Whether row 1 shows the branch row (the workspace, on cards of ``BRANCH_ROW_HEIGHT``).
+        self._branch_row = False
         #: The pane rows shown, uncropped, top to bottom.
         self._pane: list[Strip] = []
         #: Rendered content rows by y, and rendered slot rows (border included) by y, as
@@ -220,6 +226,13 @@ class AgentCard:
         dirty: set[int] = set()
         if content.title != old.title:
             dirty.add(0)
+            branch, was = content.title[-1], old.title[-1] if old.title else ""
+            if bool(branch) != bool(was):  # the branch row comes or goes
+                self._laid_out = None
+                self._host.refresh_card(self, None)
+                return True
+            if branch != was and self._branch_row:
+                dirty.add(1)
         if content.screen != old.screen:
             size = self.size
             if self._laid_out == (size.width, size.height):
@@ -240,7 +253,10 @@ class AgentCard:
         """Choose and render the pane rows that fit ``height`` (the last ones, ignoring blank
         rows at the bottom); return the y of each row that changed."""
         one_row = height <= 1
-        count = 1 if one_row else height - 1
+        title = self._content.title
+        self._branch_row = height >= BRANCH_ROW_HEIGHT and bool(title and title[-1])
+        top = 1 + self._branch_row
+        count = 1 if one_row else height - top
         screen = self._content.screen
         end = len(screen)
         while end and not strip_ansi(screen[end - 1]).strip():
@@ -254,7 +270,7 @@ class AgentCard:
         if one_row:
             return {0} if old[-1:] != pane[-1:] else set()
         return {
-            i + 1
+            i + top
             for i in range(max(len(old), len(pane)))
             if i >= len(old) or i >= len(pane) or (old[i] is not pane[i] and old[i] != pane[i])
         }
@@ -300,13 +316,17 @@ class AgentCard:
 
     def _build_line(self, y: int, width: int) -> list[Segment]:
         base = self.look.base
+        top = 1 + self._branch_row
         if y == 0:
             segments = self._title(width)
-        elif y > len(self._pane):
+        elif y == 1 and self._branch_row:
+            branch = safe_line(self._content.title[-1])
+            segments = list(Strip([Segment(branch, self.look.style("agent-card--meta", ""))]).crop(0, width))
+        elif y - top >= len(self._pane):
             return [Segment(" " * width, base)]
         else:
-            strip = self._pane[y - 1]
-            key = (id(strip), self._shows_end(y - 1))
+            strip = self._pane[y - top]
+            key = (id(strip), self._shows_end(y - top))
             hit = self._fitted.get(key)
             if hit is not None and hit[0] is strip:
                 return hit[1]
@@ -315,7 +335,7 @@ class AgentCard:
         if length < width:
             segments.append(Segment(" " * (width - length)))
         line = list(Segment.apply_style(segments, base))
-        if y:
+        if y >= top:
             self._fitted[key] = (strip, line)
         return line
 
@@ -343,6 +363,8 @@ class AgentCard:
         if not self._content.title:
             return []
         name, role, model, status, label, task, since, workspace = map(safe_line, self._content.title)
+        if self._branch_row:  # shown on a row of its own
+            workspace = ""
         compact = self.size.height <= 1
         if compact:  # names padded so the badges line up
             name = f"{name:<{COMPACT_NAME_WIDTH}}"
