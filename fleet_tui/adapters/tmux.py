@@ -19,9 +19,8 @@ running tmux, names and the pane listing are ``tmux_cli.py``, processes ``procs.
   SIGCONTs that), plus any descendants that left the group with ``setsid()``.
 - Sessions are targeted as ``=fleet_<agent>`` (exact match; tmux otherwise matches prefixes).
 
-libtmux (``self.server``) answers server-level questions (alive, kill). Commands that need
-argv after ``--``, stdin, a clean environment or chaining go through ``TmuxDriver.run``
-(one ``tmux`` subprocess per call, 2-4 ms).
+libtmux (``self.server``) answers server-level questions (alive, kill). Commands that need argv
+after ``--``, stdin, a clean environment or chaining go through ``TmuxDriver.run`` (2-4 ms each).
 """
 
 from __future__ import annotations
