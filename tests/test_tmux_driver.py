@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from fleet_tui.adapters import tmux_cli
 from fleet_tui.adapters.procs import descendants, is_alive, read_proc, signal_name
 from fleet_tui.adapters.tmux import SUPERVISOR_PATH, TmuxDriver, socket_name_for
 from fleet_tui.adapters.tmux_cli import (
@@ -28,6 +29,7 @@ from fleet_tui.adapters.tmux_cli import (
     clean_env,
     escape_arg,
     parse_panes,
+    run_tmux,
 )
 from fleet_tui.config.resolve import AgentLaunch, resolve_agents
 from fleet_tui.config.schema import FleetConfig
@@ -396,3 +398,14 @@ def test_a_missing_command_starts_and_exits_127_saying_why(driver: TmuxDriver, t
                        and p.dead_status is not None and p, timeout=10, message="a dead with a status")
     assert pane.pane_id == info.pane_id and pane.dead_status == 127
     assert any("cannot run 'no-such-command-xyz'" in row for row in driver.capture("a", lines=5))
+
+
+def test_a_tmux_that_never_answers_is_an_error_not_a_hang(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that stops answering (seen once under heavy load) must not hang the caller."""
+    stuck = tmp_path / "tmux"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n")
+    stuck.chmod(0o755)
+    monkeypatch.setattr(tmux_cli, "TMUX_TIMEOUT", 0.3)
+    with pytest.raises(TmuxError, match=r"tmux list-sessions: no answer in 0.3s"):
+        run_tmux(str(stuck), "fleet-stuck", "list-sessions")

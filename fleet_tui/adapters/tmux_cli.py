@@ -24,6 +24,8 @@ MONITOR_SESSION = "_fleet_monitor"
 MONITOR_COMMAND = ["sleep", "2147483647"]
 #: Agent sessions are ``fleet_<agent name>``.
 SESSION_PREFIX = "fleet_"
+#: Seconds one tmux command may take (a server that stops answering must not hang a thread).
+TMUX_TIMEOUT = 30.0
 
 _FIELDS = ("pane_id", "pane_pid", "pane_dead", "pane_dead_status", "pane_dead_signal",
            "pane_width", "pane_height", "window_id", "session_name")
@@ -76,18 +78,22 @@ def run_tmux(tmux_bin: str, socket_name: str, *args: str, input: str | None = No
              check: bool = False, path: str | None = None,
              wrap: Wrap | None = None) -> subprocess.CompletedProcess[str]:
     """One ``tmux -L <socket> ARGS...`` (argv, no shell, no TMUX in the environment); raises
-    TmuxError when ``check`` and it fails. ``path``: the client's PATH (tmux gives a new pane
+    TmuxError when ``check`` and it fails, and when tmux gives no answer in ``TMUX_TIMEOUT``
+    seconds. ``path``: the client's PATH (tmux gives a new pane
     the PATH of the client that asked for it, over ``-e PATH=...``). ``wrap``: run it
     elsewhere (over SSH)."""
     env = clean_env()
     if path is not None:
         env["PATH"] = path
     argv = [tmux_bin, "-L", socket_name, *args]
-    proc = subprocess.run(
-        wrap(argv) if wrap is not None else argv, input=input, capture_output=True, text=True,
-        encoding="utf-8", errors="replace", env=env, check=False,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
+    try:
+        proc = subprocess.run(
+            wrap(argv) if wrap is not None else argv, input=input, capture_output=True, text=True,
+            encoding="utf-8", errors="replace", env=env, check=False, timeout=TMUX_TIMEOUT,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TmuxError(f"tmux {args[0] if args else ''}: no answer in {TMUX_TIMEOUT:g}s") from exc
     if check and proc.returncode != 0:
         raise TmuxError(f"tmux {args[0] if args else ''}: {proc.stderr.strip() or 'failed'}")
     return proc
