@@ -24,14 +24,6 @@ class WorkspaceState(msgspec.Struct):
     changed_at: float = 0.0
     dirty: bool = False
 
-    @property
-    def added(self) -> int:
-        return sum(f.added for f in self.files if f.added > 0)
-
-    @property
-    def removed(self) -> int:
-        return sum(f.removed for f in self.files if f.removed > 0)
-
     def copy(self) -> WorkspaceState:
         return msgspec.structs.replace(self, files=list(self.files))
 

@@ -136,6 +136,8 @@ class AgentGrid(ScrollView, can_focus=True, inherit_bindings=False):
         super().__init__(id=id, classes=classes)
         self._cards: dict[str, AgentCard] = {}
         self._renderer = AnsiRenderer()
+        #: Each agent's branch and overlap labels, made again only when events came (not each tick).
+        self._labels: tuple[tuple[int, int], dict[str, tuple[str, str]]] = ((0, -1), {})
         self._plan: GridPlan | None = None
         self._pane = DEFAULT_PANE
         #: The agent whose card has the cursor (shown focused while the grid has focus).
@@ -237,8 +239,12 @@ class AgentGrid(ScrollView, can_focus=True, inherit_bindings=False):
             self._pane = pane
             self._plan = None
             self._fit()
-        return sum(self._cards[name].update_agent(agent, now, workspace_summary(state, name),
-                                                  overlap_label(state, name))
+        seen = (id(state), state.events)
+        if self._labels[0] != seen:
+            self._labels = (seen, {name: (workspace_summary(state, name), overlap_label(state, name))
+                                   for name in agents})
+        labels = self._labels[1]
+        return sum(self._cards[name].update_agent(agent, now, *labels.get(name, ("", "")))
                    for name, agent in agents.items())
 
     # Drawing --------------------------------------------------------------------------------
