@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -56,7 +57,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The UI in a browser: checks first, then the port, then the daemon (started if needed)."""
-    import os
     import secrets
 
     from fleet_tui.client.launch import DaemonError, ensure_daemon
@@ -144,7 +144,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Bad input (no such log, session or agent) is one line and exit code 2."""
-    import os
 
     from fleet_tui.replay.export import ExportError, export
 
@@ -155,9 +154,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (ExportError, EventLogError) as exc:
         print(f"fleet-tui: {safe_text(str(exc))}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `fleet-tui export ... | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     for warning in warnings:
         print(f"fleet-tui: warning: {safe_line(warning)}", file=sys.stderr)
     return 0
@@ -166,7 +162,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_emit(args: argparse.Namespace) -> int:
     """From an agent, a message into its inbox carrying the agent's token; from a person
     outside any agent, the same message as a request to the running fleet's daemon."""
-    import os
 
     from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.inbox import new_message_id
@@ -222,7 +217,6 @@ def cmd_hooks(args: argparse.Namespace) -> int:
 
 def cmd_hook(args: argparse.Namespace) -> int:
     """Called by an agent CLI's hook: never fails the CLI, whatever it is sent."""
-    import os
 
     from fleet_tui.adapters.agent_tokens import TOKEN_ENV
     from fleet_tui.adapters.hooks import claude_messages, codex_messages, parse_payload
@@ -371,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO_DAEMON
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # whoever read the output has what it wanted (`fleet-tui ls | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more at exit
+        return 0
     except Exception as exc:
         where = _report_crash(exc)
         print(f"fleet-tui: internal error: {type(exc).__name__}: {safe_text(str(exc))}{where}",

@@ -154,8 +154,6 @@ def cmd_tail(args: argparse.Namespace) -> int:
                     _show(event, args)
             sys.stdout.flush()
             time.sleep(FOLLOW_INTERVAL)
-    except BrokenPipeError:
-        return 0
     finally:
         follower.close()
     return 0

@@ -139,3 +139,20 @@ def test_wheel_installs_the_package_themes_and_console_script(tmp_path: Path) ->
     assert any(n.startswith("fleet_tui/_themes/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "fleet-tui = fleet_tui.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_output_cut_short_by_its_reader_is_not_an_error(tmp_path: Path) -> None:
+    """``fleet-tui export ... | head``: the reader goes away; no traceback, no crash report."""
+    with open_log(tmp_path / "events.jsonl", ev.LogHeader(session="s1", fleet="f")) as log:
+        for i in range(3000):
+            log.append(ev.TaskNote(task="T1", text=f"note {i} " + "x" * 60))
+    env = {**os.environ, "FLEET_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "fleet_tui.cli", "export", "--format", "csv",
+                             str(tmp_path / "events.jsonl")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # the head of it, then the reader is gone
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and err == ""
+    assert not (tmp_path / "home" / "crash.log").exists()
