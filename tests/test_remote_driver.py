@@ -46,7 +46,7 @@ def launch(name: str, cwd: str = "") -> AgentLaunch:
 
 
 def test_an_agent_runs_on_the_remote_server_and_is_driven_over_the_link(
-        remote: RemoteTmuxDriver, sshd: Sshd) -> None:
+        remote: RemoteTmuxDriver, sshd: Sshd, tmux_socket: str) -> None:
     remote.ensure_monitor()
     pane = remote.spawn(launch("far"), "S1", extra_env={"FLEET_INBOX": "/nowhere"})
     assert pane.agent == "far" and not pane.dead
@@ -67,6 +67,14 @@ def test_an_agent_runs_on_the_remote_server_and_is_driven_over_the_link(
     argv = remote.attach_argv("far")
     assert argv[0] == "ssh" and "-t" in argv and argv[-2] == sshd.target.destination
     assert shlex.split(argv[-1])[-2:] == ["-t", "=fleet_far"]
+    # The user's terminal (a local tmux pane here) attached over the link shows the agent's
+    # screen, non-ASCII included, though the host's login shell has no UTF-8 locale.
+    run_tmux("tmux", tmux_socket, "new-session", "-d", "-x", "80", "-y", "12", "-e", "LANG=C.UTF-8",
+             "--", *argv, check=True)
+    retry_until(lambda: "ready ✓ in" in "\n".join(
+        run_tmux("tmux", tmux_socket, "capture-pane", "-p").stdout.splitlines()),
+        message="the agent's screen, attached over ssh -t")
+    run_tmux("tmux", tmux_socket, "kill-server")
 
     assert remote.kill("far", timeout=2) in ("interrupt", "term")
     assert remote.pane("far") is None

@@ -149,5 +149,8 @@ class RemoteTmuxDriver(TmuxDriver):
         return bool(self._call("send_prompt", name=name, text=text, timeout=timeout))
 
     def attach_argv(self, name: str) -> list[str]:
-        """``ssh -t ... -- 'tmux -L ... attach-session -t =fleet_NAME'`` over the link."""
-        return self.link.remote_argv(super().attach_argv(name), tty=True)
+        """``ssh -t ... -- 'tmux -u -L ... attach-session -t =fleet_NAME'`` over the link
+        (``-u``: the login shell on the host may have no UTF-8 locale, and the user's
+        terminal would then get ``_`` for every non-ASCII character)."""
+        argv = super().attach_argv(name)
+        return self.link.remote_argv([argv[0], "-u", *argv[1:]], tty=True)
