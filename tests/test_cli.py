@@ -72,7 +72,9 @@ def test_validate_says_each_agents_preset_and_model(tmp_path: Path) -> None:
         "  - {name: c, command: [/opt/bin/claude], model: opus}\n"
         "  - {name: x, command: [codex, --model, o3, -c, 'notify=[\"n\"]'], model: gpt-5}\n"
         "  - {name: s, command: [bash], replicas: 2}\n"
-        "  - {name: d, command: [python, agent.py], preset: demo, model: m1}\n")
+        "  - {name: d, command: [python, agent.py], preset: demo, model: m1}\n"
+        "  - {name: far, command: [claude], host: gpu}\n"
+        "hosts:\n  - {name: gpu, ssh: me@gpu.example}\n")
     out = fleet("validate", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1:] == [
@@ -81,6 +83,8 @@ def test_validate_says_each_agents_preset_and_model(tmp_path: Path) -> None:
         " hooks: none (the command sets its own)",
         "  s x2: preset shell (from the program name), model: the CLI's default",
         "  d: preset demo (set), model: m1 ($FLEET_MODEL only)",
+        "  far: preset claude (from the program name), model: the CLI's default,"
+        " hooks: added at spawn, on host gpu",
     ]
 
 

@@ -124,7 +124,8 @@ def resolve_agents(config: FleetConfig, base_dir: Path, autostart_only: bool = T
 
 def describe_agents(config: FleetConfig) -> list[str]:
     """One line per agent entry: its preset (and whether it was inferred), its model and how
-    the model reaches the CLI, and for claude and codex whether fleet-tui adds its hooks."""
+    the model reaches the CLI, for claude and codex whether fleet-tui adds its hooks, and the
+    host it runs on when that is not this machine."""
     lines = []
     for spec in config.agents:
         preset = spec.preset or infer_preset(spec.command)
@@ -142,5 +143,6 @@ def describe_agents(config: FleetConfig) -> list[str]:
         if preset in ("claude", "codex"):
             hooks = (", hooks: added at spawn" if hooks_added(preset, spec.command)
                      else ", hooks: none (the command sets its own)")
-        lines.append(f"  {spec.name}{count}: preset {preset} ({how}), {model}{hooks}")
+        where = f", on host {spec.host}" if spec.host else ""
+        lines.append(f"  {spec.name}{count}: preset {preset} ({how}), {model}{hooks}{where}")
     return lines
