@@ -1,0 +1,190 @@
+"""Reading what was appended to JSON-lines files, here or on a remote host: the I/O under the
+transcript followers (``transcripts.py``), which parse and count the same way wherever the
+files are.
+
+An ``Ask`` names files with the byte offset read so far, and folders to look in for
+``*.jsonl`` files; ``answer`` reads, for each file, what lies past its offset (from 0 when the
+file became shorter: rewritten), at most ``READ_LIMIT`` bytes per file and about
+``ANSWER_LIMIT`` in all, and lists the ``*.jsonl`` files under each folder that the ask does not
+name, with their first bytes. ``LOCAL`` answers on this machine. ``RemoteFiles`` asks a host:
+one SSH round trip over the host's link running ``python -I -m fleet_tui.adapters.remote_files``
+there (this module: the ask on stdin, the answer on stdout, both JSON, the bytes in base64;
+nothing passes through a shell). Only the standard library and msgspec are imported: it starts
+on the host at every poll. What a host answers is checked (``check``) before it is used.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+
+#: Most bytes read from one file per poll (the rest waits for the next).
+READ_LIMIT = 8 << 20
+#: Once an answer carries this many bytes, the files after it wait for the next poll.
+ANSWER_LIMIT = 2 * READ_LIMIT
+#: Most files listed under one folder.
+MAX_FOUND = 256
+#: Seconds a host has to answer before the poll gives up (and tries again next time).
+REMOTE_TIMEOUT = 10.0
+REMOTE_MODULE = "fleet_tui.adapters.remote_files"
+
+
+class Ask(msgspec.Struct, frozen=True):
+    """``files``: (absolute ``.jsonl`` path, offset read so far); ``scan``: absolute folders."""
+
+    files: list[tuple[str, int]] = []
+    scan: list[str] = []
+
+
+class Chunk(msgspec.Struct, array_like=True, frozen=True):
+    """Bytes of a file from ``start``: the offset asked, or 0 when the file became shorter."""
+
+    start: int
+    data: bytes
+
+
+class Reading(msgspec.Struct):
+    """The answer to an ``Ask``, in its order. ``chunks``: one per file (None: cannot be read
+    now, or left for the next poll); ``found``: per folder, the files the ask did not name,
+    each with its first chunk (or None)."""
+
+    chunks: list[Chunk | None]
+    found: list[dict[str, Chunk | None]]
+
+
+class Files(Protocol):
+    def read(self, ask: Ask) -> Reading | None:
+        """The reading, or None when it cannot be had now (a host unreachable)."""
+        ...
+
+
+def merge(asks: list[Ask]) -> Ask:
+    """Several followers' asks as one (a host is asked once per poll)."""
+    return Ask([f for a in asks for f in a.files], [s for a in asks for s in a.scan])
+
+
+def split(asks: list[Ask], reading: Reading) -> list[Reading]:
+    """The answer to ``merge(asks)``, cut back into one per ask."""
+    parts, files, scans = [], 0, 0
+    for ask in asks:
+        parts.append(Reading(reading.chunks[files:files + len(ask.files)],
+                             reading.found[scans:scans + len(ask.scan)]))
+        files, scans = files + len(ask.files), scans + len(ask.scan)
+    return parts
+
+
+def _jsonl(path: str) -> bool:
+    return path.startswith("/") and path.endswith(".jsonl") and os.path.normpath(path) == path
+
+
+def _read(path: str, offset: int, budget: int) -> Chunk | None:
+    if budget <= 0 or not _jsonl(path):
+        return None
+    try:
+        size = os.stat(path).st_size
+        start = offset if 0 <= offset <= size else 0
+        if size == start:
+            return Chunk(start, b"")
+        with open(path, "rb") as f:
+            f.seek(start)
+            return Chunk(start, f.read(min(size - start, READ_LIMIT)))
+    except OSError:
+        return None  # not written yet, or gone
+
+
+def _under(folder: str) -> list[str]:
+    if not folder.startswith("/"):
+        return []
+    try:
+        return sorted(str(p) for p in Path(folder).rglob("*.jsonl"))[:MAX_FOUND]
+    except OSError:
+        return []
+
+
+def answer(ask: Ask, budget: int = ANSWER_LIMIT) -> Reading:
+    """Read what ``ask`` names, on this machine, until ``budget`` bytes are read."""
+
+    def read(path: str, offset: int) -> Chunk | None:
+        nonlocal budget
+        chunk = _read(path, offset, budget)
+        budget -= len(chunk.data) if chunk else 0
+        return chunk
+
+    chunks = [read(path, offset) for path, offset in ask.files]
+    named = {path for path, _ in ask.files}
+    found = [{p: read(p, 0) for p in _under(folder) if p not in named} for folder in ask.scan]
+    return Reading(chunks, found)
+
+
+class _Local:
+    def read(self, ask: Ask) -> Reading | None:
+        return answer(ask, sys.maxsize)  # no copy to send: each file's READ_LIMIT is enough
+
+
+#: This machine's files.
+LOCAL: Files = _Local()
+
+
+def check(ask: Ask, reading: Reading) -> str:
+    """What is wrong with a host's answer to ``ask`` ("" if nothing): every piece where it
+    should be, offsets and sizes within bounds, found files ``.jsonl`` under their folder."""
+    if len(reading.chunks) != len(ask.files) or len(reading.found) != len(ask.scan):
+        return "an answer of another length than the question"
+    for (_path, offset), chunk in zip(ask.files, reading.chunks, strict=True):
+        if chunk is not None and (chunk.start not in (0, offset) or len(chunk.data) > READ_LIMIT):
+            return f"a chunk from {chunk.start} of {len(chunk.data)} bytes for offset {offset}"
+    for folder, found in zip(ask.scan, reading.found, strict=True):
+        if len(found) > MAX_FOUND:
+            return f"{len(found)} files under one folder"
+        for path, chunk in found.items():
+            if not (_jsonl(path) and path.startswith(folder.rstrip("/") + "/")):
+                return f"a file {path[:200]!r} not under {folder!r}"
+            if chunk is not None and (chunk.start != 0 or len(chunk.data) > READ_LIMIT):
+                return f"a new file's chunk from {chunk.start} of {len(chunk.data)} bytes"
+    return ""
+
+
+class RemoteFiles:
+    """A host's files, over its link (an ``SshLink``) with its ``python``. ``error`` says why
+    the last reading could not be had ("" when it could)."""
+
+    def __init__(self, link: Any, python: str = "python3", timeout: float = REMOTE_TIMEOUT) -> None:
+        self.link = link
+        self.python = python
+        self.timeout = timeout
+        self.error = ""
+
+    def read(self, ask: Ask) -> Reading | None:
+        if not self.link.alive:
+            self.error = "the link is down"
+            return None
+        done = self.link.run([self.python, "-I", "-m", REMOTE_MODULE],
+                             input=msgspec.json.encode(ask).decode(), timeout=self.timeout)
+        if done.returncode != 0:
+            self.error = (done.stderr.strip().splitlines() or ["no answer"])[-1][:300]
+            return None
+        try:
+            reading = msgspec.json.decode(done.stdout, type=Reading)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self.error = f"not an answer: {exc}"[:300]
+            return None
+        self.error = check(ask, reading)
+        return None if self.error else reading
+
+
+def main() -> int:
+    try:
+        ask = msgspec.json.decode(sys.stdin.buffer.read(), type=Ask)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        sys.stderr.write(f"remote_files: {exc}\n")
+        return 2
+    sys.stdout.buffer.write(msgspec.json.encode(answer(ask)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
