@@ -15,9 +15,14 @@ and Codex's session (rollout) files, followed incrementally into ``cost.reported
   id>.jsonl``: running totals, where ``input_tokens`` includes ``cached_input_tokens``; the
   model is in ``turn_context`` lines. The follower reports what each total adds to the last.
 
-A follower keeps each file's byte offset and reads only what was appended since; a last line
-without its newline is left for the next poll. ``TranscriptWatcher`` runs the followers on a
-thread, polling them when watchfiles sees their folders change (and every few seconds).
+A follower keeps each file's byte offset and takes only what was appended since; a last line
+without its newline is left for the next poll. It reads through its ``files``
+(``remote_files.py``): this machine's, or, for an agent on a remote host, that host's over its
+SSH link, where the transcript path (named by the agent's hooks) is a path on the host; the
+parsing and the counting here are the same for both. ``TranscriptWatcher`` runs the followers:
+the local ones when watchfiles sees their folders change (and every few seconds), the remote
+ones every few seconds on another thread, one round trip per host; while a host is out of
+reach its followers' reads fail and their offsets stay, so nothing is lost or counted twice.
 """
 
 from __future__ import annotations
