@@ -5,7 +5,9 @@ checked before anything of it is used (a "python" on the host that answers lies)
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from fleet_tui.adapters.remote_files import (
     LOCAL,
     MAX_FOUND,
     READ_LIMIT,
+    REMOTE_MODULE,
     Ask,
     Chunk,
     Reading,
@@ -50,6 +53,7 @@ def test_answer_reads_past_each_offset_from_0_when_rewritten_and_lists_new_files
     a.write_bytes(b"one\ntwo\n")
     b.write_bytes(b"sub\n")
     (tmp_path / "sub" / "c.txt").write_text("not a transcript\n")
+    (tmp_path / "sub" / os.fsdecode(b"\xff.jsonl")).write_text("a name JSON cannot carry\n")
     ask = Ask([(str(a), 4), (str(tmp_path / "none.jsonl"), 0), ("relative.jsonl", 0)],
               [str(tmp_path), "relative"])
     reading = answer(ask)
@@ -60,6 +64,18 @@ def test_answer_reads_past_each_offset_from_0_when_rewritten_and_lists_new_files
     assert answer(ask, budget=3).chunks[0] == Chunk(4, b"two\n")  # the first file, then no more
     assert answer(ask, budget=3).found == [{str(b): None}, {}]  # read from 0 next time
     assert check(ask, reading) == ""
+
+
+def test_the_hosts_side_answers_an_ask_in_json_and_refuses_anything_else(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"\x00\xff binary\n")
+    run = [sys.executable, "-I", "-m", REMOTE_MODULE]
+    done = subprocess.run(run, input=msgspec.json.encode(Ask([(str(path), 0)], [str(tmp_path)])),
+                          capture_output=True, check=True)
+    assert msgspec.json.decode(done.stdout, type=Reading) == Reading([Chunk(0, path.read_bytes())], [{}])
+    for bad in (b"", b"{}", b'[[["/a.jsonl", "x"]], []]', b"[1, 2, 3]"):
+        done = subprocess.run(run, input=bad, capture_output=True, check=False)
+        assert done.returncode == 2 and b"not an ask" in done.stderr and not done.stdout
 
 
 def test_merged_asks_are_answered_once_and_cut_back() -> None:
@@ -146,8 +162,10 @@ def test_a_host_that_answers_lies_is_not_believed(sshd: Sshd, link: SshLink, tmp
     liar = sshd.home / "liar"
     answers = [
         b"not json",
-        msgspec.json.encode({"chunks": [[0, "not base64!"]], "found": []}),
-        msgspec.json.encode({"chunks": [[-1, ""]], "found": [{}]}),
+        b'{"chunks": [], "found": []}',
+        b'[[[0, "not base64!"]], [{}]]',
+        b'[[[-1, ""]], [{}]]',
+        b'[[[0, "", "more"]], [{}]]',
         msgspec.json.encode(Reading([None], [{"/etc/passwd.jsonl": Chunk(0, b"x\n")}])),
         msgspec.json.encode(Reading([Chunk(0, b"")], [{}, {}])),
     ]

@@ -9,17 +9,16 @@ file became shorter: rewritten), at most ``READ_LIMIT`` bytes per file and about
 name, with their first bytes. ``LOCAL`` answers on this machine. ``RemoteFiles`` asks a host:
 one SSH round trip over the host's link running ``python -I -m fleet_tui.adapters.remote_files``
 there (this module: the ask on stdin, the answer on stdout, both JSON, the bytes in base64;
-nothing passes through a shell). Only the standard library and msgspec are imported: it starts
-on the host at every poll. What a host answers is checked (``check``) before it is used.
+nothing passes through a shell). It starts on the host at every poll, so that side imports the
+standard library only (``json``: msgspec alone would double its start-up); this side decodes
+the answer with msgspec into the types below, and checks it (``check``) before it is used.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Protocol
-
-import msgspec
+from typing import Any, NamedTuple, Protocol
 
 #: Most bytes read from one file per poll (the rest waits for the next).
 READ_LIMIT = 8 << 20
@@ -32,21 +31,21 @@ REMOTE_TIMEOUT = 10.0
 REMOTE_MODULE = "fleet_tui.adapters.remote_files"
 
 
-class Ask(msgspec.Struct, frozen=True):
+class Ask(NamedTuple):
     """``files``: (absolute ``.jsonl`` path, offset read so far); ``scan``: absolute folders."""
 
     files: list[tuple[str, int]] = []
     scan: list[str] = []
 
 
-class Chunk(msgspec.Struct, array_like=True, frozen=True):
+class Chunk(NamedTuple):
     """Bytes of a file from ``start``: the offset asked, or 0 when the file became shorter."""
 
     start: int
     data: bytes
 
 
-class Reading(msgspec.Struct):
+class Reading(NamedTuple):
     """The answer to an ``Ask``, in its order. ``chunks``: one per file (None: cannot be read
     now, or left for the next poll); ``found``: per folder, the files the ask did not name,
     each with its first chunk (or None)."""
@@ -99,7 +98,16 @@ def _under(folder: str) -> list[str]:
     if not folder.startswith("/"):
         return []
     return sorted(os.path.join(top, name) for top, _dirs, names in os.walk(folder)  # (quiet on errors)
-                  for name in names if name.endswith(".jsonl"))[:MAX_FOUND]
+                  for name in names if name.endswith(".jsonl") and _utf8(top + name))[:MAX_FOUND]
+
+
+def _utf8(text: str) -> bool:
+    """Whether a name read from the disk has no undecodable bytes (JSON could not carry it)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def answer(ask: Ask, budget: int = ANSWER_LIMIT) -> Reading:
@@ -156,6 +164,8 @@ class RemoteFiles:
         self.error = ""
 
     def read(self, ask: Ask) -> Reading | None:
+        import msgspec  # (this side only: the host's starts without it)
+
         if not self.link.alive:
             return self._failed("the link is down")  # its keeper reports that, and reopens it
         done = self.link.run([self.python, "-I", "-m", REMOTE_MODULE],
@@ -181,13 +191,26 @@ class RemoteFiles:
         self.error = why
 
 
+def _plain(chunk: Chunk | None) -> list[Any] | None:
+    import base64
+
+    return None if chunk is None else [chunk.start, base64.b64encode(chunk.data).decode()]
+
+
 def main() -> int:
+    """The host's side: the ask on stdin, the reading on stdout."""
+    import json
+
     try:
-        ask = msgspec.json.decode(sys.stdin.buffer.read(), type=Ask)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        sys.stderr.write(f"remote_files: {exc}\n")
+        files, scan = json.loads(sys.stdin.buffer.read())
+        ask = Ask([(str(path), int(offset)) for path, offset in files], [str(f) for f in scan])
+    except (ValueError, TypeError) as exc:
+        sys.stderr.write(f"remote_files: not an ask: {exc}\n")
         return 2
-    sys.stdout.buffer.write(msgspec.json.encode(answer(ask)))
+    reading = answer(ask)
+    json.dump([[_plain(c) for c in reading.chunks],
+               [{path: _plain(c) for path, c in found.items()} for found in reading.found]],
+              sys.stdout)
     return 0
 
 
