@@ -301,8 +301,8 @@ class TranscriptWatcher:
                 if remote is None or remote == (f.files is not LOCAL):
                     groups.setdefault(id(f.files), []).append(f)
         events = [e for group in groups.values() for e in poll_together(group)]
-        if events:
-            self.on_events(events)
+        if events and not self._stop.is_set():  # (a host's late answer after ``stop``: dropped,
+            self.on_events(events)  # and counted from the log by the next daemon)
 
     def start(self) -> None:
         self._threads = [threading.Thread(target=self._run, name="transcripts", daemon=True),
