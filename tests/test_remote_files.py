@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from fleet_tui.adapters.ssh import SshLink
 from fleet_tui.adapters.transcripts import ClaudeFollower, CodexFollower, TranscriptWatcher
 from fleet_tui.core import events as ev
 from fleet_tui.core.costs import count_reported
+from tests.helpers import retry_until
 from tests.sshd import Sshd
 from tests.test_transcripts import CLAUDE_MESSAGES, DATA, claude_session, per_message
 
@@ -178,3 +181,35 @@ def test_a_host_that_answers_lies_is_not_believed(sshd: Sshd, link: SshLink, tmp
         assert follower.poll() == [], said
         assert files.error, said
         assert follower.ask().files == [(str(path), 0)]  # nothing moved
+
+
+def test_a_host_that_does_not_answer_holds_up_no_local_follower(
+        sshd: Sshd, link: SshLink, tmp_path: Path) -> None:
+    stuck = sshd.home / "stuck"
+    pid = sshd.home / "stuck.pid"
+    stuck.write_text(f"#!/bin/sh\necho $$ > {pid}\nexec sleep 30\n")
+    stuck.chmod(0o755)
+    got: list[ev.Event] = []
+    lock = threading.Lock()
+
+    def take(events: list[ev.Event]) -> None:
+        with lock:
+            got.extend(events)
+
+    near = tmp_path / "near.jsonl"
+    near.write_text("")
+    files = RemoteFiles(link, str(stuck))
+    watcher = TranscriptWatcher(take, every=0.2, files_of=lambda a: files if a == "far" else LOCAL)
+    assert watcher.follow("far", "claude", str(sshd.home / "far.jsonl"))
+    assert watcher.follow("near", "claude", str(near))
+    watcher.start()
+    try:
+        retry_until(lambda: pid.exists() and pid.read_text().strip(), message="the host's reader stuck")
+        shutil.copy(DATA / "claude_session.jsonl", near)
+        main_file = {m: c for m, c in CLAUDE_MESSAGES.items() if m != "msg_01T"}
+        retry_until(lambda: per_message(list(got)) == main_file, message="the local costs")
+        assert {e.agent for e in got} == {"near"}
+    finally:
+        if pid.exists() and pid.read_text().strip():
+            os.kill(int(pid.read_text()), signal.SIGKILL)  # the host's reader answers at last
+        watcher.stop()
