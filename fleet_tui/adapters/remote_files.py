@@ -76,11 +76,12 @@ def split(asks: list[Ask], reading: Reading) -> list[Reading]:
 
 
 def _jsonl(path: str) -> bool:
+    """An absolute ``.jsonl`` path without ``..`` or ``//`` (what a host may name as found)."""
     return path.startswith("/") and path.endswith(".jsonl") and os.path.normpath(path) == path
 
 
 def _read(path: str, offset: int, budget: int) -> Chunk | None:
-    if budget <= 0 or not _jsonl(path):
+    if budget <= 0 or not (path.startswith("/") and path.endswith(".jsonl")):
         return None
     try:
         size = os.stat(path).st_size
