@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,17 +188,11 @@ def test_a_host_that_does_not_answer_holds_up_no_local_follower(
     pid = sshd.home / "stuck.pid"
     stuck.write_text(f"#!/bin/sh\necho $$ > {pid}\nexec sleep 30\n")
     stuck.chmod(0o755)
-    got: list[ev.Event] = []
-    lock = threading.Lock()
-
-    def take(events: list[ev.Event]) -> None:
-        with lock:
-            got.extend(events)
-
+    got: list[ev.Event] = []  # (extended on the watcher's threads: list.extend is atomic)
     near = tmp_path / "near.jsonl"
     near.write_text("")
     files = RemoteFiles(link, str(stuck))
-    watcher = TranscriptWatcher(take, every=0.2, files_of=lambda a: files if a == "far" else LOCAL)
+    watcher = TranscriptWatcher(got.extend, every=0.2, files_of=lambda a: files if a == "far" else LOCAL)
     assert watcher.follow("far", "claude", str(sshd.home / "far.jsonl"))
     assert watcher.follow("near", "claude", str(near))
     watcher.start()
