@@ -14,9 +14,13 @@ Prints one JSON object:
   instead: ``silent_to_unreachable_ms``, the keep-alive's time), ``to_link_ms`` (sshd
   listening again to the link reopened: the reconnect backoff), ``to_readopt_ms`` (sshd
   listening to the monitor back and adopting), ``to_screen_ms`` (sshd listening to the first
-  fresh screen of an agent).
+  fresh screen of an agent);
+- ``transcript_poll_ms``: ``--polls`` polls of one agent's Claude Code transcript (and its
+  sub-agents' folder), with nothing new and with one new line each: ``remote`` (one round trip
+  over the link, ``python -I -m fleet_tui.adapters.remote_files`` on the host) and ``local``
+  (the same file, read here); ``ssh_true``: the floor, ``true`` run on the host over the link.
 
-Run: ``python bench/remote.py [--agents 5] [--seconds 10] [--drops 5]``.
+Run: ``python bench/remote.py [--agents 5] [--seconds 10] [--drops 5] [--polls 30]``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.ssh
 from fleet_tui.adapters.hosts import Host
 from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.remote import RemotePaneMonitor
+from fleet_tui.adapters.remote_files import LOCAL
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.transcripts import ClaudeFollower
 from fleet_tui.config.presets import PRESETS
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import HostSpec
@@ -126,11 +132,43 @@ def drops(sshd: Sshd, host: Host, cycles: int, name: str) -> dict:
     return {f"{k}_ms": ms_summary(v) for k, v in out.items()}
 
 
+def transcript_polls(host: Host, folder: Path, polls: int) -> dict:
+    path = folder / "transcript" / "session.jsonl"
+    path.parent.mkdir()
+    line = ('{"type":"assistant","message":{"id":"m%d","model":"claude-sonnet-4-5","usage":'
+            '{"input_tokens":3,"output_tokens":%d}}}\n')
+    path.write_text("".join(line % (i, i) for i in range(200)))
+    out = {}
+    for run, (name, files) in enumerate((("remote", host.files), ("local", LOCAL)), 1):
+        follower = ClaudeFollower("bench", path, files=files)
+        follower.poll()
+        idle, grown = [], []
+        for i in range(polls):
+            start = time.perf_counter()
+            follower.poll()
+            idle.append(time.perf_counter() - start)
+            with open(path, "a") as f:
+                f.write(line % (1000 * run + i, i))
+            start = time.perf_counter()
+            if len(follower.poll()) != 1:
+                raise SystemExit(f"{name}: the new line was not counted once")
+            grown.append(time.perf_counter() - start)
+        out[name] = {"nothing_new": ms_summary(idle), "one_new_line": ms_summary(grown)}
+    floor = []
+    for _ in range(polls):
+        start = time.perf_counter()
+        host.link.run(["true"])
+        floor.append(time.perf_counter() - start)
+    out["ssh_true"] = ms_summary(floor)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--drops", type=int, default=5)
+    parser.add_argument("--polls", type=int, default=30)
     args = parser.parse_args()
     if SSHD is None:
         raise SystemExit("sshd is not installed (apt-get install openssh-server)")
@@ -161,6 +199,7 @@ def main() -> None:
                 socket, emit, patterns=lambda _a: PRESETS["demo"], stall_after=None),
                 folder, names, args.seconds),
         }
+        result["transcript_poll_ms"] = transcript_polls(host, folder, args.polls)
         (folder / f"active-{names[0]}").touch()  # one agent goes on printing through the drops
         result["drop"] = drops(sshd, host, args.drops, names[0])
     finally:

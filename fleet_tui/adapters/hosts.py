@@ -1,10 +1,11 @@
 """Remote hosts as the daemon sees them: each host's link kept up, and one driver for the whole
 fleet that sends each agent's operations to the server it runs on.
 
-``Host`` owns one ``SshLink`` and the ``RemoteTmuxDriver`` on it. ``connect`` makes the first
-attempt; ``start`` runs a thread that waits on the link's master and, when it drops, reports
-the host down (``on_change(host, False, reason, 0)``), then opens it again with a growing
-delay (``BACKOFF``) and reports it up with the length of the gap.
+``Host`` owns one ``SshLink``, the ``RemoteTmuxDriver`` and the ``RemoteFiles`` (its agents'
+transcripts) on it. ``connect`` makes the first attempt; ``start`` runs a thread that waits on
+the link's master and, when it drops, reports the host down (``on_change(host, False, reason,
+0)``), then opens it again with a growing delay (``BACKOFF``) and reports it up with the
+length of the gap.
 
 ``HostRouter`` looks like a ``TmuxDriver`` to the daemon: the fleet's own server (the
 daemon's, the session option, local agents) answers server-level questions; every operation
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fleet_tui.adapters.remote import RemoteTmuxDriver
+from fleet_tui.adapters.remote_files import RemoteFiles
 from fleet_tui.adapters.ssh import SshError, SshLink, SshTarget
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
@@ -53,6 +55,8 @@ class Host:
         self.name = spec.name
         self.driver = host_driver(spec, socket_name, options)
         self.link = self.driver.link
+        #: The host's files (its agents' transcripts), read over the same link.
+        self.files = RemoteFiles(self.link, spec.python)
         self.on_change = on_change
         self.backoff = backoff
         self.up = False

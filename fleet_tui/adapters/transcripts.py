@@ -15,9 +15,14 @@ and Codex's session (rollout) files, followed incrementally into ``cost.reported
   id>.jsonl``: running totals, where ``input_tokens`` includes ``cached_input_tokens``; the
   model is in ``turn_context`` lines. The follower reports what each total adds to the last.
 
-A follower keeps each file's byte offset and reads only what was appended since; a last line
-without its newline is left for the next poll. ``TranscriptWatcher`` runs the followers on a
-thread, polling them when watchfiles sees their folders change (and every few seconds).
+A follower keeps each file's byte offset and takes only what was appended since; a last line
+without its newline is left for the next poll. It reads through its ``files``
+(``remote_files.py``): this machine's, or, for an agent on a remote host, that host's over its
+SSH link, where the transcript path (named by the agent's hooks) is a path on the host; the
+parsing and the counting here are the same for both. ``TranscriptWatcher`` runs the followers:
+the local ones when watchfiles sees their folders change (and every few seconds), the remote
+ones every few seconds on another thread, one round trip per host; while a host is out of
+reach its followers' reads fail and their offsets stay, so nothing is lost or counted twice.
 """
 
 from __future__ import annotations
@@ -32,12 +37,10 @@ from typing import Any
 
 import msgspec
 
+from fleet_tui.adapters.remote_files import LOCAL, READ_LIMIT, Ask, Chunk, Files, Reading, merge, split
 from fleet_tui.core import events as ev
 from fleet_tui.core.costs import Price, Usage, cost_event
 from fleet_tui.core.state import FleetState
-
-#: Most bytes read from one file per poll (the rest waits for the next).
-READ_LIMIT = 8 << 20
 
 
 def claude_transcript_path(cwd: str, session_id: str, config_dir: str | None = None) -> Path:
@@ -56,33 +59,23 @@ def codex_session_path(thread_id: str, codex_home: str | None = None) -> Path | 
 
 
 class JsonlTail:
-    """The complete lines appended to a file since the last read."""
+    """The complete lines appended to a file, from the chunks read past ``offset``."""
 
-    def __init__(self, path: Path, offset: int = 0) -> None:
+    def __init__(self, path: str, offset: int = 0) -> None:
         self.path = path
         self.offset = offset
 
-    def read_lines(self) -> list[bytes]:
-        try:
-            size = os.stat(self.path).st_size
-        except OSError:
-            return []  # not written yet, or gone
-        if size < self.offset:
-            self.offset = 0  # rewritten from the start
-        if size == self.offset:
-            return []
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read(min(size - self.offset, READ_LIMIT))
-        except OSError:
-            return []
+    def lines(self, chunk: Chunk | None) -> list[bytes]:
+        if chunk is None:
+            return []  # not written yet, gone, or out of reach
+        if chunk.start < self.offset:
+            self.offset = chunk.start  # rewritten from the start
+        data = chunk.data
         end = data.rfind(b"\n")
         if end < 0:
             if len(data) < READ_LIMIT:
                 return []  # a torn last line: wait for the rest
-            end = len(data) - 1  # one line longer than the limit: skip it
-            self.offset += end + 1
+            self.offset += len(data)  # one line longer than the limit: skip it
             return []
         self.offset += end + 1
         return data[: end + 1].splitlines()
@@ -113,11 +106,14 @@ class TranscriptFollower:
     tool = ""
 
     def __init__(self, agent: str, path: Path, prices: dict[str, Price] | None = None,
-                 counted: dict[str, Usage] | None = None) -> None:
+                 counted: dict[str, Usage] | None = None, files: Files = LOCAL) -> None:
         self.agent = agent
         self.path = path
         self.prices = prices or {}
         self.counted: dict[str, Usage] = dict(counted or {})
+        #: Where the files are read: this machine's, or a host's (``RemoteFiles``).
+        self.files = files
+        self._tails = {str(path): JsonlTail(str(path))}
         #: What this poll found, by message: its model, whether a sub-agent's, usage before.
         self._grown: dict[str, tuple[str, bool, Usage]] = {}
 
@@ -125,8 +121,26 @@ class TranscriptFollower:
         """The folders whose changes may mean new lines."""
         return [self.path.parent]
 
+    def ask(self) -> Ask:
+        """What to read: each file from its offset, and the folders new files may appear in."""
+        return Ask([(t.path, t.offset) for t in self._tails.values()], self._scan())
+
+    def _scan(self) -> list[str]:
+        return []
+
     def poll(self) -> list[ev.Event]:
-        self._read()
+        """Read through ``files`` and take what was found (nothing while they are out of reach)."""
+        return poll_together([self])
+
+    def take(self, ask: Ask, reading: Reading) -> list[ev.Event]:
+        """The new cost events in ``reading`` (the answer to ``ask``, this follower's)."""
+        for (path, _offset), chunk in zip(ask.files, reading.chunks, strict=True):
+            self._lines(self._tails[path].lines(chunk))
+        for found in reading.found:
+            for path, chunk in found.items():
+                if path not in self._tails:
+                    self._tails[path] = JsonlTail(path)
+                    self._lines(self._tails[path].lines(chunk))
         events: list[ev.Event] = []
         for key, (model, sidechain, before) in self._grown.items():
             added = self.counted[key].grown_from(before)
@@ -136,8 +150,8 @@ class TranscriptFollower:
         self._grown.clear()
         return events
 
-    def _read(self) -> None:
-        """Read what was appended, calling ``_usage`` for each model call's usage seen."""
+    def _lines(self, lines: list[bytes]) -> None:
+        """Take the lines read, calling ``_usage`` for each model call's usage seen."""
         raise NotImplementedError
 
     def _usage(self, key: str, model: str, usage: Usage, sidechain: bool = False) -> None:
@@ -149,25 +163,27 @@ class TranscriptFollower:
         self.counted[key] = old.most(usage)
 
 
+def poll_together(followers: list[TranscriptFollower]) -> list[ev.Event]:
+    """Poll followers that read through the same ``files``: one reading for them all (one
+    round trip to a host), cut back into each one's part."""
+    asks = [f.ask() for f in followers]
+    reading = followers[0].files.read(merge(asks)) if followers else None
+    if reading is None:
+        return []
+    return [e for f, ask, part in zip(followers, asks, split(asks, reading), strict=True)
+            for e in f.take(ask, part)]
+
+
 class ClaudeFollower(TranscriptFollower):
     tool = "claude"
 
-    def __init__(self, agent: str, path: Path, prices: dict[str, Price] | None = None,
-                 counted: dict[str, Usage] | None = None) -> None:
-        super().__init__(agent, path, prices, counted)
-        self._tails = {path: JsonlTail(path)}
-        self._subagents = path.with_suffix("") / "subagents"
+    def _scan(self) -> list[str]:
+        return [str(self.path.with_suffix("") / "subagents")]
 
-    def _read(self) -> None:
-        try:
-            for sub in sorted(self._subagents.rglob("*.jsonl")):
-                self._tails.setdefault(sub, JsonlTail(sub))
-        except OSError:
-            pass
-        for tail in list(self._tails.values()):
-            for line in tail.read_lines():
-                if b'"usage"' in line:  # most lines (prompts, tool results) have none
-                    self._line(line)
+    def _lines(self, lines: list[bytes]) -> None:
+        for line in lines:
+            if b'"usage"' in line:  # most lines (prompts, tool results) have none
+                self._line(line)
 
     def _line(self, line: bytes) -> None:
         entry = _object(line)
@@ -191,13 +207,12 @@ class CodexFollower(TranscriptFollower):
     tool = "codex"
 
     def __init__(self, agent: str, path: Path, prices: dict[str, Price] | None = None,
-                 counted: dict[str, Usage] | None = None) -> None:
-        super().__init__(agent, path, prices, counted)
-        self._tail = JsonlTail(path)
+                 counted: dict[str, Usage] | None = None, files: Files = LOCAL) -> None:
+        super().__init__(agent, path, prices, counted, files)
         self.model = ""
 
-    def _read(self) -> None:
-        for line in self._tail.read_lines():
+    def _lines(self, lines: list[bytes]) -> None:
+        for line in lines:
             if b"turn_context" not in line and b"token_count" not in line:
                 continue
             entry = _object(line)
@@ -225,36 +240,41 @@ OnEvents = Callable[[list[ev.Event]], None]
 
 
 class TranscriptWatcher:
-    """Runs one follower per agent on its own thread (followers are polled from it only);
-    ``on_events`` gets each poll's new events, on that thread."""
+    """Runs one follower per agent on two threads: the followers of files on this machine are
+    polled when watchfiles sees their folders change (and every ``every`` seconds); those of
+    files on a remote host (``files_of(agent)`` gives its ``RemoteFiles``) every ``every``
+    seconds on a thread of their own, each host's together, so a slow host never holds up the
+    local ones. ``on_events`` gets each poll's new events, on the thread that polled."""
 
     def __init__(self, on_events: OnEvents, prices: dict[str, Price] | None = None,
-                 every: float = 3.0) -> None:
+                 every: float = 3.0, files_of: Callable[[str], Files] = lambda _agent: LOCAL) -> None:
         self.on_events = on_events
         self.prices = prices or {}
         self.every = every
+        self.files_of = files_of
         self._followers: dict[str, TranscriptFollower] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._rewatch = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def follow(self, agent: str, tool: str, path: str,
                counted: dict[str, Usage] | None = None) -> bool:
-        """Follow ``path`` for ``agent`` (replacing what it followed before); False if the tool
-        has no follower or the path is not an absolute ``.jsonl`` file."""
+        """Follow ``path`` for ``agent`` (replacing what it followed before; on the agent's
+        host when it has one); False if the tool has no follower or the path is not an
+        absolute ``.jsonl`` file."""
         cls = FOLLOWERS.get(tool)
         target = Path(path)
         if cls is None or not target.is_absolute() or target.suffix != ".jsonl":
             return False
+        files = self.files_of(agent)
         with self._lock:
             current = self._followers.get(agent)
-            if current is not None and current.path == target:
+            if current is not None and current.path == target and current.files is files:
                 return True
-            self._followers[agent] = cls(agent, target, self.prices, counted)
+            self._followers[agent] = cls(agent, target, self.prices, counted, files)
         self._rewatch.set()
         return True
-
     def observe(self, event: ev.Event) -> None:
         """A listener for the fleet's events: follow what a new ``agent.session`` names."""
         if isinstance(event, ev.AgentSession) and event.transcript:
@@ -272,33 +292,45 @@ class TranscriptWatcher:
             self._followers.pop(agent, None)
         self._rewatch.set()
 
-    def poll(self) -> None:
-        """Poll every follower now and hand over what they found."""
+    def poll(self, remote: bool | None = None) -> None:
+        """Poll the followers now (only those of remote files, or only the others, when
+        ``remote`` says) and hand over what they found."""
         with self._lock:
-            followers = list(self._followers.values())
-        events = [e for f in followers for e in f.poll()]
-        if events:
-            self.on_events(events)
+            groups: dict[int, list[TranscriptFollower]] = {}
+            for f in self._followers.values():
+                if remote is None or remote == (f.files is not LOCAL):
+                    groups.setdefault(id(f.files), []).append(f)
+        events = [e for group in groups.values() for e in poll_together(group)]
+        if events and not self._stop.is_set():  # (a host's late answer after ``stop``: dropped,
+            self.on_events(events)  # and counted from the log by the next daemon)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="transcripts", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name="transcripts", daemon=True),
+                         threading.Thread(target=self._run_remote, name="transcripts-remote",
+                                          daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._rewatch.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+    def _run_remote(self) -> None:
+        while not self._stop.is_set():
+            self.poll(remote=True)
+            self._stop.wait(self.every)
 
     def _run(self) -> None:
         import watchfiles  # here: `fleet-tui hook` imports this module and must start fast
 
         while not self._stop.is_set():
             self._rewatch.clear()
-            self.poll()
+            self.poll(remote=False)
             with self._lock:
-                folders = sorted({str(d) for f in self._followers.values() for d in f.folders()
-                                  if d.is_dir()})
+                folders = sorted({str(d) for f in self._followers.values() if f.files is LOCAL
+                                  for d in f.folders() if d.is_dir()})
             if not folders:
                 self._rewatch.wait(self.every)
                 continue
@@ -308,6 +340,6 @@ class TranscriptWatcher:
                     rust_timeout=int(self.every * 1000), yield_on_timeout=True,
                     watch_filter=lambda _change, p: p.endswith(".jsonl"), raise_interrupt=False,
                 ):
-                    self.poll()
+                    self.poll(remote=False)
             except OSError:  # a folder went away while watching started
                 self._rewatch.wait(self.every)

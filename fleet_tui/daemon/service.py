@@ -20,6 +20,7 @@ from fleet_tui.adapters import paths
 from fleet_tui.adapters.hosts import HostRouter
 from fleet_tui.adapters.inbox import InboxWatcher, drop_message
 from fleet_tui.adapters.monitor import PaneMonitor
+from fleet_tui.adapters.remote_files import LOCAL, Files
 from fleet_tui.adapters.tmux import TmuxDriver, socket_name_for
 from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.adapters.transcripts import TranscriptWatcher
@@ -76,8 +77,10 @@ class FleetService:
         self._monitor_class = monitor_class
         self._monitor: PaneMonitor | None = None
         self._inbox: InboxWatcher | None = None
-        #: Follows what the agents' CLIs write about their spending (Claude, Codex).
-        self._transcripts = TranscriptWatcher(self._on_costs, prices=self.config.prices)
+        #: Follows what the agents' CLIs write about their spending (Claude, Codex), on the
+        #: agent's host when it has one.
+        self._transcripts = TranscriptWatcher(self._on_costs, prices=self.config.prices,
+                                              files_of=self._files_of)
         #: Inbox message ids already applied (from the log), so a file is applied once.
         self._applied: set[str] = set()
         self.warnings: list[str] = []
@@ -285,6 +288,12 @@ class FleetService:
             for event in events:
                 self.submit(event)
             self._applied.add(msg.id)
+
+    def _files_of(self, agent: str) -> Files:
+        """Where an agent's transcripts are: on its host (read over the link), or here."""
+        launch = self.launches.get(agent)
+        host = self.remote.hosts.get(launch.host) if launch is not None and launch.host else None
+        return host.files if host is not None else LOCAL
 
     def _on_costs(self, events: list[ev.CostReported]) -> None:
         """Costs read from transcripts (on the watcher's thread), charged to the agent's task;
