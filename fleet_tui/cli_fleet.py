@@ -91,7 +91,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_ls(args: argparse.Namespace) -> int:
     state, _ = _state(args)
     now = time.time()
-    rows = [{"agent": a.name, "status": a.status, "task": a.task or "", "model": a.model,
+    rows = [{"agent": a.name, "host": a.host, "status": a.status, "task": a.task or "", "model": a.model,
              "usd": round(a.cost.usd, 4), "tokens": a.cost.tokens,
              "in_status": round(now - a.status_since, 1) if a.status_since else 0.0,
              "exit_code": a.exit_code}

@@ -164,7 +164,7 @@ class HostRouter:
 
     def kill_server(self) -> None:
         for host in self.hosts.values():
-            if host.up:
+            if host.up and host.link.alive:  # (a fleet stopped has closed its links already)
                 try:
                     host.driver.kill_server()
                 except TmuxError as exc:
