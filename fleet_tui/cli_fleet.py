@@ -96,6 +96,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
              "in_status": round(now - a.status_since, 1) if a.status_since else 0.0,
              "exit_code": a.exit_code}
             for a in state.agents.values()]
+    for host, why in state.hosts_down.items():  # (its agents are not started: not in the list)
+        print(f"fleet-tui: host {safe_line(host)} unreachable (retrying): {safe_line(why)}", file=sys.stderr)
     if args.json:
         _print_json(rows)
         return 0

@@ -13,11 +13,13 @@ nor written. The tests skip, saying why, only when sshd or libnss_wrapper is mis
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import grp
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +33,7 @@ import pytest
 import yaml
 
 from tests.helpers import retry_until
-from tests.sshd import Sshd
+from tests.sshd import Sshd, _keygen, free_port
 
 pytestmark = pytest.mark.tmux
 
@@ -77,16 +79,21 @@ class User:
 
     # --- ~/.ssh --------------------------------------------------------------------------------
 
-    def ssh_config(self, port: int | None = None) -> None:
-        (self.ssh_dir / "config").write_text(
-            f"Host {ALIAS}\n  HostName 127.0.0.1\n  Port {port or self.sshd.port}\n"
-            f"  User {pwd.getpwuid(os.getuid()).pw_name}\n  IdentityFile ~/.ssh/id_fleet\n"
-            "  IdentitiesOnly yes\n")
+    def ssh_config(self, *more: str) -> None:
+        """``Host fleetbox`` (the sshd, with the key it accepts), then ``more`` entries."""
+        (self.ssh_dir / "config").write_text("\n".join([self.host_entry(ALIAS), *more]))
 
-    def known_hosts(self, key: Path | None = None) -> None:
-        """The host's key (or ``key``'s, a wrong one) as accepted before; no file for None."""
-        pub = (key or self.sshd.root / "host_key.pub").read_text().split()
-        (self.ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{self.sshd.port} {pub[0]} {pub[1]}\n")
+    def host_entry(self, alias: str, port: int | None = None, key: str = "id_fleet",
+                   key_alias: str = "") -> str:
+        return (f"Host {alias}\n  HostName 127.0.0.1\n  Port {port or self.sshd.port}\n"
+                f"  User {pwd.getpwuid(os.getuid()).pw_name}\n  IdentityFile ~/.ssh/{key}\n"
+                "  IdentitiesOnly yes\n" + (f"  HostKeyAlias {key_alias}\n" if key_alias else ""))
+
+    def known_hosts(self, *more: str) -> None:
+        """The sshd's key as accepted before (then ``more`` lines)."""
+        pub = " ".join((self.sshd.root / "host_key.pub").read_text().split()[:2])
+        (self.ssh_dir / "known_hosts").write_text(
+            "\n".join([f"[127.0.0.1]:{self.sshd.port} {pub}", *more, ""]))
 
     def ssh_g(self) -> str:
         return subprocess.run(["ssh", "-G", ALIAS], env=self.env, capture_output=True, text=True,
@@ -94,11 +101,15 @@ class User:
 
     # --- fleet-tui -----------------------------------------------------------------------------
 
-    def write_fleet(self, ssh: str = ALIAS, python: str = sys.executable) -> None:
+    def write_fleet(self, hosts: dict[str, dict[str, str]] | None = None) -> None:
+        """A fleet with one agent on each of ``hosts`` (name: its ``hosts:`` entry); by default
+        ``box``, which is ``ssh: fleetbox`` and nothing else but the python that has fleet-tui."""
+        hosts = hosts or {"box": {"ssh": ALIAS}}
         self.config.write_text(yaml.safe_dump({
             "fleet": "rcli",
-            "hosts": [{"name": "box", "ssh": ssh, "python": python}],
-            "agents": [{"name": "far", "host": "box", "command": ECHO, "preset": "none"}],
+            "hosts": [{"name": name, "python": sys.executable, **entry} for name, entry in hosts.items()],
+            "agents": [{"name": "far" if name == "box" else f"on-{name}", "host": name,
+                        "command": ECHO, "preset": "none"} for name in hosts],
         }, sort_keys=False))
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -132,11 +143,13 @@ class User:
         host's tmux server, and every process still using the home's ssh sockets."""
         self.cli("stop")
         for socket_dir, name in ((self.root / "tmux", self.terminal),
+                                 (self.root / "tmux", fleet_socket(self)),
                                  (self.sshd.tmux_tmpdir, fleet_socket(self))):
             subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False,
                            env={**self.env, "TMUX_TMPDIR": str(socket_dir)})
         for pid in ssh_processes(self):
-            os.kill(pid, 9)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def fleet_socket(user: User) -> str:
@@ -209,3 +222,76 @@ def test_a_remote_agent_runs_from_the_users_own_ssh_config(user: User) -> None:
     retry_until(lambda: not remote_server(user), timeout=20, message="the host's tmux server gone")
     retry_until(lambda: not ssh_processes(user), timeout=10, message="no ssh process left")
     assert user.control_sockets() == []
+
+
+def python_without_fleet_tui(folder: Path) -> str:
+    """A python on the "host" that lacks fleet-tui: the one this venv was made from, or a bare
+    venv of it when that one has fleet-tui."""
+    base = str(Path(sys.base_prefix) / "bin" / "python3")
+    if subprocess.run([base, "-I", "-c", "import fleet_tui"], capture_output=True).returncode:
+        return base
+    subprocess.run([base, "-m", "venv", "--without-pip", str(folder)], check=True)
+    return str(folder / "bin" / "python3")
+
+
+def test_each_mistake_a_new_user_makes_is_one_line_saying_what_to_do(user: User) -> None:
+    _keygen(user.root / "other")  # a key of another host, and a key the sshd does not accept
+    shutil.copy(user.root / "other", user.ssh_dir / "id_other")
+    other_host_key = " ".join((user.root / "other.pub").read_text().split()[:2])
+    closed = free_port()
+    user.ssh_config(user.host_entry("newbox", key_alias="new-box"),
+                    user.host_entry("movedbox", key_alias="moved-box"),
+                    user.host_entry("lockedbox", key="id_other"),
+                    user.host_entry("closedbox", port=closed))
+    user.known_hosts(f"moved-box {other_host_key}")
+    bare = python_without_fleet_tui(user.root / "bare")
+    user.write_fleet({"new": {"ssh": "newbox"}, "moved": {"ssh": "movedbox"},
+                      "locked": {"ssh": "lockedbox"}, "nowhere": {"ssh": "nowhere.invalid"},
+                      "closed": {"ssh": "closedbox"}, "bare": {"ssh": ALIAS, "python": bare},
+                      "nopython": {"ssh": ALIAS, "python": "/nonexistent/python3"}})
+    me = pwd.getpwuid(os.getuid()).pw_name
+    expected = {
+        "new": "its host key is not in ~/.ssh/known_hosts yet: connect once with `ssh newbox` to "
+               "check and accept it",
+        "moved": "its host key differs from the one in ~/.ssh/known_hosts (changed, or someone in "
+                 "between): if the change is expected, run `ssh-keygen -R 'moved-box'`, then "
+                 "`ssh movedbox` once to accept the new key",
+        "locked": f"it refused the key ({me}@127.0.0.1: Permission denied (publickey)): add your "
+                  "public key to the host's ~/.ssh/authorized_keys (`ssh-copy-id lockedbox`), or "
+                  "name the right IdentityFile in ~/.ssh/config",
+        "nowhere": "cannot resolve 'nowhere.invalid' (Name or service not known): check `ssh: "
+                   "nowhere.invalid` in fleet.yaml, or define 'Host nowhere.invalid' with its "
+                   "HostName in ~/.ssh/config",
+        "closed": f"nothing accepts SSH connections at 127.0.0.1 port {closed} (connection "
+                  "refused): is sshd running there, and is the port right?",
+        "bare": f"fleet-tui is not installed for {bare} on the host (No module named "
+                "'fleet_tui'): install it there for that python, or set `python:` of this host in "
+                "fleet.yaml to a python that has it",
+        "nopython": "there is no /nonexistent/python3 on the host",
+    }
+    user.open_ui()
+    retry_until(user.started, timeout=30, message=f"the daemon started by the UI; screen:\n{user.screen()}")
+
+    def alerts() -> dict[str, str]:
+        return {e["key"]: e["message"] for e in user.json("tail", "--type", "alert", "-n", "50")}
+
+    said = retry_until(lambda: len(found := alerts()) == len(expected) and found, timeout=30,
+                       message="an alert for each host")
+    for host, advice in expected.items():
+        assert said[host].startswith(f"host {host} unreachable (retrying): {advice}"), said[host]
+        assert "\n" not in said[host]
+    listed = user.cli("ls", "--json")  # no agent started on a host it cannot use; each host said
+    assert (listed.returncode, listed.stdout) == (0, "[]\n")
+    assert sorted(listed.stderr.splitlines()) == sorted(f"fleet-tui: {said[host]}" for host in expected)
+    daemon_pane = subprocess.run(["tmux", "-L", fleet_socket(user), "capture-pane", "-p", "-t",
+                                  "=_fleet_daemon:"], env=user.env, capture_output=True, text=True)
+    assert "Traceback" not in daemon_pane.stdout + user.screen()
+    assert not (user.fleet_home / "crash.log").exists()
+
+    # The user does as told (answering "yes" to ssh's question), and the fleet goes on by itself.
+    accepted = subprocess.run(["ssh", "-o", "StrictHostKeyChecking=accept-new", "newbox", "true"],
+                              env=user.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert accepted.returncode == 0, accepted.stderr
+    retry_until(lambda: [a["agent"] for a in user.json("ls")] == ["on-new"], timeout=40,
+                message="host new reached on a retry, its agent started")
+    assert "host new" not in user.cli("ls").stderr

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.ssh_advice import connect_advice
 
 #: Seconds between keep-alive probes on the master, and probes missed before it gives up.
 ALIVE_INTERVAL = 1
@@ -37,7 +38,8 @@ _MAX_SOCKET_PATH = 88
 
 
 class SshError(RuntimeError):
-    """The link could not be opened, or is gone; the message carries ssh's own words."""
+    """The link could not be opened, or is gone; the message says what to do
+    (``ssh_advice``), or carries ssh's own words."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,12 @@ class SshLink:
                 err = self._master.stderr.read().decode("utf-8", "replace").strip() \
                     if self._master.stderr else ""
                 self._master = None
-                raise SshError(f"ssh {self.target.destination}: {err or 'connection failed'}")
+                raise SshError(connect_advice(self.target.destination, err))
             if self.check():
                 return
             time.sleep(0.02)
         self.close()
-        raise SshError(f"ssh {self.target.destination}: no connection in {timeout:g}s")
+        raise SshError(f"no connection in {timeout:g}s: is {self.target.destination} up and reachable?")
 
     def check(self) -> bool:
         """Whether the master answers (``ssh -O check``)."""

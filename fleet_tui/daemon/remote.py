@@ -107,4 +107,4 @@ class RemoteHosts:
             return
         self.submit(ev.HostUnreachable(host=name, reason=reason))
         self.submit(ev.Alert(kind=ev.ALERT_HOST, key=name,
-                             message=f"host {name} is unreachable ({reason}); reconnecting"))
+                             message=f"host {name} unreachable (retrying): {reason}"))
