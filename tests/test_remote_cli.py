@@ -44,7 +44,7 @@ _SCRIPT = Path(sys.executable).with_name("fleet-tui")
 FLEET = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "fleet_tui"]
 ALIAS = "fleetbox"
 #: The agent on the host: says it is ready, then echoes every line it is sent.
-ECHO = ["sh", "-c", 'echo "far ready"; while read l; do echo "far:$l"; done']
+ECHO = 'echo "far ready"; while read l; do echo "far:$l"; done'
 
 
 class User:
@@ -76,6 +76,8 @@ class User:
         self.known_hosts()
         self.config = root / "fleet.yaml"
         self.terminal = f"fl-term-{uuid.uuid4().hex[:8]}"
+        #: In its agents' command lines (to find their processes).
+        self.agent_mark = f"agent of {root.name}"
 
     # --- ~/.ssh --------------------------------------------------------------------------------
 
@@ -109,7 +111,8 @@ class User:
             "fleet": "rcli",
             "hosts": [{"name": name, "python": sys.executable, **entry} for name, entry in hosts.items()],
             "agents": [{"name": "far" if name == "box" else f"on-{name}", "host": name,
-                        "command": ECHO, "preset": "none"} for name in hosts],
+                        "command": ["sh", "-c", f"{ECHO} # {self.agent_mark}"], "preset": "none"}
+                       for name in hosts],
         }, sort_keys=False))
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -160,8 +163,12 @@ def fleet_socket(user: User) -> str:
 
 def ssh_processes(user: User) -> list[int]:
     """Processes whose command line names the user's ssh control folder."""
+    return processes(str(user.fleet_home / "ssh").encode())
+
+
+def processes(needle: bytes) -> list[int]:
+    """Processes whose command line holds ``needle``."""
     found = []
-    needle = str(user.fleet_home / "ssh").encode()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -214,13 +221,14 @@ def test_a_remote_agent_runs_from_the_users_own_ssh_config(user: User) -> None:
         return "far:over ssh; 'quoted'" in cast
 
     retry_until(echoed, timeout=15, message="the echo in far's output events")
-    assert remote_server(user)
+    assert remote_server(user) and processes(user.agent_mark.encode())
 
     stopped = user.cli("stop")
     assert stopped.returncode == 0, stopped.stderr
     retry_until(lambda: user.cli("ls").returncode == 3, timeout=20, message="the daemon gone")
     retry_until(lambda: not remote_server(user), timeout=20, message="the host's tmux server gone")
     retry_until(lambda: not ssh_processes(user), timeout=10, message="no ssh process left")
+    assert processes(user.agent_mark.encode()) == []  # the agent itself
     assert user.control_sockets() == []
 
 
@@ -286,6 +294,8 @@ def test_each_mistake_a_new_user_makes_is_one_line_saying_what_to_do(user: User)
     daemon_pane = subprocess.run(["tmux", "-L", fleet_socket(user), "capture-pane", "-p", "-t",
                                   "=_fleet_daemon:"], env=user.env, capture_output=True, text=True)
     assert "Traceback" not in daemon_pane.stdout + user.screen()
+    retry_until(lambda: f"⚠ {len(expected)} hosts unreachable" in user.screen(),
+                message="the UI's header saying so")
     assert not (user.fleet_home / "crash.log").exists()
 
     # The user does as told (answering "yes" to ssh's question), and the fleet goes on by itself.
@@ -295,3 +305,5 @@ def test_each_mistake_a_new_user_makes_is_one_line_saying_what_to_do(user: User)
     retry_until(lambda: [a["agent"] for a in user.json("ls")] == ["on-new"], timeout=40,
                 message="host new reached on a retry, its agent started")
     assert "host new" not in user.cli("ls").stderr
+    retry_until(lambda: f"⚠ {len(expected) - 1} hosts unreachable" in user.screen(),
+                message="the UI's header with one host fewer")
