@@ -291,9 +291,11 @@ def test_each_mistake_a_new_user_makes_is_one_line_saying_what_to_do(user: User)
     listed = user.cli("ls", "--json")  # no agent started on a host it cannot use; each host said
     assert (listed.returncode, listed.stdout) == (0, "[]\n")
     assert sorted(listed.stderr.splitlines()) == sorted(f"fleet-tui: {said[host]}" for host in expected)
-    daemon_pane = subprocess.run(["tmux", "-L", fleet_socket(user), "capture-pane", "-p", "-t",
+    daemon_pane = subprocess.run(["tmux", "-L", fleet_socket(user), "capture-pane", "-pJ", "-t",
                                   "=_fleet_daemon:"], env=user.env, capture_output=True, text=True)
     assert "Traceback" not in daemon_pane.stdout + user.screen()
+    started = [line.strip() for line in daemon_pane.stdout.splitlines() if " unreachable " in line]
+    assert sorted(started) == sorted(f"fleet-tui daemon: {said[host]}" for host in expected)
     retry_until(lambda: f"⚠ {len(expected)} hosts unreachable" in user.screen(),
                 message="the UI's header saying so")
     assert not (user.fleet_home / "crash.log").exists()

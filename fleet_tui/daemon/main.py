@@ -69,6 +69,10 @@ def run_daemon(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = Fa
     print(f"fleet-tui daemon: fleet {loaded.config.fleet}, session {service.session_id}", flush=True)
     for warning in service.warnings:
         print(f"fleet-tui daemon: warning: {warning}", flush=True)
+    with service.pipeline.lock:  # (the hosts' keepers fold events meanwhile)
+        down = dict(service.state.hosts_down)
+    for host, why in down.items():
+        print(f"fleet-tui daemon: host {host} unreachable (retrying): {why}", flush=True)
     while not daemon.stopping.wait(1.0):
         pass
     daemon.close()
