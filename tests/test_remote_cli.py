@@ -309,3 +309,22 @@ def test_each_mistake_a_new_user_makes_is_one_line_saying_what_to_do(user: User)
     assert "host new" not in user.cli("ls").stderr
     retry_until(lambda: f"⚠ {len(expected) - 1} hosts unreachable" in user.screen(),
                 message="the UI's header with one host fewer")
+
+
+def test_the_link_takes_a_jump_host_from_the_config_and_ignores_a_remote_command_there(
+        user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Common in a user's ~/.ssh/config: a host behind a jump host, an alias that lands in a
+    tmux session (``RemoteCommand``, which would refuse any other command)."""
+    from fleet_tui.adapters.ssh import SshLink, SshTarget
+
+    user.ssh_config(user.host_entry("inside") + f"  ProxyJump {ALIAS}\n"
+                    "  RequestTTY yes\n  RemoteCommand tmux new -A -s main\n")
+    for key, value in user.env.items():
+        monkeypatch.setenv(key, value)  # the ssh processes the link starts get the user's home
+    link = SshLink(SshTarget("inside", "inside"))
+    try:
+        link.open(15)
+        done = link.run(["echo", "over the jump host"])
+        assert (done.returncode, done.stdout, done.stderr) == (0, "over the jump host\n", "")
+    finally:
+        link.close()

@@ -100,14 +100,16 @@ class RemoteTmuxDriver(TmuxDriver):
     def host(self) -> str:
         return self.link.target.name
 
-    def _run(self, op: str, request: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    def _run(self, op: str, request: dict[str, Any],
+             timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         return self.link.run([self.python, "-I", "-m", REMOTE_MODULE, self.socket_name, op],
-                             input=msgspec.json.encode(request).decode())
+                             input=msgspec.json.encode(request).decode(), timeout=timeout)
 
     def problem(self) -> str:
         """Why fleet-tui cannot work on the host over the open link (its python lacks it,
-        say), as one line saying what to do; "" when its far end answers."""
-        done = self._run("panes", {})
+        say), as one line saying what to do; "" when its far end answers. Bounded (10 s): the
+        daemon makes this check before it answers its clients."""
+        done = self._run("panes", {}, timeout=10.0)
         return "" if done.returncode == 0 and done.stdout else \
             python_advice(self.python, done.returncode, done.stderr)
 

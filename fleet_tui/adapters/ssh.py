@@ -11,6 +11,8 @@ command that rides on it:
 - clients of the master never open a connection of their own: ``ProxyCommand=false`` makes
   one fail at once when the master is gone (so a dropped link is seen, not hidden);
 - ``BatchMode=yes``: never a password or host-key prompt (keys and known hosts only);
+- the user's ``~/.ssh/config`` applies (a ``Host`` alias, its ``ProxyJump``...), but a
+  ``RemoteCommand`` there would refuse every command: clients set it to ``none``;
 - ``ServerAliveInterval`` makes the master notice a dead link within a few seconds.
 
 Nothing runs on a timer here; ``fleet_tui.adapters.remote`` keeps the link up.
@@ -96,7 +98,8 @@ class SshLink:
     def client_argv(self, *flags: str) -> list[str]:
         """``ssh`` through the master only (up to the destination, before the command)."""
         return [self.ssh_bin, *self._options(), "-o", "ControlMaster=no",
-                "-o", "ProxyCommand=false", *flags, "--", self.target.destination]
+                "-o", "ProxyCommand=false", "-o", "RemoteCommand=none", *flags, "--",
+                self.target.destination]
 
     def remote_argv(self, argv: list[str], *, tty: bool = False) -> list[str]:
         """The local argv that runs ``argv`` on the host (each piece shell-quoted, since ssh
