@@ -20,6 +20,11 @@ _NO_ANSWER = ("Connection timed out", "Operation timed out", "No route to host",
               "Network is unreachable")
 
 
+def unreachable(host: str, why: str) -> str:
+    """The line every client shows for a host it cannot use (the daemon keeps trying)."""
+    return f"host {host} unreachable (retrying): {why}"
+
+
 def last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""

@@ -14,6 +14,7 @@ import threading
 
 from fleet_tui.adapters.control_socket import control_path
 from fleet_tui.adapters.eventlog import LogLockedError
+from fleet_tui.adapters.ssh_advice import unreachable
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.daemon.control import ControlServer
@@ -72,7 +73,7 @@ def run_daemon(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = Fa
     with service.pipeline.lock:  # (the hosts' keepers fold events meanwhile)
         down = dict(service.state.hosts_down)
     for host, why in down.items():
-        print(f"fleet-tui daemon: host {host} unreachable (retrying): {why}", flush=True)
+        print(f"fleet-tui daemon: {unreachable(host, why)}", flush=True)
     while not daemon.stopping.wait(1.0):
         pass
     daemon.close()

@@ -20,6 +20,7 @@ from typing import Any
 
 from fleet_tui.adapters.hosts import Host, HostRouter
 from fleet_tui.adapters.remote import RemotePaneMonitor
+from fleet_tui.adapters.ssh_advice import unreachable
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.config.resolve import AgentLaunch
@@ -107,4 +108,4 @@ class RemoteHosts:
             return
         self.submit(ev.HostUnreachable(host=name, reason=reason))
         self.submit(ev.Alert(kind=ev.ALERT_HOST, key=name,
-                             message=f"host {name} unreachable (retrying): {reason}"))
+                             message=unreachable(name, reason)))
