@@ -8,9 +8,10 @@ host down (``on_change(host, False, reason, 0)``), then opens it again with a gr
 (``BACKOFF``) and reports it up with the length of the gap.
 
 ``HostRouter`` looks like a ``TmuxDriver`` to the daemon: the fleet's own server (the
-daemon's, the session option, local agents) answers server-level questions; every operation
-on an agent goes to the driver of the agent's host (``host_of(name)``); the pane listing is
-every reachable server's, and ``unlisted`` names the hosts that could not be asked.
+daemon's, the session option, local agents) answers server-level questions (``kill_server``
+too: the hosts' servers are ended by ``RemoteHosts.stop`` while their links are up); every
+operation on an agent goes to the driver of the agent's host (``host_of(name)``); the pane
+listing is every reachable server's, and ``unlisted`` names the hosts that could not be asked.
 """
 
 from __future__ import annotations
@@ -167,12 +168,3 @@ class HostRouter:
                 log.info("host %s: cannot list panes: %s", name, exc)
             self.unlisted.add(name)
         return panes
-
-    def kill_server(self) -> None:
-        for host in self.hosts.values():
-            if host.up and host.link.alive:  # (a fleet stopped has closed its links already)
-                try:
-                    host.driver.kill_server()
-                except TmuxError as exc:
-                    log.info("host %s: kill-server: %s", host.name, exc)
-        self.local.kill_server()
