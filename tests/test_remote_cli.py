@@ -142,18 +142,30 @@ class User:
         folder = self.fleet_home / "ssh"
         return list(folder.iterdir()) if folder.exists() else []
 
+    def server_runs(self, remote: bool = False) -> bool:
+        """Whether the fleet's tmux server runs here (or on the host)."""
+        tmpdir = self.sshd.tmux_tmpdir if remote else self.root / "tmux"
+        return subprocess.run(["tmux", "-L", fleet_socket(self), "list-sessions"],
+                              env={**self.env, "TMUX_TMPDIR": str(tmpdir)}, capture_output=True,
+                              check=False).returncode == 0
+
     def close(self) -> None:
-        """Whatever a failing test left: the fleet's and the terminal's tmux servers, the
-        host's tmux server, and every process still using the home's ssh sockets."""
-        self.cli("stop")
-        for socket_dir, name in ((self.root / "tmux", self.terminal),
-                                 (self.root / "tmux", fleet_socket(self)),
-                                 (self.sshd.tmux_tmpdir, fleet_socket(self))):
-            subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False,
-                           env={**self.env, "TMUX_TMPDIR": str(socket_dir)})
+        """Stop the fleet (the UI first, so that it cannot start it again) and wait for it,
+        bounded, before the folders go; then whatever a failing test left: the tmux servers
+        here and on the host, and every process still using the home's ssh sockets."""
+        self._kill_server(self.root / "tmux", self.terminal)
+        if self.cli("stop").returncode == 0:
+            with contextlib.suppress(AssertionError):
+                retry_until(lambda: not self.server_runs(), timeout=30, message="the fleet stopped")
+        self._kill_server(self.root / "tmux", fleet_socket(self))
+        self._kill_server(self.sshd.tmux_tmpdir, fleet_socket(self))
         for pid in ssh_processes(self):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+    def _kill_server(self, tmpdir: Path, name: str) -> None:
+        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False,
+                       env={**self.env, "TMUX_TMPDIR": str(tmpdir)})
 
 
 def fleet_socket(user: User) -> str:
@@ -197,13 +209,6 @@ def user(sshd: Sshd) -> Iterator[User]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def remote_server(user: User) -> bool:
-    """Whether the fleet's tmux server runs on the host."""
-    env = {**os.environ, "TMUX_TMPDIR": str(user.sshd.tmux_tmpdir)}
-    return subprocess.run(["tmux", "-L", fleet_socket(user), "list-sessions"], env=env,
-                          capture_output=True, check=False).returncode == 0
-
-
 def test_a_remote_agent_runs_from_the_users_own_ssh_config(user: User) -> None:
     user.write_fleet()
     user.open_ui()
@@ -222,12 +227,14 @@ def test_a_remote_agent_runs_from_the_users_own_ssh_config(user: User) -> None:
         return "far:over ssh; 'quoted'" in cast
 
     retry_until(echoed, timeout=15, message="the echo in far's output events")
-    assert remote_server(user) and processes(user.agent_mark.encode())
+    assert user.server_runs(remote=True) and processes(user.agent_mark.encode())
 
     stopped = user.cli("stop")
     assert stopped.returncode == 0, stopped.stderr
     retry_until(lambda: user.cli("ls").returncode == 3, timeout=20, message="the daemon gone")
-    retry_until(lambda: not remote_server(user), timeout=20, message="the host's tmux server gone")
+    retry_until(lambda: not user.server_runs(remote=True), timeout=20,
+                message="the host's tmux server gone")
+    retry_until(lambda: not user.server_runs(), timeout=20, message="the fleet's tmux server gone")
     retry_until(lambda: not ssh_processes(user), timeout=10, message="no ssh process left")
     assert processes(user.agent_mark.encode()) == []  # the agent itself
     assert user.control_sockets() == []
