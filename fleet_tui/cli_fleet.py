@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from fleet_tui.adapters import control_socket as cs
+from fleet_tui.adapters.ssh_advice import unreachable
 from fleet_tui.config.loader import LoadedConfig, find_config, load_config
 from fleet_tui.core.sanitize import safe_line
 from fleet_tui.core.state import FleetState
@@ -91,20 +92,29 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_ls(args: argparse.Namespace) -> int:
     state, _ = _state(args)
     now = time.time()
-    rows = [{"agent": a.name, "status": a.status, "task": a.task or "", "model": a.model,
+    rows = [{"agent": a.name, "host": a.host, "status": a.status, "task": a.task or "", "model": a.model,
              "usd": round(a.cost.usd, 4), "tokens": a.cost.tokens,
              "in_status": round(now - a.status_since, 1) if a.status_since else 0.0,
              "exit_code": a.exit_code}
             for a in state.agents.values()]
     if args.json:
         _print_json(rows)
-        return 0
+        return _hosts_down(state)
     print(f"{'AGENT':<16} {'STATUS':<9} {'TASK':<8} {'MODEL':<18} {'COST':>8} {'FOR':>6}")
     for r in rows:
         cost = f"${r['usd']:.2f}"
         agent, task, model = (safe_line(r[k]) for k in ("agent", "task", "model"))
         print(f"{agent[:16]:<16} {r['status'][:9]:<9} {task[:8]:<8} {model[:18]:<18} "
               f"{cost:>8} {elapsed(r['in_status']):>6}")
+    return _hosts_down(state)
+
+
+def _hosts_down(state: FleetState) -> int:
+    """After the list, on stderr: each host the daemon cannot reach (its agents are not
+    started, so not listed), with what to do."""
+    sys.stdout.flush()
+    for host, why in state.hosts_down.items():
+        print(f"fleet-tui: {safe_line(unreachable(host, why))}", file=sys.stderr)
     return 0
 
 

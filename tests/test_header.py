@@ -22,3 +22,12 @@ def test_lost_agents_are_counted_apart_from_exited_ones_and_alerts_until_seen() 
     assert "1 exited" in text and "1 lost" in text and "⚠ 2 alerts" in text
     assert "alert" not in header_text(state).plain
     assert "⚠ 1 alert " in header_text(state, unseen_alerts=1).plain + " "
+
+
+def test_hosts_unreachable_are_named_until_they_are_back() -> None:
+    state = fold_all([ev.LogHeader(fleet="crew"), ev.HostUnreachable(host="gpu", reason="refused")])
+    assert "⚠ host gpu unreachable" in header_text(state).plain
+    fold_all([ev.HostUnreachable(host="cpu")], state)
+    assert "⚠ 2 hosts unreachable" in header_text(state).plain
+    fold_all([ev.HostReachable(host="gpu"), ev.HostReachable(host="cpu")], state)
+    assert "unreachable" not in header_text(state).plain

@@ -2,15 +2,17 @@
 fleet that sends each agent's operations to the server it runs on.
 
 ``Host`` owns one ``SshLink``, the ``RemoteTmuxDriver`` and the ``RemoteFiles`` (its agents'
-transcripts) on it. ``connect`` makes the first attempt; ``start`` runs a thread that waits on
-the link's master and, when it drops, reports the host down (``on_change(host, False, reason,
+transcripts) on it. ``connect`` makes the first attempt (a link whose far end has no fleet-tui
+is not a connection: ``error`` says what to do); ``start`` runs a thread that waits on the
+link's master and, when it drops, reports the host down (``on_change(host, False, reason,
 0)``), then opens it again with a growing delay (``BACKOFF``) and reports it up with the
 length of the gap.
 
 ``HostRouter`` looks like a ``TmuxDriver`` to the daemon: the fleet's own server (the
-daemon's, the session option, local agents) answers server-level questions; every operation
-on an agent goes to the driver of the agent's host (``host_of(name)``); the pane listing is
-every reachable server's, and ``unlisted`` names the hosts that could not be asked.
+daemon's, the session option, local agents) answers server-level questions (``kill_server``
+too: the hosts' servers are ended by ``RemoteHosts.stop`` while their links are up); every
+operation on an agent goes to the driver of the agent's host (``host_of(name)``); the pane
+listing is every reachable server's, and ``unlisted`` names the hosts that could not be asked.
 """
 
 from __future__ import annotations
@@ -66,13 +68,18 @@ class Host:
         self._thread: threading.Thread | None = None
 
     def connect(self, timeout: float = 15.0) -> bool:
-        """Open the link once; False (and ``error`` says why) if it cannot."""
+        """Open the link once and check that fleet-tui answers at its far end; False (and
+        ``error`` says why, and what to do) if not."""
         try:
             self.link.open(timeout)
         except SshError as exc:
             self.error = str(exc)
             return False
-        self.up, self.error = True, ""
+        self.error = self.driver.problem()
+        if self.error:
+            self.link.close()
+            return False
+        self.up = True
         return True
 
     def start(self) -> None:
@@ -165,12 +172,3 @@ class HostRouter:
                 log.info("host %s: cannot list panes: %s", name, exc)
             self.unlisted.add(name)
         return panes
-
-    def kill_server(self) -> None:
-        for host in self.hosts.values():
-            if host.up:
-                try:
-                    host.driver.kill_server()
-                except TmuxError as exc:
-                    log.info("host %s: kill-server: %s", host.name, exc)
-        self.local.kill_server()

@@ -14,6 +14,7 @@ then rides the link too), which tells a dropped link from a tmux server gone.
 from __future__ import annotations
 
 import logging
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from fleet_tui.adapters.monitor import PaneMonitor
 from fleet_tui.adapters.pane_map import Emit
 from fleet_tui.adapters.remote_inbox import BUFFER_PREFIX, RENAMED, take_messages
 from fleet_tui.adapters.ssh import SshLink
+from fleet_tui.adapters.ssh_advice import python_advice
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.adapters.tmux_cli import PaneInfo, TmuxError
 from fleet_tui.config.resolve import AgentLaunch
@@ -98,13 +100,24 @@ class RemoteTmuxDriver(TmuxDriver):
     def host(self) -> str:
         return self.link.target.name
 
+    def _run(self, op: str, request: dict[str, Any],
+             timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        return self.link.run([self.python, "-I", "-m", REMOTE_MODULE, self.socket_name, op],
+                             input=msgspec.json.encode(request).decode(), timeout=timeout)
+
+    def problem(self) -> str:
+        """Why fleet-tui cannot work on the host over the open link (its python lacks it,
+        say), as one line saying what to do; "" when its far end answers. Bounded (10 s): the
+        daemon makes this check before it answers its clients."""
+        done = self._run("panes", {}, timeout=10.0)
+        return "" if done.returncode == 0 and done.stdout else \
+            python_advice(self.python, done.returncode, done.stderr)
+
     def _call(self, op: str, **request: Any) -> Any:
         """One ``remote_agent`` operation on the host; TmuxError if it fails or the link is down."""
-        done = self.link.run([self.python, "-I", "-m", REMOTE_MODULE, self.socket_name, op],
-                             input=msgspec.json.encode(request).decode())
+        done = self._run(op, request)
         if done.returncode != 0 or not done.stdout:
-            why = done.stderr.strip().splitlines()[-1:] or ["no answer"]
-            raise TmuxError(f"host {self.host}: {why[0]}")
+            raise TmuxError(f"host {self.host}: {python_advice(self.python, done.returncode, done.stderr)}")
         try:
             answer = msgspec.json.decode(done.stdout)
         except msgspec.DecodeError:

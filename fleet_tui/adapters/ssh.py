@@ -11,6 +11,8 @@ command that rides on it:
 - clients of the master never open a connection of their own: ``ProxyCommand=false`` makes
   one fail at once when the master is gone (so a dropped link is seen, not hidden);
 - ``BatchMode=yes``: never a password or host-key prompt (keys and known hosts only);
+- the user's ``~/.ssh/config`` applies (a ``Host`` alias, its ``ProxyJump``...), but a
+  ``RemoteCommand`` there would refuse every command: clients set it to ``none``;
 - ``ServerAliveInterval`` makes the master notice a dead link within a few seconds.
 
 Nothing runs on a timer here; ``fleet_tui.adapters.remote`` keeps the link up.
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet_tui.adapters import paths
+from fleet_tui.adapters.ssh_advice import connect_advice
 
 #: Seconds between keep-alive probes on the master, and probes missed before it gives up.
 ALIVE_INTERVAL = 1
@@ -37,7 +40,8 @@ _MAX_SOCKET_PATH = 88
 
 
 class SshError(RuntimeError):
-    """The link could not be opened, or is gone; the message carries ssh's own words."""
+    """The link could not be opened, or is gone; the message says what to do
+    (``ssh_advice``), or carries ssh's own words."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ class SshLink:
     def client_argv(self, *flags: str) -> list[str]:
         """``ssh`` through the master only (up to the destination, before the command)."""
         return [self.ssh_bin, *self._options(), "-o", "ControlMaster=no",
-                "-o", "ProxyCommand=false", *flags, "--", self.target.destination]
+                "-o", "ProxyCommand=false", "-o", "RemoteCommand=none", *flags, "--",
+                self.target.destination]
 
     def remote_argv(self, argv: list[str], *, tty: bool = False) -> list[str]:
         """The local argv that runs ``argv`` on the host (each piece shell-quoted, since ssh
@@ -125,12 +130,12 @@ class SshLink:
                 err = self._master.stderr.read().decode("utf-8", "replace").strip() \
                     if self._master.stderr else ""
                 self._master = None
-                raise SshError(f"ssh {self.target.destination}: {err or 'connection failed'}")
+                raise SshError(connect_advice(self.target.destination, err))
             if self.check():
                 return
             time.sleep(0.02)
         self.close()
-        raise SshError(f"ssh {self.target.destination}: no connection in {timeout:g}s")
+        raise SshError(f"no connection in {timeout:g}s: is {self.target.destination} up and reachable?")
 
     def check(self) -> bool:
         """Whether the master answers (``ssh -O check``)."""

@@ -70,6 +70,7 @@ def _on_config(state: FleetState, e: ev.ConfigLoaded) -> None:
     if e.fleet:
         state.fleet = e.fleet
     state.stopped = False  # a daemon (re)started
+    state.hosts_down = {}  # (it says again which hosts it cannot reach)
 
 
 def _on_daemon_stopped(state: FleetState, e: ev.DaemonStopped) -> None:
@@ -102,6 +103,10 @@ def _on_alert(state: FleetState, e: ev.Alert) -> None:
 
 def _on_host(state: FleetState, e: ev.HostUnreachable | ev.HostReachable) -> None:
     down = isinstance(e, ev.HostUnreachable)
+    if down:
+        state.hosts_down[e.host] = e.reason
+    else:
+        state.hosts_down.pop(e.host, None)
     for agent in state.agents.values():
         if agent.host == e.host and agent.unreachable != down:
             agent.unreachable = down

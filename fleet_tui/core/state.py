@@ -205,6 +205,8 @@ class FleetState(msgspec.Struct):
     output_chars: int = 0
     #: Why the event log cannot be written now (e.g. disk full), or "".
     log_problem: str = ""
+    #: Remote hosts this daemon cannot reach now, with why (and what to do).
+    hosts_down: dict[str, str] = {}
     #: Each agent's git worktree, by agent name; each task's branch, by task id; the merge queue.
     workspaces: dict[str, WorkspaceState] = {}
     branches: dict[str, TaskBranch] = {}

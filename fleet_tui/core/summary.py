@@ -28,7 +28,7 @@ _SUMMARIES: dict[type, Callable[[ev.Event], str]] = {
     ev.DaemonStopped: lambda e: "the fleet was stopped" + (" with its agents" if e.agents_killed else
                                                             ", its agents left running"),
     ev.Error: lambda e: f"{e.kind}: {_short(e.message)}",
-    ev.Alert: lambda e: f"{e.kind}{' cleared' if e.cleared else ''}: {_short(e.message)}",
+    ev.Alert: lambda e: f"{e.kind}{' cleared' if e.cleared else ''}: {_short(e.message, 240)}",
     ev.HostUnreachable: lambda e: f"host {e.host} unreachable: {_short(e.reason, 60)}",
     ev.HostReachable: lambda e: f"host {e.host} back after a gap of {elapsed(e.gap)} "
                                 "(its agents' screens captured again)",

@@ -14,6 +14,7 @@ import threading
 
 from fleet_tui.adapters.control_socket import control_path
 from fleet_tui.adapters.eventlog import LogLockedError
+from fleet_tui.adapters.ssh_advice import unreachable
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.daemon.control import ControlServer
@@ -69,6 +70,10 @@ def run_daemon(loaded: LoadedConfig, spawn: bool = True, skip_corrupt: bool = Fa
     print(f"fleet-tui daemon: fleet {loaded.config.fleet}, session {service.session_id}", flush=True)
     for warning in service.warnings:
         print(f"fleet-tui daemon: warning: {warning}", flush=True)
+    with service.pipeline.lock:  # (the hosts' keepers fold events meanwhile)
+        down = dict(service.state.hosts_down)
+    for host, why in down.items():
+        print(f"fleet-tui daemon: {unreachable(host, why)}", flush=True)
     while not daemon.stopping.wait(1.0):
         pass
     daemon.close()

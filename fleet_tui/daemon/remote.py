@@ -13,16 +13,21 @@ are started).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from fleet_tui.adapters.hosts import Host, HostRouter
 from fleet_tui.adapters.remote import RemotePaneMonitor
+from fleet_tui.adapters.ssh_advice import unreachable
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.adapters.tmux_cli import TmuxError
 from fleet_tui.config.resolve import AgentLaunch
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
+
+log = logging.getLogger(__name__)
 
 #: How often a host's monitor looks whether its link is back (a look costs nothing while the
 #: link is down: no process is started).
@@ -82,11 +87,18 @@ class RemoteHosts:
         if monitor is not None:
             monitor.watch(launch.name, patterns, stall_after)
 
-    def stop(self) -> None:
+    def stop(self, kill_servers: bool = False) -> None:
+        """Stop watching and close the links; ``kill_servers``: end each reachable host's
+        tmux server first (the fleet is stopped with its agents)."""
         for monitor in self.monitors.values():
             monitor.stop()
         self.monitors.clear()
         for host in self.hosts.values():
+            if kill_servers and host.up:
+                try:
+                    host.driver.kill_server()
+                except TmuxError as exc:
+                    log.info("host %s: kill-server: %s", host.name, exc)
             host.stop()
 
     def _on_change(self, name: str, up: bool, reason: str, gap: float) -> None:
@@ -96,4 +108,4 @@ class RemoteHosts:
             return
         self.submit(ev.HostUnreachable(host=name, reason=reason))
         self.submit(ev.Alert(kind=ev.ALERT_HOST, key=name,
-                             message=f"host {name} is unreachable ({reason}); reconnecting"))
+                             message=unreachable(name, reason)))

@@ -202,7 +202,7 @@ class FleetService:
         if self._monitor is not None:
             self._monitor.stop()
             self._monitor = None
-        self.remote.stop()
+        self.remote.stop(kill_servers=kill_agents)
         with self.pipeline.lock:
             if self.pipeline.log is not None:
                 self.pipeline.log.close()

@@ -1,6 +1,7 @@
 """The one-line header: fleet name, the event log's trouble (disk full) while it lasts, agents
-needing you, alerts not yet seen, approvals waiting, branches that overlap or would conflict,
-the merge queue's length, agents by status (lost apart from exited), open tasks and cost."""
+needing you, alerts not yet seen, remote hosts unreachable, approvals waiting, branches that
+overlap or would conflict, the merge queue's length, agents by status (lost apart from
+exited), open tasks and cost."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def header_text(state: FleetState, unseen_alerts: int = 0, needing_you: int = 0,
     if unseen_alerts > 0:
         plural = "s" if unseen_alerts > 1 else ""
         parts.append(Text(f" ⚠ {unseen_alerts} alert{plural}", style="bold white on red"))
+    if state.hosts_down:  # (their agents are not started: no card says so; the alert says why)
+        down = list(state.hosts_down)
+        what = f"host {safe_line(down[0])}" if len(down) == 1 else f"{len(down)} hosts"
+        parts.append(Text(f" ⚠ {what} unreachable", style="bold yellow"))
     approvals = len(state.pending_approvals())
     if approvals:
         parts.append(Text(f" ⚑ {approvals} to approve", style="bold yellow"))
