@@ -21,6 +21,7 @@ from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters.eventlog import read_log
 from fleet_tui.adapters.procs import read_proc
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.client.follower import ends_stopped
 from fleet_tui.client.launch import ensure_daemon, ping
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
@@ -163,6 +164,35 @@ def test_a_daemon_killed_20_times_loses_nothing_and_restarts_no_agent(config: Pa
     events, _ = read_log(Path(info["log"]))
     assert client.state == fold_all(events)
     client.stop()
+
+
+def test_a_client_that_has_not_read_the_stop_yet_does_not_start_the_fleet_again(config: Path) -> None:
+    """A UI checks on its daemon every few seconds: a check landing after the fleet was
+    stopped, before the UI folded the log's ``daemon.stopped``, must not start it again."""
+    info = start(config)
+    driver = TmuxDriver(os.environ["FLEET_TMUX_SOCKET"])
+    client = LiveFleet(load_config(config), driver=driver, client="test")
+    client.start()
+    assert client.check() == ""
+    cs.call(cs.control_path(info["session"]), cs.Request(op="stop", args={"kill_agents": True}))
+    retry_until(lambda: not driver.is_running(), timeout=30, message="the fleet stopped")
+    assert not client.state.stopped  # (not polled since)
+    assert client.check() == "the fleet was stopped: run fleet-tui again to start it"
+    assert not driver.is_running()
+    client.stop()
+
+
+def test_the_logs_last_word_on_its_daemon_is_read_from_its_tail(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    started = b'{"type":"config.loaded","seq":1}\n'
+    stopped = b'{"type":"daemon.stopped","seq":2,"agents_killed":true}\n'
+    quoting = b'["o",3,1.0,"a",[[0,"\\"daemon.stopped\\""]]]\n'  # output quoting the words
+    for content, expected in [(b"", False), (started, False), (started + stopped, True),
+                              (started + stopped + quoting, True), (started + quoting, False),
+                              (started + stopped + started, False)]:
+        log.write_bytes(content)
+        assert ends_stopped(log) is expected, content
+    assert not ends_stopped(tmp_path / "missing.jsonl")
 
 
 def test_an_agent_cannot_pass_a_gate_but_a_person_can(config: Path, tmp_path: Path) -> None:

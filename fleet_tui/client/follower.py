@@ -4,12 +4,17 @@
 million events opens in well under two seconds) and ``poll`` then folds whatever the daemon has
 appended since: whole lines only, in bounded chunks, events at or below the last ``seq`` seen
 skipped (a write the daemon rolled back and wrote again is folded once).
+
+``ends_stopped`` reads only the log's tail: whether a person stopped the fleet after its last
+daemon started, for a client that has not folded that far yet.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import msgspec
 
 from fleet_tui.adapters.eventlog import ReadEvent
 from fleet_tui.core.fold import fold_all
@@ -19,6 +24,35 @@ from fleet_tui.replay.sources import OffsetReader
 
 #: Bytes read at most per poll, so a client far behind catches up without freezing.
 MAX_CHUNK = 4 << 20
+#: The tail ``ends_stopped`` reads (a daemon writes little after it logs its stop).
+STOP_TAIL = 1 << 20
+
+
+class _Tagged(msgspec.Struct):
+    type: str = ""
+
+
+def ends_stopped(path: Path) -> bool:
+    """Whether the log's last word on its daemon, within its last ``STOP_TAIL`` bytes, is that
+    a person stopped the fleet (``daemon.stopped`` after the last ``config.loaded``, which
+    each daemon writes first)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - STOP_TAIL))
+            tail = f.read()
+    except OSError:
+        return False
+    for line in reversed(tail.splitlines()):
+        if b'"daemon.stopped"' not in line and b'"config.loaded"' not in line:
+            continue
+        try:
+            kind = msgspec.json.decode(line, type=_Tagged).type
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue  # a torn first line, or an output record quoting the words
+        if kind in ("daemon.stopped", "config.loaded"):
+            return kind == "daemon.stopped"
+    return False
 
 
 class LogFollower:

@@ -19,7 +19,7 @@ from fleet_tui.adapters import control_socket as cs
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.hosts import host_driver
 from fleet_tui.adapters.tmux import TmuxDriver
-from fleet_tui.client.follower import LogFollower
+from fleet_tui.client.follower import LogFollower, ends_stopped
 from fleet_tui.client.launch import ensure_daemon, fleet_driver, ping
 from fleet_tui.config.loader import LoadedConfig
 from fleet_tui.core.state import FleetState
@@ -83,7 +83,10 @@ class LiveFleet:
         info = ping(self.driver)
         if info is not None and info["session"] == self.session_id:
             return ""
-        if info is None and self.state.stopped:
+        follower = self._follower
+        if info is None and (self.state.stopped or (follower is not None
+                                                    and ends_stopped(follower.path))):
+            # (the log says so before this client folds it: not started again meanwhile)
             return "the fleet was stopped: run fleet-tui again to start it"
         info = info or ensure_daemon(self.loaded, self.spawn, self.skip_corrupt, driver=self.driver)
         if info["session"] != self.session_id:
