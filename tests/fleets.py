@@ -69,7 +69,8 @@ class Daemons:
         return daemon
 
     def stop_all(self) -> None:
-        for daemon in self.made:
+        made, self.made = self.made, []
+        for daemon in made:
             daemon.close()
 
 
