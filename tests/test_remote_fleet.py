@@ -22,6 +22,7 @@ from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.core.state import UNREACHABLE
+from fleet_tui.daemon.pipeline import ServiceError
 from fleet_tui.daemon.service import FleetService
 from tests.helpers import retry_until
 from tests.sshd import Sshd
@@ -96,6 +97,10 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     retry_until(lambda: orch.state.agents["far"].status == UNREACHABLE, timeout=15,
                 message="far unreachable")
     assert orch.state.agents["far"].alive
+    for act in (orch.ops.restart, orch.ops.kill, orch.ops.pause):  # refused, not half done
+        with pytest.raises(ServiceError, match="far runs on host loop, which cannot be reached now"):
+            act("far")
+    assert orch.state.agents["far"].alive and orch.state.agents["far"].status == UNREACHABLE
     assert orch.state.agents["near"].status != UNREACHABLE
     assert orch.ops.prompt("near", "still here")
     retry_until(lambda: "near:still here" in screen(orch, "near"), message="near goes on")

@@ -88,8 +88,17 @@ def header(app: FleetApp) -> str:
     return str(app.main.query_one("#header").render())
 
 
-def notices(app: FleetApp) -> list[str]:
-    return [n.message for n in app._notifications]
+def record_notices(app: FleetApp) -> list[str]:
+    """Every notice the app shows from now on (they fade from the screen: kept here)."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        seen.append(message)
+        notify(message, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return seen
 
 
 async def type_text(pilot, text: str) -> None:
@@ -114,6 +123,7 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
     daemon = made()
     app = live_app(daemon)
     state = lambda: app.fleet.state  # noqa: E731 - the fold of the daemon's log, as shown
+    notices = record_notices(app)
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.main.query_one(AgentGrid)
         await pilot_until(pilot, lambda: set(grid.cards) == {"near", "far"}, message="both cards")
@@ -175,7 +185,7 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
                           message="far prompted with T1")
         column.focus()  # d on the board: T1's files are on far's host
         await pilot.press("down", "d")
-        assert f"T1 is with far on host loop: {ELSEWHERE}" in notices(app)
+        assert f"T1 is with far on host loop: {ELSEWHERE}" in notices
         await pilot.press("slash")  # the timeline, filtered to far's events
         await type_text(pilot, "agent:far")
         await pilot.press("enter")
@@ -214,7 +224,7 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         # d: far's files are on its host; one line says so
         app.focus_agent("far")
         await pilot.press("d")
-        assert f"far runs on host loop: {ELSEWHERE}" in notices(app)
+        assert f"far runs on host loop: {ELSEWHERE}" in notices
         assert ELSEWHERE == "its files are there; diffs are shown for agents on this machine"
 
         # the link drops: far is UNREACHABLE, an alert comes, near goes on
@@ -224,6 +234,13 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         await pilot_until(pilot, lambda: "1 unreachable" in header(app) and "alert" in header(app),
                           message="the header's host alert")
         assert state().agents["far"].alive and state().agents["near"].status != UNREACHABLE
+        app.focus_agent("far")  # nothing can be done to it meanwhile, and the user is told why
+        await pilot.press("r")
+        await prompt(pilot, "while away")
+        away = "far runs on host loop, which cannot be reached now (reconnecting)"
+        await pilot_until(pilot, lambda: sum(away in n for n in notices) == 2, message="refusals")
+        assert {n.split(":")[0] for n in notices if away in n} == {"restart", "prompt"}
+        assert state().agents["far"].alive and state().agents["far"].status == UNREACHABLE
         app.focus_agent("near")
         await prompt(pilot, "still here")
         await pilot_until(pilot, lambda: "near:still here" in near_card(), message="near goes on")
@@ -257,6 +274,8 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
     for kind in (ev.AgentPaused, ev.AgentResumed, ev.TaskAssigned, ev.AgentKilled):
         assert (kind, ev.SOURCE_USER) in far, kind  # in the log, as the user's doing
     assert {ev.HostUnreachable, ev.HostReachable} <= {kind for kind, _ in far}
+    assert ev.Error not in {kind for kind, _ in far}  # the refused restart tried nothing
+    assert [kind for kind, _ in far].count(ev.AgentSpawned) == 1
 
     # replay of the finished session: far's card with its host and what it printed
     log = daemon.service.log_path

@@ -59,9 +59,18 @@ class AgentOps:
         return launch
 
     def _running(self, name: str) -> AgentState:
-        agent = self.state.agents.get(name)
+        agent = self._reachable(name)
         if agent is None or not agent.alive:
             raise ServiceError(f"{name} is not running")
+        return agent
+
+    def _reachable(self, name: str) -> AgentState | None:
+        """The agent's state; refused while its host's link is down: nothing there can be
+        done to it (a restart would only record a failed start of an agent still running)."""
+        agent = self.state.agents.get(name)
+        if agent is not None and agent.unreachable:
+            raise ServiceError(f"{name} runs on host {agent.host}, which cannot be reached now "
+                               "(reconnecting): try again once it is back")
         return agent
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -139,7 +148,7 @@ class AgentOps:
         return self.pause(name)
 
     def kill(self, name: str, reason: str = "killed by the user") -> None:
-        if name not in self.state.agents and not self.driver.exists(name):
+        if self._reachable(name) is None and not self.driver.exists(name):
             raise ServiceError(f"no agent named {name!r}")
         with self.pipeline.lock:
             self.pipeline.stopping.add(name)  # whatever exit the monitor sees now is this kill
@@ -151,6 +160,7 @@ class AgentOps:
 
     def restart(self, name: str) -> None:
         launch = self.launch(name)
+        self._reachable(name)
         if self.driver.exists(name):
             self.kill(name, reason="restart")
         self.spawn(launch, source=ev.SOURCE_USER)
