@@ -241,6 +241,16 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         await pilot_until(pilot, lambda: sum(away in n for n in notices) == 2, message="refusals")
         assert {n.split(":")[0] for n in notices if away in n} == {"restart", "prompt"}
         assert state().agents["far"].alive and state().agents["far"].status == UNREACHABLE
+        fetched: list[str] = []  # zoom shows its last screen, and no notice about the link
+        with pytest.MonkeyPatch.context() as patch:
+            pane_rows = app.fleet.pane_rows
+            patch.setattr(app.fleet, "pane_rows", lambda name: fetched.append(name) or pane_rows(name))
+            await pilot.press("z")
+            view = app.screen.query_one(PaneView)
+            await pilot_until(pilot, lambda: len(fetched) >= 3 and any(
+                "far:over the link; 'quoted'" in r for r in view.rows), message="zoom, refreshed")
+            await pilot.press("escape")
+        assert not [n for n in notices if n.startswith("zoom")]
         app.focus_agent("near")
         await prompt(pilot, "still here")
         await pilot_until(pilot, lambda: "near:still here" in near_card(), message="near goes on")

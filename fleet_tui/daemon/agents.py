@@ -245,10 +245,10 @@ class AgentOps:
 
     def pane_rows(self, name: str, history: int = 2000) -> list[str]:
         """The agent's pane with up to ``history`` rows of scrollback, in colour (the zoom view);
-        the last recorded screen once it is not running."""
+        the last recorded screen once it is not running, or while its host cannot be reached."""
         agent = self.state.agents.get(name)
         if agent is None:
             raise ServiceError(f"no agent named {name!r}")
-        if agent.alive:
+        if agent.alive and not agent.unreachable:
             return self.driver.capture(name, lines=history, ansi=True)
         return list(agent.screen)
