@@ -113,6 +113,26 @@ async def prompt(pilot, text: str) -> None:
     await pilot.press("ctrl+d")
 
 
+@contextlib.contextmanager
+def attaching(app: FleetApp, code: int) -> Iterator[list[list[str]]]:
+    """What ``enter`` would run, recorded instead (a headless app has no terminal to lend),
+    each ending with ``code``. Only the app's own thread is faked: the daemon's threads run
+    their tmux and ssh commands as usual."""
+    ran: list[list[str]] = []
+    real_run = subprocess.run
+
+    def run(argv: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return real_run(argv, *args, **kwargs)
+        ran.append(list(argv))
+        return subprocess.CompletedProcess(argv, code)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess, "run", run)
+        patch.setattr(app, "suspend", contextlib.nullcontext)
+        yield ran
+
+
 def agent_procs(pane_pid: int) -> list[str]:
     """The states (``/proc``) of the agent's processes under its pane's supervisor."""
     return [p.state for p in descendants(pane_pid)]
@@ -198,19 +218,9 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         assert not any("near" in r for r in rows)
         await pilot.press("slash", *["backspace"] * len("agent:far"), "enter")  # no filter
 
-        # enter attaches with ssh -t to the host's tmux (what the app would run, not run here)
-        ran: list[list[str]] = []
-        real_run = subprocess.run
-
-        def run(argv: Any, *args: Any, **kwargs: Any) -> Any:
-            if threading.current_thread() is not threading.main_thread():
-                return real_run(argv, *args, **kwargs)  # the daemon's own tmux and ssh calls
-            ran.append(list(argv))
-            return subprocess.CompletedProcess(argv, 0)
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(subprocess, "run", run)
-            patch.setattr(app, "suspend", contextlib.nullcontext)  # headless: no terminal
+        # enter attaches with ssh -t to the host's tmux (what the app would run, not run here);
+        # a failed attach is a notice once the app is back
+        with attaching(app, code=1) as ran:
             await pilot.press("1")
             app.focus_agent("far")
             await pilot.press("enter")
@@ -220,6 +230,7 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         assert far_argv[0] == "ssh" and "-t" in far_argv and sshd.target.destination in far_argv
         assert shlex.split(far_argv[-1])[-2:] == ["-t", "=fleet_far"]
         assert near_argv[0] != "ssh" and near_argv[-1] == "=fleet_near"
+        assert {"attach far: ssh ended with code 1", "attach near: tmux ended with code 1"} <= set(notices)
 
         # d: far's files are on its host; one line says so
         app.focus_agent("far")
@@ -235,11 +246,14 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
                           message="the header's host alert")
         assert state().agents["far"].alive and state().agents["near"].status != UNREACHABLE
         app.focus_agent("far")  # nothing can be done to it meanwhile, and the user is told why
+        away = "far runs on host loop, which cannot be reached now (reconnecting)"
+        with attaching(app, code=0) as ran:
+            await pilot.press("enter")
+        assert not ran and [n for n in notices if n.startswith(away)]
         await pilot.press("r")
         await prompt(pilot, "while away")
-        away = "far runs on host loop, which cannot be reached now (reconnecting)"
-        await pilot_until(pilot, lambda: sum(away in n for n in notices) == 2, message="refusals")
-        assert {n.split(":")[0] for n in notices if away in n} == {"restart", "prompt"}
+        await pilot_until(pilot, lambda: sum(away in n for n in notices) == 3, message="refusals")
+        assert {n.split(":")[0] for n in notices if away in n} == {away.split(":")[0], "restart", "prompt"}
         assert state().agents["far"].alive and state().agents["far"].status == UNREACHABLE
         fetched: list[str] = []  # zoom shows its last screen, and no notice about the link
         with pytest.MonkeyPatch.context() as patch:

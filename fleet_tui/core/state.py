@@ -134,6 +134,14 @@ class AgentState(msgspec.Struct):
         """The model to show: the one the agent reports running, else the configured one."""
         return self.model_reported or self.model
 
+    @property
+    def out_of_reach(self) -> str:
+        """Why nothing can be done to the agent now: its host's link is down ("" otherwise)."""
+        if not self.unreachable:
+            return ""
+        return (f"{self.name} runs on host {self.host}, which cannot be reached now "
+                "(reconnecting): try again once it is back")
+
     def running_seconds(self, now: float) -> float:
         """Time spent running (alive and not paused) up to ``now``."""
         current = now - self.running_since if self.running_since else 0.0

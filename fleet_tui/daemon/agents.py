@@ -68,9 +68,8 @@ class AgentOps:
         """The agent's state; refused while its host's link is down: nothing there can be
         done to it (a restart would only record a failed start of an agent still running)."""
         agent = self.state.agents.get(name)
-        if agent is not None and agent.unreachable:
-            raise ServiceError(f"{name} runs on host {agent.host}, which cannot be reached now "
-                               "(reconnecting): try again once it is back")
+        if agent is not None and agent.out_of_reach:
+            raise ServiceError(agent.out_of_reach)
         return agent
 
     # --- lifecycle ----------------------------------------------------------------------------

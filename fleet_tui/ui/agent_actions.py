@@ -3,7 +3,8 @@ needing you, reply from its card, zoom. A part of ``FleetApp``: each action take
 agent (``FleetApp.focused_agent``) and sends the daemon a request through the app's
 ``run_command``, or opens the screen that shows or asks for something first. Attach is the one
 that runs a program itself: ``tmux attach`` (``ssh -t HOST tmux attach`` for an agent on
-another host) in the suspended app's terminal."""
+another host) in the suspended app's terminal; refused at once while that host cannot be
+reached, and a failure (its exit code) is a notice once the app is back."""
 
 from __future__ import annotations
 
@@ -79,10 +80,16 @@ class AgentActions(_Base):
             self.notify("attach needs a terminal: run fleet-tui in one (z shows the pane here)",
                         severity="warning")
             return
+        if away := self.fleet.state.agents[agent].out_of_reach:
+            self.notify(away, severity="warning")
+            return
         argv = self.fleet.attach_argv(agent)
         env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
         with self.suspend():
-            subprocess.run(argv, env=env, check=False)
+            code = subprocess.run(argv, env=env, check=False).returncode
+        if code:  # what it said was on the terminal, gone now that the app is back
+            self.notify(f"attach {agent}: {os.path.basename(argv[0])} ended with code {code}",
+                        severity="warning")
 
     def action_next_needing(self) -> None:
         """Go to the next agent that needs you: waiting, then stalled, then failed; oldest first."""
