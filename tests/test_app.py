@@ -3,17 +3,21 @@ every binding of the main screen, the dialogs behind them, the palette and a rem
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
+from fleet_tui.core.state import FleetState
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
 from fleet_tui.ui.help import HelpScreen
+from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnScreen
 from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTaskScreen
 from fleet_tui.ui.timeline import Timeline
@@ -236,3 +240,30 @@ async def test_board_keys(app: FleetApp) -> None:
         assert assigned[-1].source == ev.SOURCE_USER and "by the user" in assigned[-1].reason
         await pilot_until(pilot, lambda: any(e.task == approved and e.agent == "one"
                                         for e in _events(app, ev.AgentPrompted)))
+
+
+async def test_one_daemon_check_at_a_time() -> None:
+    """A check that waits on the daemon (starting it again may take 30 s) is not joined by one
+    more thread at every tick: threads cannot be cancelled, and each would poll tmux too."""
+    fleet = RecordedFleet(FleetConfig(fleet="t"), FleetState())
+    release = threading.Event()
+    calls: list[int] = []
+
+    def check() -> str:
+        calls.append(1)
+        release.wait(10)
+        return ""
+
+    fleet.check = check  # type: ignore[attr-defined]
+    app = FleetApp(fleet)
+    checks = lambda: [w for w in app.workers if w.group == "daemon"]  # noqa: E731
+    async with app.run_test() as pilot:
+        app.check_daemon()
+        await pilot_until(pilot, lambda: calls, message="the first check")
+        for _ in range(3):  # the ticks while it waits
+            app.check_daemon()
+        # each worker leaves the app's list when done, the first one too once cancelled by
+        # the next (its thread goes on: threads cannot be stopped)
+        await pilot_until(pilot, lambda: not checks(), message="the later ticks done")
+        assert len(calls) == 1
+        release.set()

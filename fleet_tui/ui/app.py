@@ -16,6 +16,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -105,6 +106,7 @@ class FleetApp(AgentActions, DiffActions, BoardActions, App[int]):
         self._flash_until = 0.0
         self._config_stamp: int | None = None
         self._problems: list[str] = []
+        self._checking = threading.Lock()  # held while a check_daemon worker runs
         try:
             for theme in discover_themes().values():
                 self.register_theme(theme)
@@ -215,10 +217,16 @@ class FleetApp(AgentActions, DiffActions, BoardActions, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="daemon")
     def check_daemon(self) -> None:
+        # One check at a time: a thread cannot be cancelled, and a check that starts the daemon
+        # again waits up to 30 s, polling; the ticks meanwhile would each start one more.
+        if not self._checking.acquire(blocking=False):
+            return
         try:
             note = self.fleet.check()
         except Exception as exc:
             note = f"the fleet daemon is not answering: {exc}"
+        finally:
+            self._checking.release()
         if note:
             self.call_from_thread(self.set_status, note)
 
