@@ -100,6 +100,9 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     for act in (orch.ops.restart, orch.ops.kill, orch.ops.pause):  # refused, not half done
         with pytest.raises(ServiceError, match="far runs on host loop, which cannot be reached now"):
             act("far")
+    with pytest.raises(ServiceError, match=r"host loop cannot be reached now \(.*\): start far-2 once"):
+        orch.ops.spawn_from_template("far", name="far-2")
+    assert "far-2" not in orch.state.agents
     assert orch.state.agents["far"].alive and orch.state.agents["far"].status == UNREACHABLE
     assert orch.state.agents["near"].status != UNREACHABLE
     assert orch.ops.prompt("near", "still here")

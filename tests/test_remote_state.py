@@ -24,7 +24,11 @@ def test_a_dropped_link_makes_its_agents_unreachable_until_it_is_back() -> None:
     assert agents["far"].host == "gpu"
     assert (agents["far"].status, agents["far"].alive, agents["far"].status_since) == (UNREACHABLE, True, 3)
     assert agents["gone"].status == EXITED and agents["here"].status == IDLE
+    assert state.hosts_down == ["gpu"] and state.copy().hosts_down is not state.hosts_down
+    assert agents["far"].out_of_reach.startswith("far runs on host gpu, which cannot be reached")
+    assert agents["here"].out_of_reach == ""
     back = ev.HostReachable(host="gpu", gap=4.0, ts=7)
     fold_all([back], state)
     assert (agents["far"].status, agents["far"].unreachable) == (WORKING, False)
+    assert state.hosts_down == [] and agents["far"].out_of_reach == ""
     assert summarize(back) == "host gpu back after a gap of 4s (its agents' screens captured again)"

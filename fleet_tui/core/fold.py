@@ -102,6 +102,10 @@ def _on_alert(state: FleetState, e: ev.Alert) -> None:
 
 def _on_host(state: FleetState, e: ev.HostUnreachable | ev.HostReachable) -> None:
     down = isinstance(e, ev.HostUnreachable)
+    if down and e.host not in state.hosts_down:
+        state.hosts_down.append(e.host)
+    elif not down and e.host in state.hosts_down:
+        state.hosts_down.remove(e.host)
     for agent in state.agents.values():
         if agent.host == e.host and agent.unreachable != down:
             agent.unreachable = down

@@ -222,6 +222,8 @@ class FleetState(msgspec.Struct):
     #: The pane each agent's output last named: the pane of its output events that leave it
     #: out (the log's compact records name it only when it changes).
     output_panes: dict[str, str] = {}
+    #: The ``hosts:`` whose link is down now (no agent can be started there meanwhile).
+    hosts_down: list[str] = []
 
     def copy(self) -> FleetState:
         """A deep copy that later folds will not touch (events themselves are shared)."""
@@ -260,6 +262,7 @@ class FleetState(msgspec.Struct):
             merge=self.merge.copy(),
             overlaps={key: o.copy() for key, o in self.overlaps.items()},
             output_panes=dict(self.output_panes),
+            hosts_down=list(self.hosts_down),
         )
         return copied
 

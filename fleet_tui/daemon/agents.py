@@ -109,6 +109,9 @@ class AgentOps:
         if agent is not None and agent.alive:
             raise ServiceError(f"an agent named {name!r} is already running")
         launch = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        if launch.host in self.state.hosts_down:  # refused, not recorded as a failed start
+            raise ServiceError(f"host {launch.host} cannot be reached now (reconnecting): "
+                               f"start {name} once it is back")
         self.spawn(launch, source=ev.SOURCE_USER)
         if prompt:
             self.prompt(name, prompt)
