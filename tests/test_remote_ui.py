@@ -74,9 +74,11 @@ def made(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[Daemons]:
             sshd.start()
         spec = load_config(daemons.config).config.hosts[0]
         remote = host_driver(spec, tmux_socket, sshd.target.options)  # the host's own server
-        remote.link.open()
-        remote.kill_server()
-        remote.link.close()
+        try:
+            remote.link.open()
+            remote.kill_server()
+        finally:
+            remote.link.close()
 
 
 def drawn(widget: Any) -> str:
@@ -273,11 +275,11 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
                           and "host loop is unreachable" in drawn(timeline),
                           message="the host alert on the timeline")
 
-        # the link is back: far is as before, and answers
+        # the link is back (retried with a growing delay, up to 30 s): far is as before, answers
         await asyncio.to_thread(sshd.start)
         await pilot.press("1")
         await pilot_until(pilot, lambda: state().agents["far"].status != UNREACHABLE
-                          and "UNREACHABLE" not in far_card(), tries=600, message="far back")
+                          and "UNREACHABLE" not in far_card(), tries=1000, message="far back")
         await pilot_until(pilot, lambda: "unreachable" not in header(app), message="header back")
         assert state().agents["far"].pid == pane_pid
         app.focus_agent("far")
