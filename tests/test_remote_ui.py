@@ -37,7 +37,7 @@ from fleet_tui.ui.replay_app import ReplayApp, ReplayFleet
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
 from tests.fleets import Daemons, live_app
-from tests.helpers import app_drawn, pilot_until
+from tests.helpers import app_drawn, pilot_until, type_text
 from tests.sshd import Sshd
 
 pytestmark = [pytest.mark.anyio, pytest.mark.tmux]
@@ -101,10 +101,6 @@ def record_notices(app: FleetApp) -> list[str]:
 
     app.notify = recording  # type: ignore[method-assign]
     return seen
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*("space" if c == " " else c for c in text))
 
 
 async def prompt(pilot, text: str) -> None:
