@@ -103,6 +103,10 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     with pytest.raises(ServiceError, match=r"host loop cannot be reached now \(.*\): start far-2 once"):
         orch.ops.spawn_from_template("far", name="far-2")
     assert "far-2" not in orch.state.agents
+    task = orch.ops.task_add("for far")
+    with pytest.raises(ServiceError, match="far runs on host loop, which cannot be reached now"):
+        orch.ops.task_assign(task, "far", orch.policy)
+    assert orch.state.tasks[task].assignee is None
     assert orch.state.agents["far"].alive and orch.state.agents["far"].status == UNREACHABLE
     assert orch.state.agents["near"].status != UNREACHABLE
     assert orch.ops.prompt("near", "still here")

@@ -234,6 +234,7 @@ class AgentOps:
                 self.submit(event)
 
     def task_assign(self, task: str, agent: str, policy: RoutingPolicy) -> None:
+        self._reachable(agent)  # not given a task its prompt cannot reach
         with self.pipeline.lock:
             try:
                 events, prompt = manual.assign_task(self.state, policy, task, agent)
