@@ -3,7 +3,8 @@
 and the real FleetApp under Textual's pilot, with one local agent (``near``) and one on host
 ``loop`` (``far``). The card names the host and shows what the agent prints there; zoom,
 prompts, pause and resume, the board and the timeline, attach (``ssh -t``), a dropped link and
-its return, kill and replay all work on it; ``d`` says in one line why it has no diff."""
+its return, kill and replay all work on it; ``d`` says in one line why it has no diff. While
+its link is down, zoom shows its last screen and what cannot reach it is refused in one line."""
 
 from __future__ import annotations
 
