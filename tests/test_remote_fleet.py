@@ -59,6 +59,8 @@ def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetServi
         yield orch
     finally:
         orch.stop(kill_agents=True)
+        if sshd.proc is None:  # a test that failed with the link down: the host's server is
+            sshd.start()       # reaped all the same, not left running with its agents
         host = orch.remote.hosts["loop"]
         if host.connect():
             host.driver.kill_server()
