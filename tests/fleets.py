@@ -53,20 +53,24 @@ class Daemons:
     """Makes in-process daemons on the test's tmux server from a fleet (data); ``stop_all`` at
     the end of the test closes every one made (the server itself is reaped by ``tmux_socket``)."""
 
-    def __init__(self, tmp_path: Path, socket: str) -> None:
+    def __init__(self, tmp_path: Path, socket: str, ssh_options: tuple[str, ...] = ()) -> None:
         self.config = tmp_path / "fleet.yaml"
         self.socket = socket
+        #: For fleets with ``hosts:``: how the daemons' SSH links reach the test's sshd.
+        self.ssh_options = ssh_options
         self.made: list[Daemon] = []
 
     def __call__(self, config: dict[str, Any] | None = None) -> Daemon:
         if config is not None or not self.config.exists():
             self.config.write_text(yaml.safe_dump(config or fleet(DEV, REV), sort_keys=False))
-        daemon = Daemon(load_config(self.config), driver=TmuxDriver(self.socket))
+        daemon = Daemon(load_config(self.config), driver=TmuxDriver(self.socket),
+                        ssh_options=self.ssh_options)
         self.made.append(daemon)
         return daemon
 
     def stop_all(self) -> None:
-        for daemon in self.made:
+        made, self.made = self.made, []
+        for daemon in made:
             daemon.close()
 
 
@@ -89,7 +93,7 @@ def live_app(daemon: Daemon, spawn: bool = True) -> FleetApp:
     """Start ``daemon`` and return the app as its client (over its socket and log)."""
     daemon.start(spawn=spawn)
     service = daemon.service
-    return FleetApp(LiveFleet(service.loaded, driver=service.driver))
+    return FleetApp(LiveFleet(service.loaded, driver=service.local_driver))
 
 
 def agent_token(orch: FleetService, agent: str) -> str:

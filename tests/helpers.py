@@ -67,6 +67,11 @@ def grid_drawn(app) -> bool:
     return True
 
 
+async def type_text(pilot, text: str) -> None:
+    """Type ``text`` into the focused widget, key by key, as a user would."""
+    await pilot.press(*("space" if c == " " else c for c in text))
+
+
 async def app_drawn(pilot) -> None:
     """Wait (bounded) until the FleetApp under ``pilot`` has drawn every agent at its size."""
     await pilot_until(pilot, lambda: grid_drawn(pilot.app), message="every card sized and drawn")

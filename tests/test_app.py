@@ -3,23 +3,27 @@ every binding of the main screen, the dialogs behind them, the palette and a rem
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fleet_tui.adapters.tmux import TmuxDriver
+from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
+from fleet_tui.core.state import FleetState
 from fleet_tui.ui.agent_grid import AgentGrid
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
 from fleet_tui.ui.help import HelpScreen
+from fleet_tui.ui.recorded import RecordedFleet
 from fleet_tui.ui.spawn_dialog import SpawnScreen
 from fleet_tui.ui.task_dialogs import MoveTaskScreen, NewTaskScreen
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.zoom import PaneView, ZoomScreen
 from tests.fleets import Daemons, live_app
-from tests.helpers import pilot_until
+from tests.helpers import pilot_until, type_text
 
 pytestmark = pytest.mark.anyio
 
@@ -65,10 +69,6 @@ def app(daemons: Daemons) -> FleetApp:
 
 def _events(app: FleetApp, kind: type[ev.Event]) -> list[ev.Event]:
     return [e for e in app.fleet.state.timeline if isinstance(e, kind)]
-
-
-async def _type(pilot, text: str) -> None:
-    await pilot.press(*("space" if c == " " else c for c in text))
 
 
 async def test_areas_theme_reload_and_quit_leave_agents_running(app: FleetApp, daemons: Daemons,
@@ -126,7 +126,7 @@ async def test_agent_keys(app: FleetApp) -> None:
         # s: a multi-line prompt, sent with ctrl+d
         await pilot.press("s")
         assert isinstance(app.screen, PromptScreen)
-        await _type(pilot, "hello")
+        await type_text(pilot, "hello")
         await pilot.press("ctrl+d")
         await pilot_until(pilot, lambda: any(e.text == "hello" for e in _events(app, ev.AgentPrompted)))
 
@@ -151,7 +151,7 @@ async def test_agent_keys(app: FleetApp) -> None:
         await pilot.press("n")
         assert isinstance(app.screen, SpawnScreen)
         await pilot.press("tab")
-        await _type(pilot, "extra")
+        await type_text(pilot, "extra")
         await pilot.press("ctrl+d")
         await pilot_until(pilot, lambda: "extra" in grid.cards and state.agents["extra"].alive)
         assert state.agents["extra"].template == "one"
@@ -172,18 +172,18 @@ async def test_agent_keys(app: FleetApp) -> None:
         # /: filter the timeline
         await pilot.press("slash")
         assert isinstance(app.screen, FilterScreen)
-        await _type(pilot, "agent:two")
+        await type_text(pilot, "agent:two")
         await pilot.press("enter")
         timeline = app.query_one(Timeline)
         assert app.query_one("#areas").current == "timeline" and timeline.filter_text == "agent:two"
 
         # ctrl+p: the palette focuses an agent and switches the theme
         await pilot.press("ctrl+p")
-        await _type(pilot, "focus agent two")
+        await type_text(pilot, "focus agent two")
         await pilot.press("enter")
         await pilot_until(pilot, lambda: grid.focused_agent() == "two")
         await pilot.press("ctrl+p")
-        await _type(pilot, "switch theme fleet-light")
+        await type_text(pilot, "switch theme fleet-light")
         await pilot.press("enter")
         await pilot_until(pilot, lambda: app.theme == "fleet-light")
 
@@ -204,7 +204,7 @@ async def test_board_keys(app: FleetApp) -> None:
         denied = pending()[0]
         await pilot.press("D")
         assert isinstance(app.screen, PromptScreen)
-        await _type(pilot, "not yet")
+        await type_text(pilot, "not yet")
         await pilot.press("ctrl+d")
         await pilot_until(pilot, lambda: any(e.comment == "not yet" for e in _events(app, ev.ApprovalDenied)))
         assert [e.source for e in _events(app, ev.ApprovalGranted)] == [ev.SOURCE_USER]
@@ -213,7 +213,7 @@ async def test_board_keys(app: FleetApp) -> None:
         # t: a new task, routed like any other
         await pilot.press("t")
         assert isinstance(app.screen, NewTaskScreen)
-        await _type(pilot, "Write docs")
+        await type_text(pilot, "Write docs")
         await pilot.press("ctrl+d")
         await pilot_until(pilot, lambda: "T3" in app.fleet.state.tasks)
         assert app.fleet.state.tasks["T3"].title == "Write docs"
@@ -236,3 +236,30 @@ async def test_board_keys(app: FleetApp) -> None:
         assert assigned[-1].source == ev.SOURCE_USER and "by the user" in assigned[-1].reason
         await pilot_until(pilot, lambda: any(e.task == approved and e.agent == "one"
                                         for e in _events(app, ev.AgentPrompted)))
+
+
+async def test_one_daemon_check_at_a_time() -> None:
+    """A check that waits on the daemon (starting it again may take 30 s) is not joined by one
+    more thread at every tick: threads cannot be cancelled, and each would poll tmux too."""
+    fleet = RecordedFleet(FleetConfig(fleet="t"), FleetState())
+    release = threading.Event()
+    calls: list[int] = []
+
+    def check() -> str:
+        calls.append(1)
+        release.wait(10)
+        return ""
+
+    fleet.check = check  # type: ignore[attr-defined]
+    app = FleetApp(fleet)
+    checks = lambda: [w for w in app.workers if w.group == "daemon"]  # noqa: E731
+    async with app.run_test() as pilot:
+        app.check_daemon()
+        await pilot_until(pilot, lambda: calls, message="the first check")
+        for _ in range(3):  # the ticks while it waits
+            app.check_daemon()
+        # each worker leaves the app's list when done, the first one too once cancelled by
+        # the next (its thread goes on: threads cannot be stopped)
+        await pilot_until(pilot, lambda: not checks(), message="the later ticks done")
+        assert len(calls) == 1
+        release.set()

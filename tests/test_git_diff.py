@@ -21,6 +21,7 @@ from fleet_tui.adapters.diff_parse import (
     unquote_path,
 )
 from fleet_tui.adapters.git_diff import DiffError, DiffRequest, load_diff
+from fleet_tui.core import events as ev
 from fleet_tui.core import workspace_events as wev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.sanitize import UNSAFE_CHARS
@@ -200,3 +201,16 @@ def test_a_merged_task_shows_the_commits_that_went_into_the_base(repo: tuple[Pat
     state.workspaces["dev"].head, state.workspaces["dev"].files = base, changed
     assert agent_diff(state, "dev", live=False) == ("T2 · fleet/T2 · dev: no commits yet "
                                                     "(2 files changed, not committed then)")
+
+
+def test_an_agent_on_another_host_has_its_files_there_and_says_so() -> None:
+    state = fold_all([ev.AgentSpawned(agent="far", host="loop"), ev.AgentSpawned(agent="near"),
+                      ev.TaskCreated(task="T1", title="far side", column="ready"),
+                      ev.TaskAssigned(task="T1", agent="far"),
+                      ev.TaskCreated(task="T2", title="unassigned", column="ready")])
+    elsewhere = "its files are there; diffs are shown for agents on this machine"
+    for live in (True, False):  # live and in replay
+        assert agent_diff(state, "far", live) == f"far runs on host loop: {elsewhere}"
+        assert task_diff(state, "T1", live) == f"T1 is with far on host loop: {elsewhere}"
+    assert agent_diff(state, "near", True).startswith("near has no worktree of its own")
+    assert task_diff(state, "T2", True) == "T2 has no branch yet"

@@ -22,6 +22,7 @@ from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.core.state import UNREACHABLE
+from fleet_tui.daemon.pipeline import ServiceError
 from fleet_tui.daemon.service import FleetService
 from tests.helpers import retry_until
 from tests.sshd import Sshd
@@ -58,6 +59,8 @@ def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetServi
         yield orch
     finally:
         orch.stop(kill_agents=True)
+        if sshd.proc is None:  # a test that failed with the link down: the host's server is
+            sshd.start()       # reaped all the same, not left running with its agents
         host = orch.remote.hosts["loop"]
         if host.connect():
             host.driver.kill_server()
@@ -96,6 +99,17 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     retry_until(lambda: orch.state.agents["far"].status == UNREACHABLE, timeout=15,
                 message="far unreachable")
     assert orch.state.agents["far"].alive
+    for act in (orch.ops.restart, orch.ops.kill, orch.ops.pause):  # refused, not half done
+        with pytest.raises(ServiceError, match="far runs on host loop, which cannot be reached now"):
+            act("far")
+    with pytest.raises(ServiceError, match=r"host loop cannot be reached now \(.*\): start far-2 once"):
+        orch.ops.spawn_from_template("far", name="far-2")
+    assert "far-2" not in orch.state.agents
+    task = orch.ops.task_add("for far")
+    with pytest.raises(ServiceError, match="far runs on host loop, which cannot be reached now"):
+        orch.ops.task_assign(task, "far", orch.policy)
+    assert orch.state.tasks[task].assignee is None
+    assert orch.state.agents["far"].alive and orch.state.agents["far"].status == UNREACHABLE
     assert orch.state.agents["near"].status != UNREACHABLE
     assert orch.ops.prompt("near", "still here")
     retry_until(lambda: "near:still here" in screen(orch, "near"), message="near goes on")

@@ -25,10 +25,13 @@ def test_a_dropped_link_makes_its_agents_unreachable_until_it_is_back() -> None:
     assert (agents["far"].status, agents["far"].alive, agents["far"].status_since) == (UNREACHABLE, True, 3)
     assert agents["gone"].status == EXITED and agents["here"].status == IDLE
     assert state.hosts_down == {"gpu": "connection closed"}
+    assert state.copy().hosts_down is not state.hosts_down
+    assert agents["far"].out_of_reach.startswith("far runs on host gpu, which cannot be reached")
+    assert agents["here"].out_of_reach == ""
     back = ev.HostReachable(host="gpu", gap=4.0, ts=7)
     fold_all([back], state)
     assert (agents["far"].status, agents["far"].unreachable) == (WORKING, False)
-    assert state.hosts_down == {}
+    assert state.hosts_down == {} and agents["far"].out_of_reach == ""
     fold_all([ev.HostUnreachable(host="gpu", ts=8), ev.ConfigLoaded(path="f", ts=9)], state)
     assert state.hosts_down == {}  # a new daemon says again which hosts it cannot reach
     assert summarize(back) == "host gpu back after a gap of 4s (its agents' screens captured again)"

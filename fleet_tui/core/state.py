@@ -134,6 +134,14 @@ class AgentState(msgspec.Struct):
         """The model to show: the one the agent reports running, else the configured one."""
         return self.model_reported or self.model
 
+    @property
+    def out_of_reach(self) -> str:
+        """Why nothing can be done to the agent now: its host's link is down ("" otherwise)."""
+        if not self.unreachable:
+            return ""
+        return (f"{self.name} runs on host {self.host}, which cannot be reached now "
+                "(reconnecting): try again once it is back")
+
     def running_seconds(self, now: float) -> float:
         """Time spent running (alive and not paused) up to ``now``."""
         current = now - self.running_since if self.running_since else 0.0
@@ -205,7 +213,8 @@ class FleetState(msgspec.Struct):
     output_chars: int = 0
     #: Why the event log cannot be written now (e.g. disk full), or "".
     log_problem: str = ""
-    #: Remote hosts this daemon cannot reach now, with why (and what to do).
+    #: Remote hosts this daemon cannot reach now, with why (and what to do); no agent is
+    #: started or given a task there meanwhile.
     hosts_down: dict[str, str] = {}
     #: Each agent's git worktree, by agent name; each task's branch, by task id; the merge queue.
     workspaces: dict[str, WorkspaceState] = {}
@@ -254,6 +263,7 @@ class FleetState(msgspec.Struct):
             merge=self.merge.copy(),
             overlaps={key: o.copy() for key, o in self.overlaps.items()},
             output_panes=dict(self.output_panes),
+            hosts_down=dict(self.hosts_down),
         )
         return copied
 

@@ -59,9 +59,17 @@ class AgentOps:
         return launch
 
     def _running(self, name: str) -> AgentState:
-        agent = self.state.agents.get(name)
+        agent = self._reachable(name)
         if agent is None or not agent.alive:
             raise ServiceError(f"{name} is not running")
+        return agent
+
+    def _reachable(self, name: str) -> AgentState | None:
+        """The agent's state; refused while its host's link is down: nothing there can be
+        done to it (a restart would only record a failed start of an agent still running)."""
+        agent = self.state.agents.get(name)
+        if agent is not None and agent.out_of_reach:
+            raise ServiceError(agent.out_of_reach)
         return agent
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -101,6 +109,9 @@ class AgentOps:
         if agent is not None and agent.alive:
             raise ServiceError(f"an agent named {name!r} is already running")
         launch = resolve_agent(spec, self.config, self.loaded.base_dir, name)
+        if launch.host in self.state.hosts_down:  # refused, not recorded as a failed start
+            raise ServiceError(f"host {launch.host} cannot be reached now (reconnecting): "
+                               f"start {name} once it is back")
         self.spawn(launch, source=ev.SOURCE_USER)
         if prompt:
             self.prompt(name, prompt)
@@ -139,7 +150,7 @@ class AgentOps:
         return self.pause(name)
 
     def kill(self, name: str, reason: str = "killed by the user") -> None:
-        if name not in self.state.agents and not self.driver.exists(name):
+        if self._reachable(name) is None and not self.driver.exists(name):
             raise ServiceError(f"no agent named {name!r}")
         with self.pipeline.lock:
             self.pipeline.stopping.add(name)  # whatever exit the monitor sees now is this kill
@@ -151,6 +162,7 @@ class AgentOps:
 
     def restart(self, name: str) -> None:
         launch = self.launch(name)
+        self._reachable(name)
         if self.driver.exists(name):
             self.kill(name, reason="restart")
         self.spawn(launch, source=ev.SOURCE_USER)
@@ -222,6 +234,7 @@ class AgentOps:
                 self.submit(event)
 
     def task_assign(self, task: str, agent: str, policy: RoutingPolicy) -> None:
+        self._reachable(agent)  # not given a task its prompt cannot reach
         with self.pipeline.lock:
             try:
                 events, prompt = manual.assign_task(self.state, policy, task, agent)
@@ -235,10 +248,10 @@ class AgentOps:
 
     def pane_rows(self, name: str, history: int = 2000) -> list[str]:
         """The agent's pane with up to ``history`` rows of scrollback, in colour (the zoom view);
-        the last recorded screen once it is not running."""
+        the last recorded screen once it is not running, or while its host cannot be reached."""
         agent = self.state.agents.get(name)
         if agent is None:
             raise ServiceError(f"no agent named {name!r}")
-        if agent.alive:
+        if agent.alive and not agent.unreachable:
             return self.driver.capture(name, lines=history, ansi=True)
         return list(agent.screen)

@@ -27,8 +27,9 @@ class Daemon:
     runs one; tests run one in-process on their own tmux server)."""
 
     def __init__(self, loaded: LoadedConfig, *, driver: TmuxDriver | None = None,
-                 skip_corrupt: bool = False) -> None:
-        self.service = FleetService(loaded, driver=driver, skip_corrupt=skip_corrupt)
+                 skip_corrupt: bool = False, ssh_options: tuple[str, ...] = ()) -> None:
+        self.service = FleetService(loaded, driver=driver, skip_corrupt=skip_corrupt,
+                                    ssh_options=ssh_options)
         #: Set when a client asked the fleet to stop, or a signal came.
         self.stopping = threading.Event()
         self.kill_agents = False

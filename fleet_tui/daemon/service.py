@@ -40,7 +40,7 @@ from fleet_tui.daemon.agents import AgentOps
 from fleet_tui.daemon.index_keeper import IndexKeeper
 from fleet_tui.daemon.merge_queue import MergeQueue
 from fleet_tui.daemon.overlap_checker import OverlapChecker
-from fleet_tui.daemon.pipeline import EventPipeline
+from fleet_tui.daemon.pipeline import EventPipeline, ServiceError
 from fleet_tui.daemon.policies import fleet_policy
 from fleet_tui.daemon.remote import RemoteHosts
 from fleet_tui.daemon.runner import CommandRunner
@@ -186,7 +186,7 @@ class FleetService:
                 if agent.alive:
                     try:
                         self.ops.kill(name)
-                    except TmuxError as exc:  # e.g. its host is unreachable: stop the rest
+                    except (TmuxError, ServiceError) as exc:  # e.g. its host is unreachable
                         self.submit(ev.Error(kind="tmux", agent=name, message=f"not killed: {exc}"))
         self.merge_queue.stop()
         self.runner.stop()

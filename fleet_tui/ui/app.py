@@ -15,8 +15,8 @@ import asyncio
 import gc
 import os
 import signal
-import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -31,26 +31,25 @@ from textual.widgets import ContentSwitcher, Static, Tab, Tabs
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.errors import ConfigError
 from fleet_tui.config.loader import load_config
-from fleet_tui.core.attention import Attention, needing_you
-from fleet_tui.core.sanitize import safe_line, safe_text, strip_ansi
+from fleet_tui.core.attention import Attention
+from fleet_tui.core.sanitize import safe_line, safe_text
 from fleet_tui.core.state import MERGED
 from fleet_tui.ui import keys
+from fleet_tui.ui.agent_actions import AgentActions
 from fleet_tui.ui.agent_grid import AgentGrid
-from fleet_tui.ui.attention import ReplyScreen, ring
+from fleet_tui.ui.attention import ring
 from fleet_tui.ui.away import AwayScreen, away_lines
 from fleet_tui.ui.board import TaskBoard
 from fleet_tui.ui.board_actions import BoardActions
-from fleet_tui.ui.dialogs import ConfirmScreen, FilterScreen, PromptScreen, QuitScreen
+from fleet_tui.ui.dialogs import FilterScreen, QuitScreen
 from fleet_tui.ui.diff_actions import DiffActions
 from fleet_tui.ui.footer import KeyFooter
 from fleet_tui.ui.header import header_text
 from fleet_tui.ui.help import HelpScreen
 from fleet_tui.ui.recorded import RecordedFleet
-from fleet_tui.ui.spawn_dialog import SpawnRequest, SpawnScreen
 from fleet_tui.ui.themes import ThemeError, discover_themes
 from fleet_tui.ui.timeline import Timeline
 from fleet_tui.ui.workspace_line import task_files
-from fleet_tui.ui.zoom import ZoomScreen
 
 REFRESH_HZ = 8
 #: How often the log is looked at between frames: a happening (anything but pane output) is
@@ -81,7 +80,7 @@ class AreaTabs(Tabs, can_focus=False):
     """The area tabs, shown for orientation; never focused, so arrows move between agents."""
 
 
-class FleetApp(DiffActions, BoardActions, App[int]):
+class FleetApp(AgentActions, DiffActions, BoardActions, App[int]):
     CSS = """
     #header { height: 1; background: $panel; }
     #areas { height: 1fr; }
@@ -107,6 +106,7 @@ class FleetApp(DiffActions, BoardActions, App[int]):
         self._flash_until = 0.0
         self._config_stamp: int | None = None
         self._problems: list[str] = []
+        self._checking = threading.Lock()  # held while a check_daemon worker runs
         try:
             for theme in discover_themes().values():
                 self.register_theme(theme)
@@ -217,10 +217,16 @@ class FleetApp(DiffActions, BoardActions, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="daemon")
     def check_daemon(self) -> None:
+        # One check at a time: a thread cannot be cancelled, and a check that starts the daemon
+        # again waits up to 30 s, polling; the ticks meanwhile would each start one more.
+        if not self._checking.acquire(blocking=False):
+            return
         try:
             note = self.fleet.check()
         except Exception as exc:
             note = f"the fleet daemon is not answering: {exc}"
+        finally:
+            self._checking.release()
         if note:
             self.call_from_thread(self.set_status, note)
 
@@ -369,82 +375,6 @@ class FleetApp(DiffActions, BoardActions, App[int]):
         self.call_from_thread(self.refresh_view)
         if done:
             self.call_from_thread(self.notify, done)
-
-    def action_spawn(self) -> None:
-        if not self._writable("spawn agents"):
-            return
-        templates = [a.name for a in self.fleet.config.agents]
-
-        def spawn(request: SpawnRequest | None) -> None:
-            if request:
-                self.run_command("spawn", "spawn_from_template", *request)
-
-        self.push_screen(SpawnScreen(templates), spawn)
-
-    def action_pause(self) -> None:
-        if self._writable("pause agents") and (agent := self.focused_agent()):
-            self.run_command("pause", "toggle_pause", agent)
-
-    def action_kill(self) -> None:
-        if not self._writable("kill agents") or not (agent := self.focused_agent()):
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_command("kill", "kill", agent)
-
-        self.push_screen(ConfirmScreen(f"Kill {agent}? Its process tree is stopped.", "Kill"),
-                         confirmed)
-
-    def action_restart(self) -> None:
-        if self._writable("restart agents") and (agent := self.focused_agent()):
-            self.run_command("restart", "restart", agent)
-
-    def action_prompt(self) -> None:
-        if not self._writable("prompt agents") or not (agent := self.focused_agent()):
-            return
-
-        def send(text: str | None) -> None:
-            if text:
-                self.run_command("prompt", "prompt", agent, text)
-
-        self.push_screen(PromptScreen(agent), send)
-
-    def action_attach(self) -> None:
-        if self.main.query_one(ContentSwitcher).current != "grid":
-            return
-        if not self._writable("attach to agents") or not (agent := self.focused_agent()):
-            return
-        if self.is_web:
-            self.notify("attach needs a terminal: run fleet-tui in one (z shows the pane here)",
-                        severity="warning")
-            return
-        argv = self.fleet.attach_argv(agent)
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # tmux refuses nested attach
-        with self.suspend():
-            subprocess.run(argv, env=env, check=False)
-
-    def action_next_needing(self) -> None:
-        """Go to the next agent that needs you: waiting, then stalled, then failed; oldest first."""
-        names = needing_you(self.fleet.state)
-        if not names:
-            self.notify("no agent needs you right now")
-            return
-        current = self.main.query_one(AgentGrid).focused_agent()
-        after = names.index(current) + 1 if current in names else 0
-        self.focus_agent(names[after % len(names)])
-
-    def action_reply(self) -> None:
-        if not self._writable("reply to agents") or not (agent := self.focused_agent()):
-            return
-        lines = [line for line in self.fleet.state.agents[agent].screen if line.strip()]
-        self.push_screen(ReplyScreen(agent, [strip_ansi(line) for line in lines],
-                                     lambda key: self.run_command("reply", "reply", agent, key)))
-
-    def action_zoom(self) -> None:
-        if not (agent := self.focused_agent()):
-            return
-        self.push_screen(ZoomScreen(agent, lambda: self.fleet.pane_rows(agent)))
 
     # --- timeline, help, palette, quit ----------------------------------------------------
 

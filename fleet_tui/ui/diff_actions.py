@@ -4,7 +4,8 @@ On the board: the selected task's branch; elsewhere: the focused agent's workspa
 branch). Live, a branch checked out in an agent's worktree is diffed as the worktree is now
 (uncommitted and untracked changes included); otherwise, and always in replay, the commits the
 events recorded: the branch's base and head at the replay's time, or for a merged task the
-commits that went into the base. When there is nothing to show, one line says why.
+commits that went into the base. When there is nothing to show, one line says why (for an
+agent on another host: that its files are there, not "no worktree").
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ def _recorded(title: str, repo: str, base: str, head: str, files: list[FileChang
     return DiffRequest(f"{title} · {_short(base)}..{_short(head)}", repo, base, head)
 
 
+#: Why an agent on another host (``host:``) has no diff here: it has no worktree on this machine.
+ELSEWHERE = "its files are there; diffs are shown for agents on this machine"
+
+
 def agent_diff(state: FleetState, agent: str, live: bool) -> DiffRequest | str:
     """The diff of ``agent``'s task branch, or why there is none."""
+    known = state.agents.get(agent)
+    if known is not None and known.host:
+        return f"{agent} runs on host {known.host}: {ELSEWHERE}"
     workspace = state.workspaces.get(agent)
     if workspace is None or not workspace.path:
         return f"{agent} has no worktree of its own (no repository, or workspace: shared)"
@@ -58,6 +66,9 @@ def task_diff(state: FleetState, task: str, live: bool) -> DiffRequest | str:
     """The diff of ``task``'s branch, or why there is none."""
     branch = state.branches.get(task)
     if branch is None or not branch.branch:
+        holder = state.agents.get(state.tasks[task].assignee or "") if task in state.tasks else None
+        if holder is not None and holder.host:
+            return f"{task} is with {holder.name} on host {holder.host}: {ELSEWHERE}"
         return f"{task} has no branch yet"
     workspace = state.workspaces.get(branch.agent)
     if live and workspace is not None and workspace.task == task and not branch.merged_commit:
