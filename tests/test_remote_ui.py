@@ -269,7 +269,7 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         await pilot_until(pilot, lambda: "near:still here" in near_card(), message="near goes on")
         await pilot.press("3")
         await pilot_until(pilot, lambda: "host.unreachable" in drawn(timeline)
-                          and "host loop is unreachable" in drawn(timeline),
+                          and "host loop unreachable (retrying)" in drawn(timeline),
                           message="the host alert on the timeline")
 
         # the link is back (retried with a growing delay, up to 30 s): far is as before, answers
