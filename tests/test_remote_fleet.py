@@ -49,6 +49,7 @@ def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetServi
                          f'echo "printed while away"; {EMIT} waiting --note away ) & '
                          f'while read l; do echo "far:$l"; [ "$l" = report ] && {EMIT} idle; done',
                   host="loop"),
+            agent("still", 'echo "still here"; while read l; do echo "still:$l"; done', host="loop"),
         ],
     }
     path = tmp_path / "fleet.yaml"
@@ -133,6 +134,11 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     down = next(e for e in events if isinstance(e, ev.HostUnreachable))
     back = next(e for e in events if isinstance(e, ev.HostReachable))
     assert down.host == back.host == "loop" and back.gap > 0
+    # An agent whose screen did not change through the gap: nothing new about it once back
+    # (no output, no "the screen is changing"), and it is the same agent.
+    after = [e for e in events[events.index(back):] if getattr(e, "agent", "") == "still"]
+    assert not [e for e in after if isinstance(e, ev.AgentOutput | ev.AgentStatus)], after
+    assert orch.state.agents["still"].alive and "still here" in screen(orch, "still")
     assert any(isinstance(e, ev.Alert) and e.kind == ev.ALERT_HOST and e.key == "loop" for e in events)
 
     assert any("far:again" in row for row in orch.ops.pane_rows("far"))  # the zoom view

@@ -258,6 +258,9 @@ class PaneMap:
                 if link and (link_now or window_id in self._unlinked_seen):
                     to_link.append(window_id)
             pane = self.panes.get(pane_id)
+            if pane is not None and (pane.agent != agent or pane.pid not in (0, row.pid)):
+                self._forget(pane)  # the id given again by a new server: another pane
+                pane = None
             if pane is None:
                 pane = self._new_pane(row)
                 if pane_id in self.unknown_dirty or not pane.finished:
@@ -279,10 +282,13 @@ class PaneMap:
                 pane.vanished_at = mono
         # Forget finished panes that are gone from tmux.
         for pane_id in [p for p, st in self.panes.items() if st.finished and p not in listed]:
-            pane = self.panes.pop(pane_id)
-            if self.by_agent.get(pane.agent) == pane_id:
-                del self.by_agent[pane.agent]
+            self._forget(self.panes[pane_id])
         return to_link, dirty
+
+    def _forget(self, pane: PaneRecord) -> None:
+        del self.panes[pane.pane_id]
+        if self.by_agent.get(pane.agent) == pane.pane_id:
+            del self.by_agent[pane.agent]
 
     def _new_pane(self, row: PaneInfo) -> PaneRecord:
         pane = PaneRecord(agent=row.agent, pane_id=row.pane_id)

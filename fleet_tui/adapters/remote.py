@@ -36,11 +36,12 @@ REMOTE_MODULE = "fleet_tui.adapters.remote_agent"
 
 class RemotePaneMonitor(PaneMonitor):
     """The pane monitor of a remote host's server (``driver``'s, over its link). When its
-    control client ends because the link dropped, the agents are not lost: the map is
-    dropped quietly (the host's keeper reports it unreachable), the monitor tries to connect
-    again every ``reconnect_interval``, and once back captures every pane afresh and calls
-    ``on_reconnect`` (re-adoption). A server gone while the link is up is reported as usual.
-    Agents' messages come as tmux buffers (``remote_inbox.py``): ``on_message(raw)`` each."""
+    control client ends because the link dropped, the agents are not lost: nothing is
+    reported (the host's keeper reports it unreachable), the monitor keeps its map and tries
+    to connect again every ``reconnect_interval``, and once back captures every pane again
+    (what changed meanwhile is output) and calls ``on_reconnect`` (re-adoption). A server
+    gone while the link is up is reported as usual. Agents' messages come as tmux buffers
+    (``remote_inbox.py``): ``on_message(raw)`` each."""
 
     def __init__(self, driver: RemoteTmuxDriver, emit: Emit,
                  on_message: Callable[[bytes], None] = lambda _raw: None, **options: Any) -> None:
@@ -75,7 +76,9 @@ class RemotePaneMonitor(PaneMonitor):
             return
         log.info("pane monitor: the link to %s dropped (%s)", self.link.target.name, reason)
         self._drop_client()
-        self._map.server_gone(lost=False)
+        # The map is kept: once back, a screen unchanged meanwhile is not news (no output, no
+        # "working"), and an agent quiet through the gap stays as quiet as it was. Panes gone
+        # meanwhile are seen by the next listing; ids a new server gave again, by their pids.
         self._lost_reported = True  # so connecting again re-adopts
 
 
