@@ -104,6 +104,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     for r in rows:
         cost = f"${r['usd']:.2f}"
         agent, task, model = (safe_line(r[k]) for k in ("agent", "task", "model"))
+        agent += f"@{r['host']}" if r["host"] else ""  # as its card says
         print(f"{agent[:16]:<16} {r['status'][:9]:<9} {task[:8]:<8} {model[:18]:<18} "
               f"{cost:>8} {elapsed(r['in_status']):>6}")
     return _hosts_down(state)

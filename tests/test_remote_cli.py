@@ -216,6 +216,7 @@ def test_a_remote_agent_runs_from_the_users_own_ssh_config(user: User) -> None:
     agents = retry_until(lambda: [a for a in user.json("ls") if a["status"] not in ("starting",)],
                          timeout=30, message="far running")
     assert [(a["agent"], a["host"]) for a in agents] == [("far", "box")]
+    assert user.cli("ls").stdout.splitlines()[1].startswith("far@box ")
     assert len(user.control_sockets()) == 1
     assert user.cli("send", "far", "over ssh; 'quoted'").returncode == 0
     prompted = [e for e in user.json("tail", "--agent", "far") if e["type"] == "agent.prompted"]
