@@ -122,9 +122,10 @@ def drops(sshd: Sshd, host: Host, cycles: int, name: str) -> dict:
         sshd.start()
         listening = time.monotonic()
         back.wait(60)
-        while "fresh" not in marks and time.monotonic() - listening < 10:
-            time.sleep(0.005)
-        up = next(t for is_up, t in changes if is_up)
+        while ("fresh" not in marks or not any(is_up for is_up, _ in changes)) \
+                and time.monotonic() - listening < 30:
+            time.sleep(0.005)  # (the monitor may attach before the keeper has said "up")
+        up = next((t for is_up, t in changes if is_up), float("nan"))
         out["to_link"].append(up - listening)
         out["to_readopt"].append(marks["readopt"] - listening)
         out["to_screen"].append(marks.get("fresh", float("nan")) - listening)
