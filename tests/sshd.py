@@ -7,7 +7,8 @@ agent runs in over SSH is really another server than any local one. ``drop`` sto
 listener and every connection it serves (a link going down, with the remote tmux server
 and its agents left running), ``freeze`` makes every connection go silent instead; ``start``
 brings it back on the same port. The ``sshd``
-fixture skips, with the reason, only when no ``sshd`` is installed.
+fixture skips, with the reason, only when no ``sshd`` is installed. ``Gate`` is a TCP relay in
+front of it that holds every connection, silent, until it is opened (a host slow to answer).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +121,56 @@ class Sshd:
 
     def stop(self) -> None:
         self.drop()
+
+
+class Gate:
+    """A listener on its own loopback port that accepts connections and says nothing until
+    ``open``; then each is relayed, both ways, to ``port`` (the sshd)."""
+
+    def __init__(self, port: int) -> None:
+        self.port_behind = port
+        self.opened = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = [self._listener]
+        threading.Thread(target=self._accept, name="gate", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self._sockets.append(conn)
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        self.opened.wait()
+        try:
+            behind = socket.create_connection(("127.0.0.1", self.port_behind))
+        except OSError:
+            conn.close()
+            return
+        self._sockets.append(behind)
+        for src, dst in ((conn, behind), (behind, conn)):
+            threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def open(self) -> None:
+        self.opened.set()
+
+    def close(self) -> None:
+        self.opened.set()
+        for sock in self._sockets:
+            sock.close()
 
 
 @pytest.fixture

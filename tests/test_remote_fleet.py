@@ -25,7 +25,7 @@ from fleet_tui.core.state import UNREACHABLE
 from fleet_tui.daemon.pipeline import ServiceError
 from fleet_tui.daemon.service import FleetService
 from tests.helpers import retry_until
-from tests.sshd import Sshd
+from tests.sshd import Gate, Sshd
 
 pytestmark = pytest.mark.tmux
 #: A remote agent's report: ``fleet-tui emit status ...`` on the host.
@@ -175,3 +175,57 @@ def test_agents_whose_host_server_went_away_during_an_outage_are_lost_on_reconne
     sshd.start()
     retry_until(lambda: orch.state.agents["far"].status == "lost", timeout=30, message="far lost")
     assert orch.state.agents["near"].alive
+
+
+def behind_gate(tmp_path: Path, tmux_socket: str, sshd: Sshd, gate: Gate) -> FleetService:
+    """A fleet with a local agent and one on a host whose sshd is behind ``gate``."""
+    config = {"fleet": "slow", "hosts": [
+        {"name": "slow", "ssh": sshd.target.destination, "port": gate.port,
+         "identity": sshd.target.identity, "python": sys.executable}],
+        "agents": [agent("near", 'echo "near ready"; while read l; do echo "near:$l"; done'),
+                   agent("far", 'echo "far ready"; while read l; do echo "far:$l"; done',
+                         host="slow")]}
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return FleetService(load_config(path), driver=TmuxDriver(tmux_socket),
+                        ssh_options=(*sshd.target.options, f"HostKeyAlias=[127.0.0.1]:{sshd.port}"))
+
+
+def test_a_host_slow_to_answer_does_not_hold_up_the_fleets_start(
+        tmp_path: Path, tmux_socket: str, sshd: Sshd) -> None:
+    """The host's sshd answers only once the gate opens: the fleet starts without waiting for
+    it (the host reported unreachable, still trying); the connection it began then goes
+    through, the host is reported back, and its agent starts."""
+    gate = Gate(sshd.port)
+    orch = behind_gate(tmp_path, tmux_socket, sshd, gate)
+    try:
+        orch.start()
+        assert not gate.opened.is_set() and "far" not in orch.state.agents  # started without it
+        [down] = [e for e in read_log(orch.log_path)[0] if isinstance(e, ev.HostUnreachable)]
+        assert down.host == "slow" and "still trying" in down.reason
+        retry_until(lambda: "near ready" in screen(orch, "near"), message="the local agent runs")
+        gate.open()
+        retry_until(lambda: "far" in orch.state.agents and "far ready" in screen(orch, "far"),
+                    timeout=30, message="far started once its host answered")
+        assert any(isinstance(e, ev.HostReachable) and e.host == "slow"
+                   for e in read_log(orch.log_path)[0])
+        assert orch.state.hosts_down == {}
+    finally:
+        orch.stop(kill_agents=True)
+        gate.close()
+
+
+def test_a_fleet_stopped_while_a_host_is_still_connecting_leaves_no_ssh_behind(
+        tmp_path: Path, tmux_socket: str, sshd: Sshd) -> None:
+    gate = Gate(sshd.port)
+    orch = behind_gate(tmp_path, tmux_socket, sshd, gate)
+    link = orch.remote.hosts["slow"].link
+    try:
+        orch.start()
+        assert "far" not in orch.state.agents
+    finally:
+        orch.stop(kill_agents=True)
+        gate.close()
+    masters = subprocess.run(["pgrep", "-f", f"ControlPath={link.control_path}"],
+                             capture_output=True, text=True, check=False).stdout.split()
+    assert masters == [] and not link.control_path.exists()

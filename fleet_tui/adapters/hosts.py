@@ -66,6 +66,10 @@ class Host:
         self._down_since = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The first attempt, when made in the background (the keeper waits for it).
+        self._first: threading.Thread | None = None
+        #: Whether the host was reported down when the fleet started.
+        self.reported_down = False
 
     def connect(self, timeout: float = 15.0) -> bool:
         """Open the link once and check that fleet-tui answers at its far end; False (and
@@ -82,6 +86,14 @@ class Host:
         self.up = True
         return True
 
+    def connect_in_background(self) -> threading.Thread:
+        """The first attempt, on a thread of its own; the keeper (``start``) waits for it and
+        reports the host up if it succeeded after the host was ``reported_down``."""
+        self._first = threading.Thread(target=self.connect, name=f"fleet-connect-{self.name}",
+                                       daemon=True)
+        self._first.start()
+        return self._first
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"fleet-host-{self.name}",
                                         daemon=True)
@@ -89,11 +101,17 @@ class Host:
 
     def stop(self) -> None:
         self._stop.set()
-        self.link.close()  # ends the wait on the master
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(10)
+        self.link.close()  # ends the wait on the master, and a first attempt's wait
+        for thread in (self._thread, self._first):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(10)
+        self.link.close()  # (a first attempt may have opened it meanwhile)
 
     def _run(self) -> None:
+        if self._first is not None:
+            self._first.join()
+            if self.up and self.reported_down and not self._stop.is_set():
+                self._tell(True, "", time.monotonic() - self._down_since)
         attempt = 0
         while not self._stop.is_set():
             if self.up:

@@ -122,13 +122,18 @@ class SshLink:
                 "-o", "ControlPersist=no", "-o", f"ServerAliveInterval={ALIVE_INTERVAL}",
                 "-o", f"ServerAliveCountMax={ALIVE_COUNT}", "-o", "ConnectTimeout=10",
                 "--", self.target.destination]
-        self._master = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        master = self._master = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._master.poll() is not None:
-                err = self._master.stderr.read().decode("utf-8", "replace").strip() \
-                    if self._master.stderr else ""
+            if self._master is not master:  # closed meanwhile (the fleet is stopping)
+                raise SshError("the connection was closed while it was being made")
+            if master.poll() is not None:
+                try:
+                    err = master.stderr.read().decode("utf-8", "replace").strip() \
+                        if master.stderr else ""
+                except ValueError:  # closed meanwhile
+                    err = ""
                 self._master = None
                 raise SshError(connect_advice(self.target.destination, err))
             if self.check():

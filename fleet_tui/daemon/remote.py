@@ -1,9 +1,11 @@
 """The fleet's remote hosts inside the daemon: their links, drivers and pane monitors, and
 what a link dropping or coming back means for the log.
 
-At start every host's link is opened once (``connect``); a host that cannot be reached is
-reported ``host.unreachable`` with an alert once the log is open (``report_down``), and its
-agents are neither marked lost nor spawned. ``start`` gives each host its pane monitor (over
+At start every host's link is opened once, all at once (``connect``), waiting ``START_WAIT``
+at most; a host that cannot be reached by then is reported ``host.unreachable`` with an
+alert once the log is open (``report_down``), and its agents are neither marked lost nor
+spawned (its keeper reports it up when its first attempt, still going, or a later one
+succeeds). ``start`` gives each host its pane monitor (over
 its link) and its keeper thread: a drop becomes ``host.unreachable`` plus an alert, a link
 opened again ``host.reachable`` with the gap, then the monitor captures every pane afresh and
 the service re-adopts that host's agents (``on_back``, also called as soon as the link is
@@ -14,7 +16,7 @@ are started).
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,8 @@ from fleet_tui.core import events as ev
 
 log = logging.getLogger(__name__)
 
+#: Seconds the fleet's start waits for its hosts' links (and their fleet-tui check).
+START_WAIT = 5.0
 #: How often a host's monitor looks whether its link is back (a look costs nothing while the
 #: link is down: no process is started).
 RECONNECT_POLL = 0.1
@@ -43,17 +47,22 @@ class RemoteHosts:
             for h in config.hosts
         }
         self.monitors: dict[str, RemotePaneMonitor] = {}
+        #: The hosts up when ``connect`` returned.
+        self.up_at_start: set[str] = set()
         self._on_back: Callable[[str], None] = lambda _host: None
 
-    def connect(self) -> None:
-        """Open every host's link, all at once (one that cannot be reached costs up to its
-        ``ConnectTimeout``, not one each)."""
-        tries = [threading.Thread(target=host.connect, name=f"fleet-connect-{name}")
-                 for name, host in self.hosts.items()]
+    def connect(self, wait: float = START_WAIT) -> None:
+        """Open every host's link, all at once, waiting ``wait`` seconds at most: a host still
+        connecting then (no answer yet) is down for the start, so the fleet does not wait on
+        it; its keeper reports it up once that attempt, or a later one, succeeds."""
+        tries = [host.connect_in_background() for host in self.hosts.values()]
+        deadline = time.monotonic() + wait
         for thread in tries:
-            thread.start()
-        for thread in tries:
-            thread.join()
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.up_at_start = {name for name, host in self.hosts.items() if host.up}
+        for name, host in self.hosts.items():
+            if name not in self.up_at_start and not host.error:
+                host.error = f"no answer within {wait:g}s (still trying)"
 
     def router(self, local: TmuxDriver, launches: dict[str, AgentLaunch]) -> HostRouter:
         def host_of(name: str) -> str:
@@ -64,12 +73,15 @@ class RemoteHosts:
 
     @property
     def down(self) -> set[str]:
-        return {name for name, host in self.hosts.items() if not host.up}
+        """The hosts that were not up when ``connect`` returned (one may be up by now: its
+        keeper says so, once the fleet has started)."""
+        return set(self.hosts) - self.up_at_start
 
     def report_down(self) -> None:
-        for name, host in self.hosts.items():
-            if not host.up:
-                self._on_change(name, False, host.error or "cannot connect", 0.0)
+        for name in self.down:
+            host = self.hosts[name]
+            host.reported_down = True
+            self._on_change(name, False, host.error or "cannot connect", 0.0)
 
     def start(self, monitor_options: dict[str, Any], on_back: Callable[[str], None],
               on_message: Callable[[bytes], None]) -> None:
