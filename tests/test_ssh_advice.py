@@ -17,6 +17,9 @@ from fleet_tui.adapters.ssh_advice import connect_advice, python_advice
     ("ssh: Could not resolve hostname gpu: Temporary failure in name resolution\n",
      "cannot resolve 'gpu' (Temporary failure in name resolution): check `ssh: gpu` in "
      "fleet.yaml, or define 'Host gpu' with its HostName in ~/.ssh/config"),
+    ("Connection timed out during banner exchange\r\n",
+     "gpu took the connection but no SSH server answered on it (Connection timed out during "
+     "banner exchange): is its sshd overloaded, or is something else listening on that port?"),
     ("Bad owner or permissions on /home/me/.ssh/config\n",
      "Bad owner or permissions on /home/me/.ssh/config"),
     ("", "ssh could not connect"),

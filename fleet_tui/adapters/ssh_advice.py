@@ -4,8 +4,8 @@ one line that says what to do.
 
 A new user's usual mistakes each get their advice: the host key not yet in
 ``~/.ssh/known_hosts`` (or changed since), a key the host refuses, a name that does not
-resolve, nothing listening, a host that does not answer, and a ``python:`` that is missing
-or lacks fleet-tui. Anything else is ssh's last line as it is.
+resolve, nothing listening, a host that does not answer (or whose port answers, but not
+with SSH), and a ``python:`` that is missing or lacks fleet-tui. Anything else is ssh's last line as it is.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ def connect_advice(destination: str, stderr: str) -> str:
     if found and any(why in found.group(3) for why in _NO_ANSWER):
         host, port, why = found.groups()
         return f"{host} port {port} does not answer ({why.strip()}): is the host up and reachable?"
+    if "during banner exchange" in stderr:
+        return (f"{destination} took the connection but no SSH server answered on it ({line}): "
+                "is its sshd overloaded, or is something else listening on that port?")
     return line or "ssh could not connect"
 
 
