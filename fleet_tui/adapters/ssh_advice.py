@@ -5,7 +5,8 @@ one line that says what to do.
 A new user's usual mistakes each get their advice: the host key not yet in
 ``~/.ssh/known_hosts`` (or changed since), a key the host refuses, a name that does not
 resolve, nothing listening, a host that does not answer (or whose port answers, but not
-with SSH), and a ``python:`` that is missing or lacks fleet-tui. Anything else is ssh's last line as it is.
+with SSH), and a ``python:`` that is missing or lacks fleet-tui. Anything else is ssh's
+last line as it is.
 """
 
 from __future__ import annotations
