@@ -273,6 +273,14 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         await pilot_until(pilot, lambda: "host.unreachable" in drawn(timeline)
                           and "host loop unreachable (retrying)" in drawn(timeline),
                           message="the host alert on the timeline")
+        await pilot.press("slash")  # filtered to far: its host's events and alert stay
+        await type_text(pilot, "agent:far")
+        await pilot.press("enter")
+        await pilot_until(pilot, lambda: "host.unreachable" in drawn(timeline)
+                          and "host loop unreachable (retrying)" in drawn(timeline),
+                          message="far's host events, filtered to far")
+        assert not any("near" in r for r in drawn(timeline).splitlines())
+        await pilot.press("slash", *["backspace"] * len("agent:far"), "enter")  # no filter
 
         # the link is back (retried with a growing delay, up to 30 s): far is as before, answers
         await asyncio.to_thread(sshd.start)
