@@ -135,7 +135,24 @@ async def test_agent_keys(app: FleetApp) -> None:
         assert isinstance(app.screen, ZoomScreen)
         view = app.screen.query_one(PaneView)
         await pilot_until(pilot, lambda: any("demo agent" in row for row in view.rows))
-        await pilot.press("pageup", "pagedown", "escape")
+        await pilot.press("pageup", "pagedown")
+        # the zoomed agent's keys, remapped as in the app, shown in the zoom's footer: s prompts
+        # it (its echo comes back in the zoom view), P pauses and resumes it
+        shown = {key: b.id for key, (_n, b, on, _t) in app.screen.active_bindings.items() if b.show and on}
+        assert {"s": "prompt", "P": "pause"}.items() <= shown.items() and "p" not in shown
+        await pilot.press("s")
+        assert isinstance(app.screen, PromptScreen)
+        await type_text(pilot, "from the zoom")
+        await pilot.press("ctrl+d")
+        await pilot_until(pilot, lambda: any("from the zoom" in row for row in view.rows),
+                          message="the prompt's echo in the zoom view")
+        assert isinstance(app.screen, ZoomScreen)
+        assert any(e.agent == "one" and e.text == "from the zoom" for e in _events(app, ev.AgentPrompted))
+        await pilot.press("P")
+        await pilot_until(pilot, lambda: state.agents["one"].paused, message="paused from the zoom")
+        await pilot.press("P")
+        await pilot_until(pilot, lambda: not state.agents["one"].paused, message="resumed")
+        await pilot.press("escape")
         assert not isinstance(app.screen, ZoomScreen)
 
         # r: restart gives a new process

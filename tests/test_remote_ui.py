@@ -157,21 +157,19 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         assert not near_card().splitlines()[0].startswith("near@")
         app.focus_agent("far")
 
-        # zoom shows its screen; a prompt (s) reaches it and its echo comes back, on its card
-        # and in the zoom view
+        # zoom shows its screen; a prompt (s, from the zoom) reaches it and its echo comes back,
+        # in the zoom view (still shown) and on its card
         await pilot.press("z")
         assert isinstance(app.screen, ZoomScreen)
         view = app.screen.query_one(PaneView)
         await pilot_until(pilot, lambda: any("far ready on" in r for r in view.rows), message="zoom")
-        await pilot.press("escape")
-        assert not isinstance(app.screen, ZoomScreen)
         await prompt(pilot, "over the link; 'quoted'")
-        await pilot_until(pilot, lambda: "far:over the link; 'quoted'" in far_card(), message="card")
-        await pilot.press("z")
-        view = app.screen.query_one(PaneView)
         await pilot_until(pilot, lambda: any("far:over the link; 'quoted'" in r for r in view.rows),
                           message="far's echo in the zoom view")
+        assert isinstance(app.screen, ZoomScreen)
         await pilot.press("escape")
+        assert not isinstance(app.screen, ZoomScreen)
+        await pilot_until(pilot, lambda: "far:over the link; 'quoted'" in far_card(), message="card")
 
         # p pauses the remote agent (its processes really stop) and resumes it
         pane_pid = state().agents["far"].pid
@@ -262,6 +260,10 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
             view = app.screen.query_one(PaneView)
             await pilot_until(pilot, lambda: len(fetched) >= 3 and any(
                 "far:over the link; 'quoted'" in r for r in view.rows), message="zoom, refreshed")
+            await prompt(pilot, "zoomed, away")  # from the zoom too: refused in one line
+            await pilot_until(pilot, lambda: sum(away in n for n in notices) == 4,
+                              message="the refusal from the zoom")
+            assert isinstance(app.screen, ZoomScreen)
             await pilot.press("escape")
         assert not [n for n in notices if n.startswith("zoom")]
         app.focus_agent("near")
@@ -271,6 +273,14 @@ async def test_a_remote_agent_is_shown_and_driven_like_a_local_one(
         await pilot_until(pilot, lambda: "host.unreachable" in drawn(timeline)
                           and "host loop unreachable (retrying)" in drawn(timeline),
                           message="the host alert on the timeline")
+        await pilot.press("slash")  # filtered to far: its host's events and alert stay
+        await type_text(pilot, "agent:far")
+        await pilot.press("enter")
+        await pilot_until(pilot, lambda: "host.unreachable" in drawn(timeline)
+                          and "host loop unreachable (retrying)" in drawn(timeline),
+                          message="far's host events, filtered to far")
+        assert not any("near" in r for r in drawn(timeline).splitlines())
+        await pilot.press("slash", *["backspace"] * len("agent:far"), "enter")  # no filter
 
         # the link is back (retried with a growing delay, up to 30 s): far is as before, answers
         await asyncio.to_thread(sshd.start)

@@ -159,6 +159,9 @@ async def test_replay_keys(recorded) -> None:
             assert isinstance(app.screen, ZoomScreen)
             view = app.screen.query_one(PaneView)
             await pilot_until(pilot, lambda: view.rows == tuple(final.agents[app.screen.agent].screen))
+            assert not {"s", "p"} & set(app.screen.active_bindings)  # the zoom's agent keys are off
+            await pilot.press("s")
+            assert isinstance(app.screen, ZoomScreen)
             await pilot.press("escape", "q")
     finally:
         index.close()

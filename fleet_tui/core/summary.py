@@ -89,6 +89,16 @@ def subject(event: ev.Event) -> str:
     return safe_line(" ".join(p for p in parts if p))
 
 
+def host_of(event: ev.Event) -> str:
+    """The remote host an event is about: its link dropping or coming back, its alert ("" for
+    any other event)."""
+    if isinstance(event, ev.HostUnreachable | ev.HostReachable):
+        return event.host
+    if isinstance(event, ev.Alert) and event.kind == ev.ALERT_HOST:
+        return event.key
+    return ""
+
+
 def elapsed(seconds: float) -> str:
     """A short duration: 45s, 3m12s, 2h05m, 3d04h."""
     s = max(0, int(seconds))

@@ -1,10 +1,11 @@
 """The agent keys: spawn, pause or resume, kill, restart, prompt, attach, go to the next agent
-needing you, reply from its card, zoom. A part of ``FleetApp``: each action takes the focused
-agent (``FleetApp.focused_agent``) and sends the daemon a request through the app's
-``run_command``, or opens the screen that shows or asks for something first. Attach is the one
-that runs a program itself: ``tmux attach`` (``ssh -t HOST tmux attach`` for an agent on
-another host) in the suspended app's terminal; refused at once while that host cannot be
-reached, and a failure (its exit code) is a notice once the app is back."""
+needing you, reply from its card, zoom (where prompt and pause act on the zoomed agent). A part
+of ``FleetApp``: each action takes the focused agent (``FleetApp.focused_agent``) and sends the
+daemon a request through the app's ``run_command``, or opens the screen that shows or asks for
+something first. Attach is the one that runs a program itself: ``tmux attach`` (``ssh -t HOST
+tmux attach`` for an agent on another host) in the suspended app's terminal; refused at once
+while that host cannot be reached, and a failure (its exit code) is a notice once the app is
+back."""
 
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ class AgentActions(_Base):
 
         self.push_screen(SpawnScreen(templates), spawn)
 
-    def action_pause(self) -> None:
-        if self._writable("pause agents") and (agent := self.focused_agent()):
+    def action_pause(self, agent: str = "") -> None:
+        """Pause or resume ``agent`` (the zoomed one), else the focused one."""
+        if self._writable("pause agents") and (agent := agent or self.focused_agent()):
             self.run_command("pause", "toggle_pause", agent)
 
     def action_kill(self) -> None:
@@ -61,8 +63,9 @@ class AgentActions(_Base):
         if self._writable("restart agents") and (agent := self.focused_agent()):
             self.run_command("restart", "restart", agent)
 
-    def action_prompt(self) -> None:
-        if not self._writable("prompt agents") or not (agent := self.focused_agent()):
+    def action_prompt(self, agent: str = "") -> None:
+        """Ask for a prompt for ``agent`` (the zoomed one), else the focused one."""
+        if not self._writable("prompt agents") or not (agent := agent or self.focused_agent()):
             return
 
         def send(text: str | None) -> None:
@@ -111,4 +114,10 @@ class AgentActions(_Base):
     def action_zoom(self) -> None:
         if not (agent := self.focused_agent()):
             return
-        self.push_screen(ZoomScreen(agent, lambda: self.fleet.pane_rows(agent)))
+        live = not (self.read_only and self.fleet.read_only)  # a replay: no agent keys there
+
+        def act(action: str) -> None:  # one of the zoom's AGENT_KEYS, on this agent
+            getattr(self, f"action_{action}")(agent)
+
+        self.push_screen(ZoomScreen(agent, lambda: self.fleet.pane_rows(agent),
+                                    act=act if live else None))

@@ -279,7 +279,7 @@ class FleetApp(AgentActions, DiffActions, BoardActions, App[int]):
                 self._shown_events = state.events
                 self.main.query_one(TaskBoard).sync(state.tasks, task_files(state),
                                                     [state.merge.current, *state.merge.queue])
-                self.main.query_one(Timeline).sync(state.timeline)
+                self.main.query_one(Timeline).sync(state.timeline, state.agents)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="config")
     def check_config(self) -> None:

@@ -3,13 +3,14 @@
 A Line-API ScrollView over the FleetState's bounded timeline: rows are formatted only when
 drawn. It follows the newest event while scrolled to the bottom, and stays put while the user
 reads further up. ``set_filter`` keeps rows whose agent or type contain the given words
-(``agent:dev``, ``type:task``, or a bare word matching either).
+(``agent:dev``, ``type:task``, or a bare word matching either); a word naming an agent on a
+remote host also keeps that host's events (its link dropping and coming back, its alert).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,7 +20,8 @@ from textual.strip import Strip
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.sanitize import safe_line
-from fleet_tui.core.summary import subject, summarize
+from fleet_tui.core.state import AgentState
+from fleet_tui.core.summary import host_of, subject, summarize
 
 TYPE_STYLE = {
     "error": Style(color="red", bold=True),
@@ -31,9 +33,15 @@ TYPE_STYLE = {
 }
 
 
-def matches(event: ev.Event, words: Sequence[str]) -> bool:
+def matches(event: ev.Event, words: Sequence[str], hosts: Mapping[str, str] | None = None) -> bool:
+    """Whether ``event`` passes every (lower-case) word of a filter. ``hosts`` (each remote
+    agent's host) lets a word naming an agent pass its host's events too."""
     who = subject(event).lower()
     kind = event.type_name
+    host = host_of(event)
+    # the agents on the host the event is about: a word naming one of them names it too
+    if host:
+        who = " ".join([who, *(name.lower() for name, on in (hosts or {}).items() if on == host)])
     for word in words:
         key, _, value = word.partition(":")
         if value and key == "agent" and value not in who:
@@ -54,6 +62,7 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._events: list[ev.Event] = []
         self._words: list[str] = []
+        self._hosts: dict[str, str] = {}
         self._seen_seq = -1
         self._source: Sequence[ev.Event] = ()
         self._follow = True
@@ -67,12 +76,15 @@ class Timeline(ScrollView, can_focus=True):
         self._words = text.lower().split()
         self._rebuild()
 
-    def sync(self, timeline: Sequence[ev.Event]) -> None:
-        """Take the state's timeline; redraw only if it has something new."""
+    def sync(self, timeline: Sequence[ev.Event], agents: Mapping[str, AgentState] | None = None) -> None:
+        """Take the state's timeline (and its agents, for their hosts); redraw only if it has
+        something new."""
         last = timeline[-1].seq if timeline else -1
-        if last == self._seen_seq and len(self._source) == len(timeline):
+        hosts = {name: a.host for name, a in (agents or {}).items() if a.host}
+        if last == self._seen_seq and len(self._source) == len(timeline) and hosts == self._hosts:
             return
         self._source = timeline
+        self._hosts = hosts
         self._seen_seq = last
         self._rebuild()
 
@@ -82,7 +94,7 @@ class Timeline(ScrollView, can_focus=True):
         if self.size.height and not self._scrolling:
             self._follow = self.scroll_y >= self.max_scroll_y - 1
         words = self._words
-        self._events = [e for e in self._source if not words or matches(e, words)]
+        self._events = [e for e in self._source if not words or matches(e, words, self._hosts)]
         self.virtual_size = Size(self.size.width, len(self._events))
         self.refresh()
         if self._follow:

@@ -4,7 +4,9 @@
 own colours. It opens at the latest row, follows the bottom while scrolled there and stays put
 while the user reads back with PgUp/PgDn/arrows/home/end. ``ZoomScreen`` asks its ``fetch``
 callable for the rows every ``REFRESH_SECONDS`` in a thread worker (live: ``tmux capture-pane``
-with history; replay: the pane as it was at the replay time).
+with history; replay: the pane as it was at the replay time). The agent keys of ``AGENT_KEYS``
+work there too, on the zoomed agent, through the app's own actions (its ``act``); its footer
+shows them.
 """
 
 from __future__ import annotations
@@ -22,9 +24,13 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from fleet_tui.core.sanitize import safe_line
+from fleet_tui.ui import keys
 from fleet_tui.ui.ansi import AnsiRenderer
+from fleet_tui.ui.footer import KeyFooter
 
 REFRESH_SECONDS = 0.5
+#: The app's agent keys (their ids, which are their actions) that also act on the zoomed agent.
+AGENT_KEYS = ("prompt", "pause")
 
 
 class PaneView(ScrollView, can_focus=True):
@@ -76,23 +82,40 @@ class ZoomScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,z,q", "dismiss", "Back"),
                 Binding("pageup", "page(-1)", "PgUp", show=False),
-                Binding("pagedown", "page(1)", "PgDn", show=False)]
+                Binding("pagedown", "page(1)", "PgDn", show=False),
+                *(b for b in keys.BINDINGS if b.id in AGENT_KEYS)]  # the same ids: keymap applies
 
-    def __init__(self, agent: str, fetch: Callable[[], Sequence[str]], title: str = "") -> None:
+    def __init__(self, agent: str, fetch: Callable[[], Sequence[str]], title: str = "",
+                 act: Callable[[str], None] | None = None) -> None:
+        """``act(action)`` runs one of ``AGENT_KEYS`` on this agent; without it (a replay) those
+        keys are off and not shown."""
         super().__init__()
         self.agent = agent
         self._fetch = fetch
         self._title = title or agent
+        self._act = act
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f" {safe_line(self._title)}  (PgUp/PgDn scroll, escape returns)"),
                      id="zoom-title")
         yield PaneView(id="pane")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PaneView).focus()
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in AGENT_KEYS or self._act is not None
+
+    def action_prompt(self) -> None:
+        if self._act:
+            self._act("prompt")
+
+    def action_pause(self) -> None:
+        if self._act:
+            self._act("pause")
 
     def action_page(self, direction: int) -> None:
         view = self.query_one(PaneView)
