@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 
 from fleet_tui.core import events as ev
 from fleet_tui.core.state import AgentState
+from fleet_tui.core.summary import subject
 from fleet_tui.ui.timeline import Timeline, matches
 
 pytestmark = pytest.mark.anyio
@@ -69,6 +70,8 @@ def test_an_agent_filter_keeps_its_hosts_events() -> None:
     assert kept("agent:near") == [stall, near]  # on this machine: no host's events
     assert kept("agent:far", known=None) == [prompted]  # without the hosts, as before
     assert kept("type:alert") == [alert, stall]
+    assert kept("agent:loop") == [down, back, alert]  # the host's own name: its subject
+    assert subject(down) == subject(alert) == "loop"
 
 
 async def test_the_filter_follows_the_agents_hosts() -> None:

@@ -84,8 +84,8 @@ def summarize(event: ev.Event) -> str:
 
 
 def subject(event: ev.Event) -> str:
-    """The agent and/or task an event is about, e.g. ``dev-1 T3``."""
-    parts = [getattr(event, "agent", None), getattr(event, "task", None)]
+    """The agent and/or task an event is about, e.g. ``dev-1 T3``, or the remote host."""
+    parts = [getattr(event, "agent", None), getattr(event, "task", None), host_of(event)]
     return safe_line(" ".join(p for p in parts if p))
 
 
