@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.screen import last_lines

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.eventlog import LogReader, line_blocks, open_log
+from fleet_tui.adapters.eventlog import open_log
+from fleet_tui.adapters.eventlog_read import LogReader, line_blocks
 from fleet_tui.adapters.output_records import LINE_TYPE
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all

@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import yaml
 from common import ms_summary
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.core import events as ev
 from fleet_tui.core.overlaps import pair_key
 from tests.gitrepo import add_worktree, git, make_repo

@@ -121,7 +121,7 @@ def test_sessions_lists_id_start_duration_agents_events(fleet_home: Path) -> Non
 
 
 def test_corrupt_log_error_names_file_and_line_without_traceback(fleet_home: Path) -> None:
-    from fleet_tui.adapters.eventlog import CorruptLogError, read_log
+    from fleet_tui.adapters.eventlog_read import CorruptLogError, read_log
 
     path = fleet_home / "events.jsonl"
     path.parent.mkdir(parents=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.core import events as ev
 from fleet_tui.daemon.service import FleetService
 from tests.fleets import DEV, PIPELINE, REV, Daemons, answer_questions, demo_agent, fleet, live_app

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fleet_tui.adapters import control_socket as cs
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.adapters.procs import read_proc
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.client.follower import ends_stopped

@@ -15,13 +15,8 @@ from pathlib import Path
 import pytest
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import (
-    CorruptLogError,
-    LogLockedError,
-    broken_path,
-    open_log,
-    read_log,
-)
+from fleet_tui.adapters.eventlog import LogLockedError, broken_path, open_log
+from fleet_tui.adapters.eventlog_read import CorruptLogError, read_log
 from fleet_tui.core import events as ev
 from tests.helpers import retry_until
 
@@ -128,7 +123,7 @@ def test_unknown_types_are_kept(tmp_path: Path) -> None:
 
 
 def test_reading_in_small_blocks_gives_the_same_events(tmp_path: Path) -> None:
-    from fleet_tui.adapters.eventlog import LogReader
+    from fleet_tui.adapters.eventlog_read import LogReader
 
     path = _log(tmp_path)
     with open_log(path, ev.LogHeader(fleet="f")) as w:

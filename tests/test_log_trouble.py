@@ -17,7 +17,8 @@ import msgspec
 import pytest
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import EventRefused, open_log, read_log
+from fleet_tui.adapters.eventlog import EventRefused, open_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.core import events as ev
 from fleet_tui.replay.export import export
 from tests.fleets import DEV, Daemons, fleet

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters.eventlog import CorruptLogError, EventRefused, open_log, read_log
+from fleet_tui.adapters.eventlog import EventRefused, open_log
+from fleet_tui.adapters.eventlog_read import CorruptLogError, read_log
 from fleet_tui.adapters.sessions import summarise
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all

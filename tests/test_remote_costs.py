@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.adapters.remote_files import Ask, RemoteFiles
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.config.loader import load_config

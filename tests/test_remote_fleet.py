@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.config.loader import load_config

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.adapters.hosts import host_driver
 from fleet_tui.adapters.procs import descendants, is_alive, read_proc
 from fleet_tui.config.loader import load_config

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.config.schema import FleetConfig
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all

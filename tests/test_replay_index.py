@@ -12,7 +12,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from fleet_tui.adapters.eventlog import CorruptLogError, EventLogError, open_log, read_log
+from fleet_tui.adapters.eventlog import EventLogError, open_log
+from fleet_tui.adapters.eventlog_read import CorruptLogError, read_log
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import TIMELINE_LIMIT

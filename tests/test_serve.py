@@ -22,7 +22,7 @@ import yaml
 from aiohttp.test_utils import TestServer
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.cli import main
 from fleet_tui.client.live import LiveFleet
 from fleet_tui.core import events as ev

@@ -16,7 +16,7 @@ import pytest
 
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.agent_tokens import TOKEN_ENV
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.adapters.tmux import TmuxDriver
 from fleet_tui.core import events as ev
 from fleet_tui.core.inbox_rules import InboxMessage

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet_tui.adapters.eventlog import open_log, read_log
+from fleet_tui.adapters.eventlog import open_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.config.loader import load_config
 from fleet_tui.core import events as ev
 from fleet_tui.ui.agent_grid import AgentGrid, plan_grid

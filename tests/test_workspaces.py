@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fleet_tui.adapters import worktrees as wt
-from fleet_tui.adapters.eventlog import read_log
+from fleet_tui.adapters.eventlog_read import read_log
 from fleet_tui.cli import main
 from fleet_tui.core import events as ev
 from fleet_tui.core.fold import fold_all

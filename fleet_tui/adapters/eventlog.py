@@ -1,4 +1,4 @@
-"""The session event log: one JSONL file per session, one writer, group commit, safe reading.
+"""The session event log: one JSONL file per session, one writer, group commit.
 
 Writing (``EventLogWriter``): a lock file makes the writer the only one; ``append`` assigns
 ``seq`` (and ``ts`` when the caller left it 0). Chatty events (pane output, status) are
@@ -18,11 +18,9 @@ seq 0); every other event is kept, however many.
 A new log is of schema 2: pane output as compact records, DEL standing for ESC
 (``output_records.py``); one that began in schema 1 is written and read as before.
 
-Reading (``LogReader`` / ``read_log``): streams the file in blocks decoded with
-``Decoder.decode_lines`` (falling back to line by line only for a block that fails). A torn last
-line is cut off and kept in ``events.jsonl.broken`` with a warning; records of unknown types are
-kept as ``UnknownEvent``; a corrupt line in the middle raises ``CorruptLogError`` naming
-``file:line`` unless ``skip_corrupt`` is set.
+Also owned here, for writer and readers alike: the errors (``EventLogError``), the lock file
+(``lock_path``, ``is_being_written``) and the torn-tail repair (``repair_tail``, the cut bytes
+kept in ``.broken``). Reading (``LogReader`` / ``read_log``) is ``eventlog_read.py``'s.
 """
 
 from __future__ import annotations
@@ -33,18 +31,17 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.output_records import LINE_TYPE, RECORD, as_event, as_events, compact_log, restore_esc
+from fleet_tui.adapters.output_records import RECORD, as_event, compact_log
 from fleet_tui.adapters.paths import make_private_dirs
 from fleet_tui.adapters.readback import ReadBack, UnreadableEvent
-from fleet_tui.core.events import EVENTS_BY_TYPE, Event, LogHeader, UnknownEvent
+from fleet_tui.core.events import Event, LogHeader
 
 FILE_MODE = 0o600
-BLOCK_SIZE = 4 << 20
 #: Buffered chatty bytes past this are written out at once (fsync still waits for the flusher).
 WRITE_THRESHOLD = 1 << 20
 #: While the log cannot be written, chatty events past this many buffered bytes are dropped.
@@ -66,13 +63,6 @@ class LogLockedError(EventLogError):
 
 class EventRefused(EventLogError):
     """An event that would not read back from the log; nothing of it was written."""
-
-
-class CorruptLogError(EventLogError):
-    def __init__(self, path: Path, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: corrupt event record: {reason} (use --skip-corrupt to skip it)")
-        self.path = path
-        self.line = line
 
 
 def lock_path(path: Path) -> Path:
@@ -375,126 +365,3 @@ def open_log(path: Path, header: LogHeader | None = None, **kwargs: object) -> E
     if writer.is_new and header is not None:
         writer.append(header)
     return writer
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-ReadEvent = Event | UnknownEvent
-
-
-def line_blocks(path: Path, block_size: int = BLOCK_SIZE) -> Iterator[tuple[bytes, bytes]]:
-    """Yield ``(block, rest)``: blocks of whole lines (ending in a newline) read from ``path``,
-    and, with the last block, whatever follows the final newline (``b""`` when nothing)."""
-    rest = b""
-    with open(path, "rb") as f:
-        while chunk := f.read(block_size):
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                yield data[:cut], b""
-    if rest:
-        yield b"", rest
-
-
-class _TypeOnly(msgspec.Struct):
-    type: str
-    seq: int = 0
-    ts: float = 0.0
-
-
-class LogReader:
-    """Streams a log's events in blocks. ``warnings`` collects one-line notices as it reads."""
-
-    def __init__(self, path: Path, *, skip_corrupt: bool = False, repair: bool = True,
-                 block_size: int = BLOCK_SIZE) -> None:
-        self.path = Path(path)
-        self.skip_corrupt = skip_corrupt
-        self.repair = repair
-        self.block_size = block_size
-        self.warnings: list[str] = []
-        self.unknown = 0
-        self.skipped = 0
-        self._decoder = msgspec.json.Decoder(LINE_TYPE)
-        self._compact = compact_log(self.path)
-
-    def blocks(self) -> Iterator[list[ReadEvent]]:
-        if not self.path.exists():
-            raise EventLogError(f"{self.path}: no such event log")
-        line_no = 0  # lines before the current block
-        for block, rest in line_blocks(self.path, self.block_size):
-            if block:
-                yield self._decode_block(block, line_no)
-                line_no += block.count(b"\n")
-            elif rest.strip():
-                self._torn_tail(rest, line_no + 1)
-
-    def _decode_block(self, block: bytes, first_line: int) -> list[ReadEvent]:
-        if self._compact:
-            block = restore_esc(block)
-        try:
-            return as_events(self._decoder.decode_lines(block))
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return self._decode_slowly(block, first_line)
-
-    def _decode_slowly(self, block: bytes, first_line: int) -> list[ReadEvent]:
-        out: list[ReadEvent] = []
-        decode = self._decoder.decode
-        for offset, line in enumerate(block.split(b"\n")):
-            if not line.strip():
-                continue
-            try:
-                out.append(as_event(decode(line)))
-                continue
-            except msgspec.ValidationError as exc:
-                unknown = self._unknown(line)
-                if unknown is not None:
-                    out.append(unknown)
-                    continue
-                reason = str(exc)
-            except msgspec.DecodeError as exc:
-                reason = str(exc)
-            self._corrupt(first_line + offset + 1, reason)
-        return out
-
-    def _unknown(self, line: bytes) -> UnknownEvent | None:
-        try:
-            head = msgspec.json.decode(line, type=_TypeOnly)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
-        if head.type in EVENTS_BY_TYPE:
-            return None
-        self.unknown += 1
-        return UnknownEvent(type_name=head.type, seq=head.seq, ts=head.ts, raw=line)
-
-    def _corrupt(self, line: int, reason: str) -> None:
-        if not self.skip_corrupt:
-            raise CorruptLogError(self.path, line, reason)
-        self.skipped += 1
-        self.warnings.append(f"{self.path}:{line}: skipped corrupt event record: {reason}")
-
-    def _torn_tail(self, rest: bytes, line: int) -> None:
-        if is_being_written(self.path):
-            return  # a live writer is mid-line: not torn, just not finished
-        if self.repair:
-            repair_tail(self.path)
-            kept = f", kept in {broken_path(self.path).name}"
-        else:
-            kept = ""
-        self.warnings.append(
-            f"{self.path}:{line}: torn last line ({len(rest)} bytes) cut off{kept}"
-        )
-
-    def __iter__(self) -> Iterator[ReadEvent]:
-        for block in self.blocks():
-            yield from block
-
-
-def read_log(path: Path, *, skip_corrupt: bool = False, repair: bool = True
-             ) -> tuple[list[ReadEvent], list[str]]:
-    """All events of a log, and the warnings met reading it."""
-    reader = LogReader(path, skip_corrupt=skip_corrupt, repair=repair)
-    events: list[ReadEvent] = []
-    for block in reader.blocks():
-        events.extend(block)
-    return events, reader.warnings

@@ -1,6 +1,10 @@
 """The pane monitor: turns what agents' panes show into AgentOutput / AgentStatus /
 AgentExited / AgentLost events, event-driven, through one tmux control-mode client.
 
+Owns the worker loop: what a notification means, when dirty panes are captured, the sweep and
+the deaths. Connecting the client, its reader thread's callbacks and what its end means (a
+server gone or not) are ``monitor_connection.py``'s, a base class of ``PaneMonitor``.
+
 How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
 
 - One ``tmux -C attach-session -t _fleet_monitor -f ignore-size,pause-after`` client
@@ -29,9 +33,10 @@ How it watches (see ``/work/shared/TMUX_NOTES.md`` for the measurements):
   ``run-shell -b`` and waits for the next report (up to 3 s).
 - A slow sweep (``list-panes -a``, every 5 s) re-checks the pane map and deaths.
 - The tmux server dying ends the client: every live agent gets ``AgentLost`` plus one
-  ``Error(kind="tmux")``; the monitor then retries every second and resumes (keyframes for
-  everything) once a server with ``_fleet_monitor`` or ``fleet_*`` sessions is back, and
-  calls ``on_reconnect`` so its owner can adopt the agents there. It never starts a server.
+  ``Error(kind="tmux")`` (``monitor_connection.py``); the monitor then retries every second and
+  resumes (keyframes for everything) once a server with ``_fleet_monitor`` or ``fleet_*``
+  sessions is back, and calls ``on_reconnect`` so its owner can adopt the agents there. It
+  never starts a server.
 - AgentOutput and AgentExited name the pane they come from, so a late report about a pane a
   restart replaced can be told apart from one about the new pane.
 
@@ -44,13 +49,13 @@ marks panes dirty. ``watch`` and ``stop`` may be called from any thread.
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from fleet_tui.adapters.control import ControlClient, ControlError, Reply
+from fleet_tui.adapters.control import ControlClient, Reply
+from fleet_tui.adapters.monitor_connection import DEAD_SUB, MonitorConnection
 from fleet_tui.adapters.pane_map import (
     EXIT_LINES,
     AgentSettings,
@@ -64,27 +69,14 @@ from fleet_tui.adapters.pane_map import (
     loaded_interval,
     machine_load,
 )
-from fleet_tui.adapters.tmux_cli import (
-    MONITOR_COMMAND,
-    MONITOR_SESSION,
-    PANE_FORMAT,
-    SESSION_PREFIX,
-    parse_listing,
-    run_tmux,
-    server_sessions,
-)
+from fleet_tui.adapters.tmux_cli import MONITOR_SESSION, PANE_FORMAT, parse_listing
 from fleet_tui.core import events as ev
 from fleet_tui.core.screen import KEYFRAME_INTERVAL
 from fleet_tui.core.status_rules import WORKING_FOR
 
 log = logging.getLogger(__name__)
 
-#: Subscription used for deaths.
-DEAD_SUB = "fleet-dead"
-_DEAD_FORMAT = "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"
-
-
-class PaneMonitor:
+class PaneMonitor(MonitorConnection):
     """Watches every ``fleet_*`` agent pane on the tmux server ``socket_name``.
 
     ``patterns``: agent -> ``StatusPatterns`` (or any object/dict with ``waiting``,
@@ -211,25 +203,6 @@ class PaneMonitor:
         client = self._client
         return [client.pid] if client is not None and client.pid else []
 
-    # --- callbacks from the control client's reader thread ----------------------------------
-
-    def _on_output(self, pane: str) -> None:
-        # Hot path: note the pane, nothing else.
-        if pane not in self._dirty:
-            with self._cond:
-                self._dirty.add(pane)
-                self._cond.notify()
-
-    def _on_notification(self, line: bytes) -> None:
-        with self._cond:
-            self._notes.append(line)
-            self._cond.notify()
-
-    def _on_close(self, reason: str) -> None:
-        with self._cond:
-            self._closed_reason = reason or "closed"
-            self._cond.notify()
-
     # --- worker thread ----------------------------------------------------------------------
 
     def _emit(self, event: ev.Event) -> None:
@@ -257,78 +230,6 @@ class PaneMonitor:
                 self._drop_client()
                 self._stopping.wait(self.reconnect_interval)
         self._drop_client()
-
-    # connection ------------------------------------------------------------------------------
-
-    def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_tmux(self.tmux, self.socket_name, *args, wrap=self.wrap)
-
-    def _connect(self) -> bool:
-        sessions = server_sessions(self.tmux, self.socket_name, self.wrap)
-        if sessions is None:
-            return False
-        if MONITOR_SESSION not in sessions:
-            if not any(s.startswith(SESSION_PREFIX) for s in sessions):
-                return False
-            made = self._tmux("new-session", "-d", "-s", MONITOR_SESSION, "-x", "80", "-y", "24",
-                              "--", *MONITOR_COMMAND)
-            if made.returncode != 0 and "duplicate session" not in made.stderr:
-                return False
-        client = ControlClient(
-            self.socket_name, MONITOR_SESSION, on_output=self._on_output,
-            on_notification=self._on_notification, on_close=self._on_close,
-            flags=("ignore-size", "pause-after"), tmux=self.tmux, wrap=self.wrap,
-        )
-        with self._cond:
-            self._closed_reason = None
-            self._notes.clear()
-            self._dirty.clear()
-        try:
-            client.start()
-        except (ControlError, OSError) as exc:
-            log.debug("pane monitor: connect failed: %s", exc)
-            return False
-        self._client = client
-        self.stats.connects += 1
-        client.send([f"refresh-client -B '{DEAD_SUB}:%*:{_DEAD_FORMAT}'"])
-        self._refresh(link=True, link_now=True)
-        came_back, self._lost_reported = self._lost_reported, False
-        now = time.monotonic()
-        self._next_tick = now + self.tick
-        self._next_sweep = now + self.sweep
-        self._follow_load()
-        with self._cond:
-            self._dirty.update(p for p, st in self._map.panes.items() if not st.finished)
-        self._connected.set()
-        if came_back and self._on_reconnect is not None:
-            try:
-                self._on_reconnect()
-            except Exception:  # the monitor must outlive a failing owner
-                log.exception("pane monitor: on_reconnect failed")
-        return True
-
-    def _drop_client(self) -> None:
-        client, self._client = self._client, None
-        self._connected.clear()
-        if client is not None:
-            client.close()
-
-    def _disconnected(self, reason: str) -> None:
-        """The control client ended: reconnect at once if the server lives, else report."""
-        self._drop_client()
-        sessions = server_sessions(self.tmux, self.socket_name, self.wrap)
-        if sessions is not None and (MONITOR_SESSION in sessions
-                                     or any(s.startswith(SESSION_PREFIX) for s in sessions)):
-            log.info("pane monitor: control client ended (%s); reconnecting", reason)
-            return  # the run loop reconnects; pane ids are still valid
-        if not self._lost_reported:
-            self._map.server_gone(lost=True)
-            self._emit(ev.Error(
-                kind="tmux", message=f"tmux server {self.socket_name!r} is gone ({reason}); "
-                                     "retrying every second",
-            ))
-            self._lost_reported = True
-        self._map.server_gone(lost=False)
 
     # one round of the loop -------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import msgspec
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import is_being_written, line_blocks
+from fleet_tui.adapters.eventlog import is_being_written
+from fleet_tui.adapters.eventlog_read import line_blocks
 from fleet_tui.adapters.output_records import RECORD, as_event
 
 

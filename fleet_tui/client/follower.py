@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.eventlog import ReadEvent
+from fleet_tui.adapters.eventlog_read import ReadEvent
 from fleet_tui.core.fold import fold_all
 from fleet_tui.core.state import FleetState
 from fleet_tui.replay.index import Progress, open_index

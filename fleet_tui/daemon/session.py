@@ -18,7 +18,8 @@ import msgspec
 from fleet_tui.adapters import paths
 from fleet_tui.adapters.agent_tokens import AgentTokens
 from fleet_tui.adapters.control_socket import SESSION_OPTION
-from fleet_tui.adapters.eventlog import LogReader, open_log
+from fleet_tui.adapters.eventlog import open_log
+from fleet_tui.adapters.eventlog_read import LogReader
 from fleet_tui.adapters.tmux_cli import PaneInfo
 from fleet_tui.core import events as ev
 from fleet_tui.core.costs import Usage, count_reported

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fleet_tui.adapters import paths
-from fleet_tui.adapters.eventlog import LogReader
+from fleet_tui.adapters.eventlog_read import LogReader
 from fleet_tui.replay.asciicast import asciicast_lines
 from fleet_tui.replay.report import markdown_report
 from fleet_tui.replay.timeline_csv import write_timeline_csv

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import msgspec
 
-from fleet_tui.adapters.eventlog import EventLogError, ReadEvent
+from fleet_tui.adapters.eventlog import EventLogError
+from fleet_tui.adapters.eventlog_read import ReadEvent
 from fleet_tui.adapters.paths import replace_private
 from fleet_tui.core import events as ev
 from fleet_tui.core import fold as fold_module

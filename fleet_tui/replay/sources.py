@@ -15,7 +15,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Protocol
 
-from fleet_tui.adapters.eventlog import EventLogError, LogReader, ReadEvent
+from fleet_tui.adapters.eventlog import EventLogError
+from fleet_tui.adapters.eventlog_read import LogReader, ReadEvent
 
 #: Bytes read and decoded at a time while indexing: small blocks keep few events alive at once,
 #: which makes the garbage collector's passes cheap (measured: 4 MiB blocks cost 60% more CPU).
