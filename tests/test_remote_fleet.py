@@ -39,10 +39,13 @@ def agent(name: str, script: str, **more: object) -> dict[str, object]:
 @pytest.fixture
 def service(tmp_path: Path, tmux_socket: str, sshd: Sshd) -> Iterator[FleetService]:
     away = tmp_path / "away"
+    python = tmp_path / "python"  # the host's python: slow to answer while "slow" exists
+    python.write_text(f'#!/bin/sh\n[ -e {tmp_path / "slow"} ] && sleep 2\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
     config = {
         "fleet": "spread",
         "hosts": [{"name": "loop", "ssh": sshd.target.destination, "port": sshd.port,
-                   "identity": sshd.target.identity, "python": sys.executable}],
+                   "identity": sshd.target.identity, "python": str(python)}],
         "agents": [
             agent("near", 'echo "near ready"; while read l; do echo "near:$l"; done'),
             agent("far", f'echo "far ready"; ( while [ ! -e {away} ]; do sleep 0.05; done; '
@@ -116,7 +119,11 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     retry_until(lambda: "near:still here" in screen(orch, "near"), message="near goes on")
     (tmp_path / "away").touch()  # far prints a line and reports, with nobody listening
 
+    (tmp_path / "slow").touch()  # the host's check of fleet-tui, once the link is back, is slow
     sshd.start()
+    retry_until(lambda: any(isinstance(e, ev.HostReachable) for e in read_log(orch.log_path)[0]),
+                timeout=30, message="the host reported back")
+    (tmp_path / "slow").unlink()
     retry_until(lambda: "printed while away" in screen(orch, "far"), timeout=30,
                 message="far back, with its screen captured on reconnect")
 
@@ -134,6 +141,10 @@ def test_a_remote_agent_is_run_like_a_local_one_and_survives_a_dropped_link(
     down = next(e for e in events if isinstance(e, ev.HostUnreachable))
     back = next(e for e in events if isinstance(e, ev.HostReachable))
     assert down.host == back.host == "loop" and back.gap > 0
+    # Its screens come once the host is reported back, not while its agents show unreachable.
+    first_seen = next(e for e in events[events.index(down):]
+                      if isinstance(e, ev.AgentOutput) and e.agent == "far")
+    assert events.index(first_seen) > events.index(back)
     # An agent whose screen did not change through the gap: nothing new about it once back
     # (no output, no "the screen is changing"), and it is the same agent.
     after = [e for e in events[events.index(back):] if getattr(e, "agent", "") == "still"]

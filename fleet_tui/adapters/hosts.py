@@ -70,6 +70,8 @@ class Host:
         self._first: threading.Thread | None = None
         #: Whether the host was reported down when the fleet started.
         self.reported_down = False
+        #: The link is up and the fleet has been told so: the host may be watched.
+        self.ready = False
 
     def connect(self, timeout: float = 15.0) -> bool:
         """Open the link once and check that fleet-tui answers at its far end; False (and
@@ -112,13 +114,15 @@ class Host:
             self._first.join()
             if self.up and self.reported_down and not self._stop.is_set():
                 self._tell(True, "", time.monotonic() - self._down_since)
+            self.ready = self.up
         attempt = 0
         while not self._stop.is_set():
             if self.up:
                 self.link.wait_closed()
                 if self._stop.is_set():
                     return
-                self.up, attempt = False, 0
+                self.up = self.ready = False
+                attempt = 0
                 self._down_since = time.monotonic()
                 self._tell(False, "the SSH connection dropped")
                 continue
@@ -127,6 +131,7 @@ class Host:
             attempt += 1
             if self.connect():
                 self._tell(True, "", time.monotonic() - self._down_since)
+                self.ready = True
             else:
                 log.info("host %s: still unreachable: %s", self.name, self.error)
 

@@ -40,17 +40,21 @@ class RemotePaneMonitor(PaneMonitor):
     reported (the host's keeper reports it unreachable), the monitor keeps its map and tries
     to connect again every ``reconnect_interval``, and once back captures every pane again
     (what changed meanwhile is output) and calls ``on_reconnect`` (re-adoption). A server
-    gone while the link is up is reported as usual. Agents' messages come as tmux buffers
-    (``remote_inbox.py``): ``on_message(raw)`` each."""
+    gone while the link is up is reported as usual. It attaches only once ``ready`` (the
+    host reported up, so its agents are no longer unreachable when their screens come).
+    Agents' messages come as tmux buffers (``remote_inbox.py``): ``on_message(raw)`` each."""
 
     def __init__(self, driver: RemoteTmuxDriver, emit: Emit,
-                 on_message: Callable[[bytes], None] = lambda _raw: None, **options: Any) -> None:
+                 on_message: Callable[[bytes], None] = lambda _raw: None,
+                 ready: Callable[[], bool] = lambda: True, **options: Any) -> None:
         super().__init__(driver.socket_name, emit, wrap=driver.wrap, **options)
         self.link = driver.link
         self.on_message = on_message
+        #: Whether the host may be watched (its keeper has reported it up), besides the link.
+        self.ready = ready
 
     def _connect(self) -> bool:
-        if not self.link.alive:
+        if not (self.link.alive and self.ready()):
             return False  # the host's keeper opens it again; nothing to try meanwhile
         connected = super()._connect()
         if connected:

@@ -60,6 +60,8 @@ class RemoteHosts:
         for thread in tries:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.up_at_start = {name for name, host in self.hosts.items() if host.up}
+        for name in self.up_at_start:
+            self.hosts[name].ready = True
         for name, host in self.hosts.items():
             if name not in self.up_at_start and not host.error:
                 host.error = f"no answer within {wait:g}s (still trying)"
@@ -89,7 +91,7 @@ class RemoteHosts:
         for name, host in self.hosts.items():
             options = {**monitor_options, "on_reconnect": lambda n=name: on_back(n),
                        "on_message": on_message, "reconnect_interval": RECONNECT_POLL}
-            monitor = RemotePaneMonitor(host.driver, **options)
+            monitor = RemotePaneMonitor(host.driver, ready=lambda h=host: h.ready, **options)
             self.monitors[name] = monitor
             monitor.start()
             host.start()
