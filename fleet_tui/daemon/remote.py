@@ -5,12 +5,12 @@ At start every host's link is opened once, all at once (``connect``), waiting ``
 at most; a host that cannot be reached by then is reported ``host.unreachable`` with an
 alert once the log is open (``report_down``), and its agents are neither marked lost nor
 spawned (its keeper reports it up when its first attempt, still going, or a later one
-succeeds). ``start`` gives each host its pane monitor (over
-its link) and its keeper thread: a drop becomes ``host.unreachable`` plus an alert, a link
-opened again ``host.reachable`` with the gap, then the monitor captures every pane afresh and
-the service re-adopts that host's agents (``on_back``, also called as soon as the link is
-back: a host down since the start has no server for a monitor to attach to until its agents
-are started).
+succeeds). ``start`` gives each host its pane monitor (over its link) and its keeper thread:
+a drop becomes ``host.unreachable`` plus an alert; a link opened again (and fleet-tui
+answering there) ``host.reachable`` with the gap, then the service re-adopts that host's
+agents and starts those that never started (``on_back``: a host down since the start has no
+server for a monitor to attach to until its agents are started); only then is the host
+``ready`` and its monitor attaches again, capturing what each screen shows now.
 """
 
 from __future__ import annotations
