@@ -101,8 +101,8 @@ def drops(sshd: Sshd, host: Host, cycles: int, name: str) -> dict:
         back.set()
 
     monitor = RemotePaneMonitor(host.driver, emit, on_reconnect=on_reconnect,
-                                patterns=lambda _a: PRESETS["demo"], stall_after=None,
-                                reconnect_interval=RECONNECT_POLL)
+                                ready=lambda: host.ready, patterns=lambda _a: PRESETS["demo"],
+                                stall_after=None, reconnect_interval=RECONNECT_POLL)
     monitor.start()
     monitor.wait_connected(15)
     host.start()
@@ -190,6 +190,7 @@ def main() -> None:
     try:
         if not host.connect():
             raise SystemExit(f"cannot connect: {host.error}")
+        host.ready = True  # (as the daemon's RemoteHosts.connect makes a host up at start)
         spawn_all(host.driver, names, folder)
         spawn_all(local, names, folder)
         result["latency_ms"] = {
