@@ -10,9 +10,12 @@ import asyncio
 import contextlib
 import os
 import re
+import select
 import shlex
 import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,3 +312,27 @@ async def test_browser_read_only_refuses_a_key_that_acts(
         await browser.wait_until(lambda: "this view is read-only" in shown_text(browser), EVENT_TIMEOUT,
                                  "the read-only notice in the page")
     assert logged(daemon.service.session_id, ev.AgentPaused) == []
+
+
+def test_a_tabs_client_whose_server_is_gone_ends(daemons: Daemons, tmux_socket: str) -> None:
+    """A tab's client reads its keys from stdin, which textual-serve writes; when serve is gone
+    before it could say "quit" (killed, crashed), that input ends, and the client must end too
+    rather than live on, orphaned, drawing for nobody."""
+    daemon = daemons(fleet(ALPHA, BRAVO))
+    daemon.start()
+    env = {**os.environ, "FLEET_TMUX_SOCKET": tmux_socket,
+           "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"}  # as textual-serve runs it
+    client = subprocess.Popen(shlex.split(app_command(daemons.config, read_only=False)),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=env)
+    assert client.stdin is not None and client.stdout is not None
+    try:
+        ready, _, _ = select.select([client.stdout], [], [], PAGE_TIMEOUT)
+        assert ready and client.stdout.readline() == b"__GANGLION__\n"  # its driver is up
+        threading.Thread(target=client.stdout.read, daemon=True).start()  # what it draws
+        client.stdin.close()  # serve is gone
+        assert client.wait(timeout=EVENT_TIMEOUT) == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
