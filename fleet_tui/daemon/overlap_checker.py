@@ -7,38 +7,29 @@ the answer for a pair of heads is kept (edits not committed yet do not run git a
 from __future__ import annotations
 
 import queue
-import threading
 
 from fleet_tui.adapters.git import GitError
 from fleet_tui.adapters.merge_tree import merge_conflicts
 from fleet_tui.core import overlaps
 from fleet_tui.core.overlaps import CheckOverlap, Conflict
 from fleet_tui.daemon.pipeline import EventPipeline
+from fleet_tui.daemon.queue_worker import QueueWorker
 
 #: Answers kept before the oldest are forgotten.
 KEPT = 1000
 
 
-class OverlapChecker:
+class OverlapChecker(QueueWorker[CheckOverlap]):
+    thread_name = "fleet-overlaps"
+
     def __init__(self, pipeline: EventPipeline) -> None:
+        super().__init__()
         self.pipeline = pipeline
-        self._queue: queue.Queue[CheckOverlap | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
         #: Conflicts found by pair of heads (commits do not change): at most ``KEPT``.
         self._known: dict[tuple[str, str], list[Conflict]] = {}
 
     def put(self, check: CheckOverlap) -> None:
         self._queue.put(check)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="fleet-overlaps", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def _batch(self) -> list[CheckOverlap] | None:
         """The next checks, the latest of each overlap; None to stop."""

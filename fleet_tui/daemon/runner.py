@@ -14,6 +14,7 @@ from fleet_tui.core.failures import Restart
 from fleet_tui.core.routing import Prompt
 from fleet_tui.core.rules import Command
 from fleet_tui.daemon.agents import AgentOps
+from fleet_tui.daemon.queue_worker import QueueWorker
 
 #: Seconds between budget checks when no command comes.
 TICK = 1.0
@@ -21,25 +22,16 @@ TICK = 1.0
 _FAILED = {Prompt: ("routing", "prompt"), Pause: ("budget", "pause"), Restart: ("restart", "restart")}
 
 
-class CommandRunner:
+class CommandRunner(QueueWorker[Command]):
+    thread_name = "fleet-commands"
+
     def __init__(self, ops: AgentOps) -> None:
+        super().__init__()
         self.ops = ops
-        self._queue: queue.Queue[Command | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
 
     def put(self, commands: list[Command]) -> None:
         for command in commands:
             self._queue.put(command)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="fleet-commands", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def _run(self) -> None:
         while True:
